@@ -1,0 +1,71 @@
+/*
+ * input.h - where trace bytes come from.
+ *
+ * A ps_input is one trace file (or standard input for the path "-").  It hides
+ * transparent zstd decompression, decided by the magic number, never by the
+ * file name; it hashes the raw bytes for traces.sha256 while they stream past;
+ * and it offers two ways to consume the content:
+ *
+ *   - streaming: ps_input_peek / ps_input_read (text readers: CSV, XML);
+ *   - random access: ps_input_map (binary readers: PML, ETL).  A plain regular
+ *     file is mmap'ed; compressed data or a pipe is spooled to an unlinked
+ *     temporary file first, so memory stays flat whatever the trace's size.
+ *
+ * Limits (ps_input_opts): the zstd window (against decompression bombs that
+ * ask for huge buffers) and the total decompressed size.  Exceeding one is a
+ * PS_ERR_LIMIT error naming the limit.
+ *
+ * Ownership: ps_input_open returns an object owned by the caller, released with
+ * ps_input_close.  Pointers returned by peek and map stay valid until the next
+ * call on the same input (peek) or until close (map).
+ */
+#ifndef PS_INPUT_H
+#define PS_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+typedef struct ps_input ps_input;
+
+typedef struct ps_input_opts {
+    unsigned zstd_window_log_max;   /* default 27 (128 MiB) */
+    uint64_t max_decompressed;      /* bytes; 0 = default (1 TiB) */
+} ps_input_opts;
+
+#define PS_INPUT_DEFAULT_WINDOW_LOG 27
+#define PS_INPUT_DEFAULT_MAX_OUT (1ULL << 40)
+
+void ps_input_opts_init(ps_input_opts *o);
+
+int ps_input_open(const char *path, const ps_input_opts *opts, ps_input **out, ps_error *err);
+void ps_input_close(ps_input *in);
+
+/* The name used in messages: the path, or "<stdin>". */
+const char *ps_input_name(const ps_input *in);
+bool ps_input_is_compressed(const ps_input *in);
+
+/* Makes at least `want` content bytes available without consuming them
+ * (fewer at end of input).  *len receives how many are available. */
+int ps_input_peek(ps_input *in, size_t want, const uint8_t **p, size_t *len, ps_error *err);
+
+/* Reads up to n content bytes; returns the count (0 at end) or an error. */
+ssize_t ps_input_read(ps_input *in, void *buf, size_t n, ps_error *err);
+
+/* The whole content for random access.  May be called once, before any read. */
+int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *err);
+
+/* Content bytes consumed so far (decompressed offset). */
+uint64_t ps_input_offset(const ps_input *in);
+/* Raw (on-disk) bytes consumed so far and the raw size (0 when unknown): progress. */
+uint64_t ps_input_raw_pos(const ps_input *in);
+uint64_t ps_input_raw_size(const ps_input *in);
+
+/* Reads the rest of the raw input (without decoding it) so that the hash
+ * covers the whole file, then writes the SHA-256 in hex. */
+int ps_input_finish(ps_input *in, char sha256_hex[65], ps_error *err);
+
+#endif
