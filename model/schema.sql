@@ -1,0 +1,194 @@
+-- procstage model, schema version 1.  Documented in docs/model.md.
+--
+-- Timestamps are INTEGER FILETIME (100 ns ticks since 1601-01-01) in the time
+-- basis of their trace (traces.time_basis); durations are INTEGER 100 ns.
+-- Indexes are created after the first load (model/indexes.sql).
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT
+);
+
+CREATE TABLE traces (
+    trace_id        INTEGER PRIMARY KEY,
+    path            TEXT NOT NULL,
+    format          TEXT NOT NULL,          -- reader name: procmon-csv, procmon-xml, ...
+    sha256          TEXT,                   -- of the file as given (compressed bytes for .zst)
+    compressed      INTEGER NOT NULL DEFAULT 0,
+    size            INTEGER,                -- bytes on disk
+    host            TEXT,
+    os_version      TEXT,
+    pointer_size    INTEGER,
+    cpu_count       INTEGER,
+    first_ts        INTEGER,
+    last_ts         INTEGER,
+    event_count     INTEGER NOT NULL DEFAULT 0,
+    process_count   INTEGER NOT NULL DEFAULT 0,
+    creation_count  INTEGER NOT NULL DEFAULT 0,
+    time_basis      TEXT NOT NULL,          -- utc | local | time-of-day
+    time_note       TEXT,                   -- how the times were read and anchored
+    tz_offset_min   INTEGER,                -- local - UTC, when anchored
+    has_tid         INTEGER NOT NULL DEFAULT 1,
+    has_stacks      INTEGER NOT NULL DEFAULT 0,
+    events_lost     INTEGER NOT NULL DEFAULT 0,
+    undecoded_count INTEGER NOT NULL DEFAULT 0,
+    warning_count   INTEGER NOT NULL DEFAULT 0,
+    ingested_by     TEXT                    -- procstage version
+);
+
+CREATE TABLE processes (
+    process_id      INTEGER PRIMARY KEY,
+    trace_id        INTEGER NOT NULL REFERENCES traces(trace_id),
+    pid             INTEGER NOT NULL,
+    parent_pid      INTEGER,
+    parent_process_id INTEGER,              -- processes.process_id of the parent when known
+    process_name    TEXT,
+    image_path      TEXT,
+    command_line    TEXT,
+    current_dir     TEXT,
+    start_ts        INTEGER,                -- NULL: started before the trace
+    end_ts          INTEGER,                -- NULL: still running at the end of the trace
+    exit_status     INTEGER,
+    user            TEXT,
+    integrity       TEXT,
+    session         INTEGER,
+    is64            INTEGER,
+    company         TEXT,
+    version         TEXT,
+    description     TEXT,
+    source          TEXT NOT NULL           -- process-table | events
+);
+
+CREATE TABLE modules (
+    process_id      INTEGER NOT NULL REFERENCES processes(process_id),
+    base            INTEGER NOT NULL,
+    size            INTEGER,
+    path            TEXT,
+    version         TEXT,
+    company         TEXT,
+    description     TEXT,
+    timestamp       INTEGER
+);
+
+CREATE TABLE creations (
+    creation_id     INTEGER PRIMARY KEY,
+    trace_id        INTEGER NOT NULL REFERENCES traces(trace_id),
+    parent_pid      INTEGER,                -- the child's recorded parent
+    creator_pid     INTEGER,                -- the process whose thread called CreateProcess
+    creator_tid     INTEGER,
+    child_pid       INTEGER,
+    initial_tid     INTEGER,
+    requested_image TEXT,                   -- what the caller asked to run
+    image_path      TEXT,                   -- what actually ran
+    command_line    TEXT,
+    current_dir     TEXT,
+    create_ts       INTEGER,                -- B2
+    status          TEXT NOT NULL CHECK (status IN ('complete', 'partial', 'failed')),
+    result          TEXT,                   -- the anchor's result (SUCCESS, ...)
+    anchor          TEXT NOT NULL,          -- process-create | process-start
+    anchor_event_id INTEGER,
+    creator_process_id INTEGER,
+    child_process_id   INTEGER,
+    crosscheck_delta   INTEGER,             -- B2 - process table CreateTime of the child (100 ns)
+    note            TEXT
+);
+
+CREATE TABLE boundaries (
+    creation_id     INTEGER NOT NULL REFERENCES creations(creation_id),
+    boundary        INTEGER NOT NULL CHECK (boundary BETWEEN 0 AND 6),
+    ts              INTEGER,
+    event_id        INTEGER,
+    confidence      TEXT NOT NULL CHECK (confidence IN ('observed', 'inferred', 'missing')),
+    rule            TEXT,                   -- which rule of stages.md found it
+    PRIMARY KEY (creation_id, boundary)
+) WITHOUT ROWID;
+
+CREATE TABLE stages (
+    creation_id     INTEGER NOT NULL REFERENCES creations(creation_id),
+    stage           INTEGER NOT NULL CHECK (stage BETWEEN 1 AND 6),
+    name            TEXT NOT NULL,
+    start_ts        INTEGER,
+    end_ts          INTEGER,
+    duration        INTEGER,
+    start_event_id  INTEGER,
+    end_event_id    INTEGER,
+    confidence      TEXT NOT NULL CHECK (confidence IN ('observed', 'inferred', 'missing')),
+    evidence        TEXT,
+    PRIMARY KEY (creation_id, stage)
+) WITHOUT ROWID;
+
+CREATE TABLE events (
+    event_id        INTEGER PRIMARY KEY,
+    trace_id        INTEGER NOT NULL,
+    seq             INTEGER NOT NULL,       -- 1-based ordinal in the trace
+    ts              INTEGER,
+    pid             INTEGER,
+    tid             INTEGER,
+    process_id      INTEGER,
+    class           TEXT,
+    operation       TEXT,
+    path            TEXT,
+    result          TEXT,
+    detail          TEXT,
+    duration        INTEGER,
+    category        TEXT,
+    stack_id        INTEGER,
+    creation_id     INTEGER,
+    stage           INTEGER
+);
+
+CREATE TABLE stacks (
+    stack_id        INTEGER PRIMARY KEY,
+    hash            INTEGER NOT NULL,
+    depth           INTEGER NOT NULL
+);
+
+CREATE TABLE frames (
+    stack_id        INTEGER NOT NULL,
+    depth           INTEGER NOT NULL,       -- 0 = innermost
+    address         INTEGER,
+    module          TEXT,
+    symbol          TEXT,
+    offset          INTEGER,
+    PRIMARY KEY (stack_id, depth)
+) WITHOUT ROWID;
+
+CREATE TABLE findings (
+    finding_id      INTEGER PRIMARY KEY,
+    trace_id        INTEGER NOT NULL,
+    creation_id     INTEGER,
+    event_id        INTEGER,
+    rule_id         TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    severity        TEXT NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+    technique       TEXT,
+    evidence        TEXT                    -- JSON object
+);
+
+CREATE VIEW v_stage_timing AS
+SELECT c.creation_id, c.trace_id, c.parent_pid, c.creator_pid, c.child_pid,
+       c.requested_image, c.image_path, c.status, c.create_ts,
+       MAX(CASE WHEN s.stage = 1 THEN s.duration / 10000.0 END) AS stage1_ms,
+       MAX(CASE WHEN s.stage = 2 THEN s.duration / 10000.0 END) AS stage2_ms,
+       MAX(CASE WHEN s.stage = 3 THEN s.duration / 10000.0 END) AS stage3_ms,
+       MAX(CASE WHEN s.stage = 4 THEN s.duration / 10000.0 END) AS stage4_ms,
+       MAX(CASE WHEN s.stage = 5 THEN s.duration / 10000.0 END) AS stage5_ms,
+       MAX(CASE WHEN s.stage = 6 THEN s.duration / 10000.0 END) AS stage6_ms,
+       SUM(s.duration) / 10000.0 AS total_ms,
+       MAX(CASE WHEN s.stage = 1 THEN upper(substr(s.confidence, 1, 1)) END) ||
+       MAX(CASE WHEN s.stage = 2 THEN upper(substr(s.confidence, 1, 1)) END) ||
+       MAX(CASE WHEN s.stage = 3 THEN upper(substr(s.confidence, 1, 1)) END) ||
+       MAX(CASE WHEN s.stage = 4 THEN upper(substr(s.confidence, 1, 1)) END) ||
+       MAX(CASE WHEN s.stage = 5 THEN upper(substr(s.confidence, 1, 1)) END) ||
+       MAX(CASE WHEN s.stage = 6 THEN upper(substr(s.confidence, 1, 1)) END) AS confidence
+FROM creations c JOIN stages s USING (creation_id)
+GROUP BY c.creation_id;
+
+CREATE VIEW v_findings AS
+SELECT f.finding_id, f.trace_id, f.severity, f.rule_id, f.title, f.technique,
+       f.creation_id, c.requested_image, c.image_path, c.parent_pid, c.child_pid,
+       f.event_id, e.ts AS event_ts, e.operation AS event_operation, e.path AS event_path,
+       f.evidence
+FROM findings f
+LEFT JOIN creations c USING (creation_id)
+LEFT JOIN events e ON e.event_id = f.event_id;
