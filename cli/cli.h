@@ -1,0 +1,132 @@
+/*
+ * cli.h - what the subcommands share: the command table entry, the global
+ * options, diagnostics on stderr, progress, and option helpers.
+ *
+ * Every subcommand is a function `int cmd_x(ps_cli *cli, int argc, char **argv)`
+ * returning a process exit status (common/exitcodes.h), listed once in the
+ * static table of main.c.
+ */
+#ifndef PS_CLI_H
+#define PS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/error.h"
+#include "common/exitcodes.h"
+#include "model/recon_config.h"
+#include "parsers/input.h"
+
+typedef struct ps_cli {
+    const char *prog;        /* "procstage" */
+    int verbosity;           /* -1 quiet, 0 normal, 1+ verbose */
+    int color_mode;          /* 0 auto, 1 always, 2 never */
+    bool stdout_tty, stderr_tty;
+    bool no_color_env;       /* NO_COLOR is set */
+    int progress_mode;       /* 0 auto, 1 always, 2 never */
+} ps_cli;
+
+typedef struct ps_command {
+    const char *name;
+    int (*run)(ps_cli *cli, int argc, char **argv);
+    const char *summary;
+} ps_command;
+
+/* Diagnostics ("procstage: ..." on stderr). Errors always print; warnings
+ * and notes not in quiet mode; verbose notes only with -v. */
+void ps_cli_error(ps_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ps_cli_warn(ps_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ps_cli_note(ps_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ps_cli_verbose(ps_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints err and returns its exit status. */
+int ps_cli_fail(ps_cli *cli, const ps_error *err);
+/* A usage error: message plus a hint to --help; returns PS_EXIT_USAGE. */
+int ps_cli_usage(ps_cli *cli, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Colour for data written to stdout. */
+bool ps_cli_color_stdout(const ps_cli *cli);
+/* Progress is shown only on a terminal, never in quiet mode. */
+bool ps_cli_show_progress(const ps_cli *cli);
+
+/* A progress line on stderr, rate-limited (ps_ingest_opts.progress). */
+void ps_cli_progress(void *ctx, const char *name, uint64_t raw_pos, uint64_t raw_size, uint64_t events,
+                     bool done);
+/* Reader warnings (ps_ingest_opts.warn). */
+void ps_cli_reader_warning(void *ctx, const char *msg);
+
+/* --fail-on / --min-severity: "none" gives -1. */
+int ps_cli_parse_severity(const char *s, int *rank, bool allow_none);
+/* "64M", "2G", "1048576" */
+int ps_cli_parse_size(const char *s, uint64_t *bytes);
+
+/* Loads the reconstruction config: the file, or the built-in one. */
+int ps_cli_load_config(ps_cli *cli, const char *path, ps_recon_config *cfg);
+
+/* Reports an unknown option or a missing argument after getopt_long
+ * returned '?' or ':'; returns PS_EXIT_USAGE. */
+int ps_cli_bad_option(ps_cli *cli, const char *cmd, char **argv, int c);
+
+/* Ingests every trace into the store (shared by analyze and ingest).
+ * Prints one summary line per trace on stdout when `summary`. */
+struct ps_store;
+struct ps_detect;
+typedef struct ps_cli_ingest {
+    const char *format;
+    bool no_stacks;
+    const ps_recon_config *config;
+    ps_input_opts input;
+    bool summary;
+} ps_cli_ingest;
+int ps_cli_ingest_traces(ps_cli *cli, struct ps_store *store, struct ps_detect *det, char **paths, int n,
+                         const ps_cli_ingest *opts);
+/* Opens the model (`out`, or a temporary one when NULL), ingests every
+ * trace with the built-in detectors and commits.  Returns an exit status;
+ * on success *store stays open for reporting (the caller closes it). */
+int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const ps_cli_ingest *opts,
+                       struct ps_store **store);
+
+/* Long-option codes shared by analyze and ingest. */
+enum {
+    PS_OPT_RECON = 256,
+    PS_OPT_NO_STACKS,
+    PS_OPT_MAX_WINDOW,
+    PS_OPT_MAX_DECOMP,
+    PS_OPT_PROGRESS,
+    PS_OPT_NO_PROGRESS,
+    PS_OPT_FAIL_ON,
+    PS_OPT_INPUT_FORMAT,
+    PS_OPT_TRACE,
+    PS_OPT_MIN_SEVERITY
+};
+/* Handles one of the shared ingest options; returns 1 when handled, 0 when
+ * the option is not one of them, or a usage exit status (> 1) on error.
+ * *recon receives --reconstruct. */
+int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, ps_cli_ingest *io,
+                         const char **recon);
+#define PS_CLI_INGEST_LONG_OPTIONS                                              \
+    {"reconstruct", required_argument, NULL, PS_OPT_RECON},                      \
+    {"no-stacks", no_argument, NULL, PS_OPT_NO_STACKS},                          \
+    {"max-window", required_argument, NULL, PS_OPT_MAX_WINDOW},                  \
+    {"max-decompressed", required_argument, NULL, PS_OPT_MAX_DECOMP},            \
+    {"progress", no_argument, NULL, PS_OPT_PROGRESS},                            \
+    {"no-progress", no_argument, NULL, PS_OPT_NO_PROGRESS}
+#define PS_CLI_INGEST_HELP                                                                   \
+    "      --reconstruct FILE reconstruction parameters (default: the built-in\n"              \
+    "                         rules/reconstruct.yml)\n"                                       \
+    "      --no-stacks        do not store stack frames\n"                                    \
+    "      --max-window SIZE  largest zstd window accepted (default 128M)\n"                  \
+    "      --max-decompressed SIZE  largest decompressed size (default 1T)\n"                 \
+    "      --progress, --no-progress  force or suppress the progress line on stderr\n"
+
+/* --fail-on: PS_EXIT_FINDINGS when the model holds a finding of at least
+ * `rank` (in `trace_id`, 0 = all), else PS_EXIT_OK; rank < 0 never fails. */
+int ps_cli_fail_on(ps_cli *cli, struct ps_store *store, int64_t trace_id, int rank);
+
+/* Subcommands. */
+int cmd_analyze(ps_cli *cli, int argc, char **argv);
+int cmd_ingest(ps_cli *cli, int argc, char **argv);
+int cmd_report(ps_cli *cli, int argc, char **argv);
+int cmd_formats(ps_cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * cmd_analyze.c - procstage analyze TRACE... : ingest, reconstruct, detect,
+ * report.  Without -o the model lives in a temporary database removed at exit.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "model/store.h"
+#include "parsers/reader.h"
+#include "reports/detect.h"
+#include "reports/report.h"
+
+static void analyze_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: procstage analyze TRACE... [OPTION]...\n"
+            "Ingest traces, split every process creation into the six CreateProcess stages\n"
+            "(open_image, create_process_object, create_initial_thread, notify_subsystem,\n"
+            "start_initial_thread, user_init), and print the timing and findings report.\n"
+            "TRACE is a file or - for standard input, plain or zstd-compressed.\n"
+            "\n"
+            "  -o, --output DB          keep the model in DB (created, or appended to);\n"
+            "                           default: a temporary database removed at exit\n"
+            "      --format FORMAT      text (default) or json\n"
+            "      --input-format FMT   auto (default), procmon-csv, procmon-xml\n"
+            "      --fail-on SEVERITY   exit 1 when a finding is at least this severe:\n"
+            "                           info, low, medium, high, critical, none (default)\n" PS_CLI_INGEST_HELP
+            "  -h, --help               show this help and exit\n");
+}
+
+int cmd_analyze(ps_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'F'},
+        {"input-format", required_argument, NULL, PS_OPT_INPUT_FORMAT},
+        {"fail-on", required_argument, NULL, PS_OPT_FAIL_ON},
+        PS_CLI_INGEST_LONG_OPTIONS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *out = NULL, *recon = NULL;
+    ps_cli_ingest io;
+    ps_recon_config cfg;
+    ps_store *store = NULL;
+    ps_report_opts ro;
+    ps_error err;
+    int c, rc, fail_on = -1;
+
+    memset(&io, 0, sizeof io);
+    memset(&ro, 0, sizeof ro);
+    ps_input_opts_init(&io.input);
+    ro.format = PS_FMT_TEXT;
+    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'F':
+            if (ps_out_format_parse(optarg, &ro.format) < 0 || ro.format == PS_FMT_CSV)
+                return ps_cli_usage(cli, "analyze", "--format takes text or json, not '%s'", optarg);
+            break;
+        case PS_OPT_INPUT_FORMAT:
+            if (strcmp(optarg, "auto") && !ps_reader_find(optarg))
+                return ps_cli_usage(cli, "analyze", "unknown input format '%s' (see 'procstage formats')",
+                                    optarg);
+            io.format = optarg;
+            break;
+        case PS_OPT_FAIL_ON:
+            if (ps_cli_parse_severity(optarg, &fail_on, true) < 0)
+                return ps_cli_usage(cli, "analyze",
+                                    "--fail-on takes info, low, medium, high, critical or none, not '%s'",
+                                    optarg);
+            break;
+        case 'h':
+            analyze_usage(stdout);
+            return PS_EXIT_OK;
+        default:
+            rc = ps_cli_ingest_option(cli, "analyze", c, optarg, &io, &recon);
+            if (rc == 1)
+                break;
+            return rc ? rc : ps_cli_bad_option(cli, "analyze", argv, c);
+        }
+    }
+    if (optind >= argc)
+        return ps_cli_usage(cli, "analyze", "no trace given");
+    if ((rc = ps_cli_load_config(cli, recon, &cfg)) != 0)
+        return rc;
+    io.config = &cfg;
+    ps_error_clear(&err);
+    if ((rc = ps_cli_build_model(cli, out, argv + optind, argc - optind, &io, &store)) != PS_EXIT_OK)
+        goto out;
+    if (out) {
+        /* write mode reopened the committed model read-only: report from it */
+        ps_cli_verbose(cli, "model written to %s", out);
+    }
+
+    ro.out = stdout;
+    ro.color = ro.format == PS_FMT_TEXT && ps_cli_color_stdout(cli);
+    ro.min_severity = 0;
+    if (ro.format == PS_FMT_JSON) {
+        if (ps_report_analysis_json(store, &ro, &err) < 0) {
+            rc = ps_cli_fail(cli, &err);
+            goto out;
+        }
+    } else if (ps_report_traces(store, &ro, &err) < 0 || ps_report_timing(store, &ro, &err) < 0 ||
+               ps_report_findings(store, &ro, &err) < 0) {
+        rc = ps_cli_fail(cli, &err);
+        goto out;
+    }
+    rc = ps_cli_fail_on(cli, store, 0, fail_on);
+out:
+    ps_store_close(store);
+    ps_recon_config_release(&cfg);
+    return rc;
+}

@@ -1,0 +1,92 @@
+/*
+ * cmd_formats.c - procstage formats: the readers and what each detects.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "parsers/reader.h"
+#include "reports/detect.h"
+#include "reports/json.h"
+#include "reports/output.h"
+
+static const char *family_name(ps_source_family f)
+{
+    switch (f) {
+    case PS_SRC_PROCMON: return "procmon";
+    case PS_SRC_ETW: return "etw";
+    case PS_SRC_EVENTLOG: return "eventlog";
+    }
+    return "?";
+}
+
+int cmd_formats(ps_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    ps_out_format fmt = PS_FMT_TEXT;
+    const ps_reader_ops *const *t;
+    const ps_detector_info *d;
+    size_t n, nd, i;
+    int c;
+
+    while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (ps_out_format_parse(optarg, &fmt) < 0 || fmt == PS_FMT_CSV)
+                return ps_cli_usage(cli, "formats", "--format takes text or json, not '%s'", optarg);
+            break;
+        case 'h':
+            printf("Usage: procstage formats [--format text|json]\n"
+                   "List the input formats procstage reads, how each is recognised (by content,\n"
+                   "never by file name; .zst compression is detected by its magic number), and the\n"
+                   "built-in detectors.\n");
+            return PS_EXIT_OK;
+        default:
+            return ps_cli_bad_option(cli, "formats", argv, c);
+        }
+    }
+    if (optind < argc)
+        return ps_cli_usage(cli, "formats", "unexpected argument '%s'", argv[optind]);
+    t = ps_readers(&n);
+    d = ps_detectors(&nd);
+    if (fmt == PS_FMT_JSON) {
+        ps_json j;
+        ps_json_init_file(&j, stdout, true);
+        ps_json_begin_object(&j);
+        ps_json_key(&j, "formats");
+        ps_json_begin_array(&j);
+        for (i = 0; i < n; i++) {
+            ps_json_begin_object(&j);
+            ps_json_kv_str(&j, "name", t[i]->name);
+            ps_json_kv_str(&j, "family", family_name(t[i]->family));
+            ps_json_kv_str(&j, "summary", t[i]->summary);
+            ps_json_kv_str(&j, "detects", t[i]->detects);
+            ps_json_end_object(&j);
+        }
+        ps_json_end_array(&j);
+        ps_json_key(&j, "detectors");
+        ps_json_begin_array(&j);
+        for (i = 0; i < nd; i++) {
+            ps_json_begin_object(&j);
+            ps_json_kv_str(&j, "id", d[i].id);
+            ps_json_kv_str(&j, "title", d[i].title);
+            ps_json_kv_str(&j, "technique", d[i].technique);
+            ps_json_kv_str(&j, "severity", d[i].severity);
+            ps_json_kv_str(&j, "description", d[i].description);
+            ps_json_end_object(&j);
+        }
+        ps_json_end_array(&j);
+        ps_json_end_object(&j);
+        ps_json_finish(&j);
+        return PS_EXIT_OK;
+    }
+    printf("INPUT FORMATS (plain or zstd-compressed; detected by content)\n");
+    for (i = 0; i < n; i++)
+        printf("  %-14s %s\n  %-14s detected by %s\n", t[i]->name, t[i]->summary, "", t[i]->detects);
+    printf("\nDETECTORS\n");
+    for (i = 0; i < nd; i++)
+        printf("  %-22s %-9s %-10s %s\n", d[i].id, d[i].severity, d[i].technique, d[i].title);
+    return PS_EXIT_OK;
+}

@@ -1,0 +1,192 @@
+/*
+ * cmd_ingest.c - procstage ingest TRACE... -o DB
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/util.h"
+#include "model/ingest.h"
+#include "model/store.h"
+#include "reports/detect.h"
+
+int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **paths, int n,
+                         const ps_cli_ingest *o)
+{
+    ps_ingest_opts io;
+    int i;
+
+    memset(&io, 0, sizeof io);
+    io.format = o->format;
+    io.input = o->input;
+    io.no_stacks = o->no_stacks;
+    io.config = o->config;
+    io.detect = det;
+    io.warn = ps_cli_reader_warning;
+    io.warn_ctx = cli;
+    io.progress = ps_cli_progress;
+    io.progress_ctx = cli;
+    for (i = 0; i < n; i++) {
+        ps_ingest_stats st;
+        ps_error err;
+        uint64_t before = det ? ps_detect_count(det) : 0;
+        int rc;
+
+        ps_error_clear(&err);
+        rc = ps_ingest_trace(store, paths[i], &io, &st, &err);
+        if (rc < 0) {
+            ps_cli_progress(cli, paths[i], 0, 0, 0, true);
+            return ps_cli_fail(cli, &err);
+        }
+        ps_cli_verbose(cli, "%s: time basis %s (%s)", paths[i], st.time_basis, st.time_note);
+        if (st.undecoded)
+            ps_cli_verbose(cli, "%s: %llu events kept without decoded details", paths[i],
+                           (unsigned long long)st.undecoded);
+        if (o->summary && cli->verbosity >= 0)
+        {
+            unsigned long long nf = det ? ps_detect_count(det) - before : 0;
+            printf("trace #%lld %s: %s, %llu event%s, %llu process%s, %llu creation%s (%llu complete, "
+                   "%llu partial, %llu failed), %llu finding%s\n",
+                   (long long)st.trace_id, paths[i], st.format, (unsigned long long)st.events,
+                   st.events == 1 ? "" : "s", (unsigned long long)st.processes, st.processes == 1 ? "" : "es",
+                   (unsigned long long)st.creations, st.creations == 1 ? "" : "s",
+                   (unsigned long long)st.creations_complete, (unsigned long long)st.creations_partial,
+                   (unsigned long long)st.creations_failed, nf, nf == 1 ? "" : "s");
+        }
+    }
+    return PS_EXIT_OK;
+}
+
+int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const ps_cli_ingest *opts,
+                       ps_store **store)
+{
+    ps_detect *det = NULL;
+    ps_error err;
+    int rc;
+
+    *store = NULL;
+    ps_error_clear(&err);
+    if ((out ? ps_store_open_write(out, store, &err) : ps_store_open_temp(store, &err)) < 0 ||
+        ps_detect_new(*store, &det, &err) < 0) {
+        rc = ps_cli_fail(cli, &err);
+        goto fail;
+    }
+    rc = ps_cli_ingest_traces(cli, *store, det, paths, n, opts);
+    if (rc != PS_EXIT_OK)
+        goto fail;
+    if (ps_store_commit(*store, &err) < 0) {
+        rc = ps_cli_fail(cli, &err);
+        goto fail;
+    }
+    ps_detect_free(det);
+    return PS_EXIT_OK;
+fail:
+    ps_detect_free(det);
+    ps_store_close(*store);
+    *store = NULL;
+    return rc;
+}
+
+static int window_log(uint64_t bytes)
+{
+    int log = 10;
+    while (log < 31 && (1ULL << log) < bytes)
+        log++;
+    return log;
+}
+
+int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, ps_cli_ingest *io,
+                         const char **recon)
+{
+    uint64_t size;
+
+    switch (c) {
+    case PS_OPT_RECON:
+        *recon = arg;
+        return 1;
+    case PS_OPT_NO_STACKS:
+        io->no_stacks = true;
+        return 1;
+    case PS_OPT_MAX_WINDOW:
+        if (ps_cli_parse_size(arg, &size) < 0 || size < 1024 || size > (1ULL << 31))
+            return ps_cli_usage(cli, cmd, "invalid --max-window '%s' (1K to 2G)", arg);
+        io->input.zstd_window_log_max = (unsigned)window_log(size);
+        return 1;
+    case PS_OPT_MAX_DECOMP:
+        if (ps_cli_parse_size(arg, &size) < 0 || !size)
+            return ps_cli_usage(cli, cmd, "invalid --max-decompressed '%s'", arg);
+        io->input.max_decompressed = size;
+        return 1;
+    case PS_OPT_PROGRESS:
+        cli->progress_mode = 1;
+        return 1;
+    case PS_OPT_NO_PROGRESS:
+        cli->progress_mode = 2;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void ingest_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: procstage ingest TRACE... -o DB [OPTION]...\n"
+            "Read traces into a procstage database (SQLite), creating it or appending to it.\n"
+            "TRACE is a file or - for standard input, plain or zstd-compressed; the format is\n"
+            "detected from the content.  The database is written atomically: on any error it\n"
+            "is left as it was (or not created).  One line per trace is printed on stdout.\n"
+            "\n"
+            "  -o, --output DB        the database to create or append to (required)\n"
+            "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml\n" PS_CLI_INGEST_HELP
+            "  -h, --help             show this help and exit\n");
+}
+
+int cmd_ingest(ps_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        PS_CLI_INGEST_LONG_OPTIONS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *out = NULL, *recon = NULL;
+    ps_cli_ingest io;
+    ps_recon_config cfg;
+    ps_store *store = NULL;
+    int c, rc;
+
+    memset(&io, 0, sizeof io);
+    ps_input_opts_init(&io.input);
+    io.summary = true;
+    while ((c = getopt_long(argc, argv, ":o:f:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'f':
+            if (strcmp(optarg, "auto") && !ps_reader_find(optarg))
+                return ps_cli_usage(cli, "ingest", "unknown format '%s' (see 'procstage formats')", optarg);
+            io.format = optarg;
+            break;
+        case 'h':
+            ingest_usage(stdout);
+            return PS_EXIT_OK;
+        default:
+            rc = ps_cli_ingest_option(cli, "ingest", c, optarg, &io, &recon);
+            if (rc == 1)
+                break;
+            return rc ? rc : ps_cli_bad_option(cli, "ingest", argv, c);
+        }
+    }
+    if (!out)
+        return ps_cli_usage(cli, "ingest", "missing -o DB");
+    if (optind >= argc)
+        return ps_cli_usage(cli, "ingest", "no trace given");
+    if ((rc = ps_cli_load_config(cli, recon, &cfg)) != 0)
+        return rc;
+    io.config = &cfg;
+    rc = ps_cli_build_model(cli, out, argv + optind, argc - optind, &io, &store);
+    ps_store_close(store);
+    ps_recon_config_release(&cfg);
+    return rc;
+}

@@ -1,0 +1,350 @@
+/*
+ * findings.c - the findings report and the trace summary.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/detect.h"
+#include "reports/json.h"
+#include "reports/report.h"
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : NULL;
+}
+
+static const char *const FINDING_SQL =
+    "SELECT f.finding_id, f.trace_id, f.severity, f.rule_id, f.title, f.technique, f.creation_id, "
+    "f.event_id, f.evidence, c.image_path, c.requested_image, c.parent_pid, c.child_pid, "
+    "coalesce(cp.process_name, (SELECT p.process_name FROM processes p WHERE p.trace_id = c.trace_id "
+    "  AND p.pid = c.parent_pid ORDER BY p.process_id LIMIT 1)), c.create_ts, t.time_basis "
+    "FROM findings f JOIN traces t ON t.trace_id = f.trace_id "
+    "LEFT JOIN creations c ON c.creation_id = f.creation_id "
+    "LEFT JOIN processes cp ON cp.process_id = c.creator_process_id "
+    "WHERE (?1 = 0 OR f.trace_id = ?1) AND "
+    "  (CASE f.severity WHEN 'info' THEN 0 WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 "
+    "   WHEN 'critical' THEN 4 ELSE 0 END) >= ?2 "
+    "ORDER BY (CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 "
+    "  WHEN 'low' THEN 3 ELSE 4 END), f.trace_id, f.finding_id";
+
+int ps_report_count_findings(ps_store *s, int64_t trace_id, int min_rank, int64_t *count, ps_error *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    *count = 0;
+    if (sqlite3_prepare_v2(ps_store_db(s),
+                           "SELECT count(*) FROM findings WHERE (?1 = 0 OR trace_id = ?1) AND "
+                           "(CASE severity WHEN 'info' THEN 0 WHEN 'low' THEN 1 WHEN 'medium' THEN 2 "
+                           "WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE 0 END) >= ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return ps_report_db_error(s, err);
+    sqlite3_bind_int64(st, 1, trace_id);
+    sqlite3_bind_int(st, 2, min_rank);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : ps_report_db_error(s, err);
+}
+
+static void event_line(ps_store *s, const ps_report_opts *o, sqlite3_stmt *est, int64_t id,
+                       const char *basis, bool first)
+{
+    FILE *f = o->out;
+    sqlite3_bind_int64(est, 1, id);
+    if (sqlite3_step(est) == SQLITE_ROW) {
+        char ts[64];
+        const char *pname = col_text(est, 6);
+        ps_format_ts(basis, sqlite3_column_int64(est, 1), ts, sizeof ts);
+        fprintf(f, "    %-10s event %lld  %s  %s (%lld) %s %s  %s\n", first ? "evidence:" : "",
+                (long long)id, ts, pname ? pname : "?", (long long)sqlite3_column_int64(est, 2),
+                col_text(est, 3) ? col_text(est, 3) : "", col_text(est, 4) ? col_text(est, 4) : "",
+                col_text(est, 5) ? col_text(est, 5) : "");
+    }
+    sqlite3_reset(est);
+    (void)s;
+}
+
+static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
+{
+    sqlite3_stmt *st = NULL, *est = NULL;
+    FILE *f = o->out;
+    int64_t total = 0;
+    int rc;
+
+    if ((rc = ps_report_count_findings(s, o->trace_id, o->min_severity, &total, err)) < 0)
+        return rc;
+    fprintf(f, "%sFINDINGS (%lld)%s\n", ps_color(o, PS_C_BOLD), (long long)total, ps_color(o, PS_C_RESET));
+    if (!total) {
+        fprintf(f, "  none\n\n");
+        return 0;
+    }
+    if (sqlite3_prepare_v2(ps_store_db(s), FINDING_SQL, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ps_store_db(s),
+                           "SELECT e.event_id, e.ts, e.pid, e.operation, e.path, e.result, "
+                           "p.process_name FROM events e LEFT JOIN processes p USING (process_id) "
+                           "WHERE e.event_id = ?1",
+                           -1, &est, NULL) != SQLITE_OK) {
+        rc = ps_report_db_error(s, err);
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, o->trace_id);
+    sqlite3_bind_int(st, 2, o->min_severity);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *sev = col_text(st, 2), *ev = col_text(st, 8), *basis = col_text(st, 15);
+        char up[16];
+        size_t i;
+        int64_t ids[16];
+        size_t nids;
+        char *dbg = ps_evidence_string(ev, "debugger"), *img = ps_evidence_string(ev, "image");
+
+        for (i = 0; sev[i] && i < sizeof up - 1; i++)
+            up[i] = (char)(sev[i] >= 'a' && sev[i] <= 'z' ? sev[i] - 32 : sev[i]);
+        up[i] = '\0';
+        if (!basis)
+            basis = "utc";
+        fprintf(f, "  %s%-8s%s  %s%s%s  %s", ps_color(o, ps_severity_color(sev)), up, ps_color(o, PS_C_RESET),
+                ps_color(o, PS_C_BOLD), col_text(st, 3), ps_color(o, PS_C_RESET), col_text(st, 4));
+        if (col_text(st, 5))
+            fprintf(f, "  [%s]", col_text(st, 5));
+        fputc('\n', f);
+        if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+            const char *req = col_text(st, 10), *img_path = col_text(st, 9);
+            fprintf(f, "    %-10s #%lld  %s (%lld) \xe2\x86\x92 %s (%lld)\n", "creation:",
+                    (long long)sqlite3_column_int64(st, 6), col_text(st, 13) ? col_text(st, 13) : "?",
+                    (long long)sqlite3_column_int64(st, 11),
+                    img_path ? ps_path_basename(img_path) : "?", (long long)sqlite3_column_int64(st, 12));
+            if (req && img_path && strcmp(req, img_path) != 0)
+                fprintf(f, "    %-10s %s, ran %s\n", "requested:", req, img_path);
+        } else if (img) {
+            fprintf(f, "    %-10s %s\n", "image:", img);
+        }
+        if (dbg)
+            fprintf(f, "    %-10s %s\n", "debugger:", dbg);
+        nids = ps_evidence_event_ids(ev, ids, 16);
+        if (!nids && sqlite3_column_type(st, 7) != SQLITE_NULL) {
+            ids[0] = sqlite3_column_int64(st, 7);
+            nids = 1;
+        }
+        for (i = 0; i < nids; i++)
+            event_line(s, o, est, ids[i], basis, i == 0);
+        free(dbg);
+        free(img);
+    }
+    fputc('\n', f);
+    rc = rc == SQLITE_DONE ? 0 : ps_report_db_error(s, err);
+out:
+    sqlite3_finalize(st);
+    sqlite3_finalize(est);
+    return rc;
+}
+
+int ps_report_findings_json(ps_store *s, const ps_report_opts *o, ps_json *j, ps_error *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(ps_store_db(s), FINDING_SQL, -1, &st, NULL) != SQLITE_OK)
+        return ps_report_db_error(s, err);
+    sqlite3_bind_int64(st, 1, o->trace_id);
+    sqlite3_bind_int(st, 2, o->min_severity);
+    ps_json_begin_array(j);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ps_json_begin_object(j);
+        ps_json_kv_int(j, "finding_id", sqlite3_column_int64(st, 0));
+        ps_json_kv_int(j, "trace_id", sqlite3_column_int64(st, 1));
+        ps_json_kv_str(j, "severity", col_text(st, 2));
+        ps_json_kv_str(j, "rule_id", col_text(st, 3));
+        ps_json_kv_str(j, "title", col_text(st, 4));
+        ps_json_kv_str(j, "technique", col_text(st, 5));
+        ps_json_key(j, "creation_id");
+        ps_json_column(j, st, 6);
+        ps_json_key(j, "event_id");
+        ps_json_column(j, st, 7);
+        ps_json_kv_str(j, "requested_image", col_text(st, 10));
+        ps_json_kv_str(j, "image_path", col_text(st, 9));
+        ps_json_key(j, "evidence");
+        ps_json_raw(j, col_text(st, 8));
+        ps_json_end_object(j);
+    }
+    ps_json_end_array(j);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : ps_report_db_error(s, err);
+}
+
+static int findings_csv(ps_store *s, const ps_report_opts *o, ps_error *err)
+{
+    sqlite3_stmt *st;
+    FILE *f = o->out;
+    int rc;
+    static const int cols[] = {0, 1, 2, 3, 4, 5, 6, 7, 10, 9, 8};
+
+    if (sqlite3_prepare_v2(ps_store_db(s), FINDING_SQL, -1, &st, NULL) != SQLITE_OK)
+        return ps_report_db_error(s, err);
+    sqlite3_bind_int64(st, 1, o->trace_id);
+    sqlite3_bind_int(st, 2, o->min_severity);
+    fputs("finding_id,trace_id,severity,rule_id,title,technique,creation_id,event_id,requested_image,"
+          "image_path,evidence\n",
+          f);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t i;
+        for (i = 0; i < PS_ARRAY_LEN(cols); i++)
+            ps_csv_column(f, st, cols[i], i == 0);
+        fputc('\n', f);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : ps_report_db_error(s, err);
+}
+
+int ps_report_findings(ps_store *s, const ps_report_opts *o, ps_error *err)
+{
+    if (o->format == PS_FMT_CSV)
+        return findings_csv(s, o, err);
+    if (o->format == PS_FMT_JSON) {
+        static const ps_json_section sections[] = {{"findings", ps_report_findings_json}};
+        return ps_report_json_document(s, o, sections, 1, err);
+    }
+    return findings_text(s, o, err);
+}
+
+/* ---- traces -------------------------------------------------------------------------- */
+
+static const char *const TRACE_SQL =
+    "SELECT trace_id, path, format, sha256, host, os_version, first_ts, last_ts, event_count, "
+    "process_count, creation_count, time_basis, time_note, tz_offset_min, has_tid, has_stacks, "
+    "events_lost, undecoded_count, warning_count, compressed "
+    "FROM traces WHERE ?1 = 0 OR trace_id = ?1 ORDER BY trace_id";
+
+int ps_report_traces_json(ps_store *s, const ps_report_opts *o, ps_json *j, ps_error *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(ps_store_db(s), TRACE_SQL, -1, &st, NULL) != SQLITE_OK)
+        return ps_report_db_error(s, err);
+    sqlite3_bind_int64(st, 1, o->trace_id);
+    ps_json_begin_array(j);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *basis = col_text(st, 11);
+        char ts[64];
+        ps_json_begin_object(j);
+        ps_json_kv_int(j, "trace_id", sqlite3_column_int64(st, 0));
+        ps_json_kv_str(j, "path", col_text(st, 1));
+        ps_json_kv_str(j, "format", col_text(st, 2));
+        ps_json_kv_str(j, "sha256", col_text(st, 3));
+        ps_json_kv_str(j, "host", col_text(st, 4));
+        ps_json_kv_str(j, "os_version", col_text(st, 5));
+        ps_json_key(j, "first_time");
+        if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+            ps_format_ts(basis, sqlite3_column_int64(st, 6), ts, sizeof ts);
+            ps_json_string(j, ts);
+        } else {
+            ps_json_null(j);
+        }
+        ps_json_key(j, "last_time");
+        if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+            ps_format_ts(basis, sqlite3_column_int64(st, 7), ts, sizeof ts);
+            ps_json_string(j, ts);
+        } else {
+            ps_json_null(j);
+        }
+        ps_json_kv_int(j, "events", sqlite3_column_int64(st, 8));
+        ps_json_kv_int(j, "processes", sqlite3_column_int64(st, 9));
+        ps_json_kv_int(j, "creations", sqlite3_column_int64(st, 10));
+        ps_json_kv_str(j, "time_basis", basis);
+        ps_json_kv_str(j, "time_note", col_text(st, 12));
+        ps_json_key(j, "tz_offset_min");
+        ps_json_column(j, st, 13);
+        ps_json_key(j, "has_tid");
+        ps_json_bool(j, sqlite3_column_int(st, 14));
+        ps_json_key(j, "has_stacks");
+        ps_json_bool(j, sqlite3_column_int(st, 15));
+        ps_json_kv_int(j, "events_lost", sqlite3_column_int64(st, 16));
+        ps_json_kv_int(j, "undecoded", sqlite3_column_int64(st, 17));
+        ps_json_kv_int(j, "warnings", sqlite3_column_int64(st, 18));
+        ps_json_end_object(j);
+    }
+    ps_json_end_array(j);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : ps_report_db_error(s, err);
+}
+
+int ps_report_traces(ps_store *s, const ps_report_opts *o, ps_error *err)
+{
+    sqlite3_stmt *st;
+    FILE *f = o->out;
+    int rc;
+
+    if (o->format == PS_FMT_JSON) {
+        static const ps_json_section sections[] = {{"traces", ps_report_traces_json}};
+        return ps_report_json_document(s, o, sections, 1, err);
+    }
+    if (sqlite3_prepare_v2(ps_store_db(s), TRACE_SQL, -1, &st, NULL) != SQLITE_OK)
+        return ps_report_db_error(s, err);
+    sqlite3_bind_int64(st, 1, o->trace_id);
+    if (o->format == PS_FMT_CSV)
+        fputs("trace_id,path,format,events,processes,creations,time_basis,first_ts,last_ts,sha256\n", f);
+    else
+        fprintf(f, "%sTRACES%s\n", ps_color(o, PS_C_BOLD), ps_color(o, PS_C_RESET));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *basis = col_text(st, 11) ? col_text(st, 11) : "utc";
+        char a[64] = "-", b[64] = "-";
+        if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+            ps_format_ts(basis, sqlite3_column_int64(st, 6), a, sizeof a);
+        if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+            ps_format_ts(basis, sqlite3_column_int64(st, 7), b, sizeof b);
+        if (o->format == PS_FMT_CSV) {
+            ps_csv_int(f, sqlite3_column_int64(st, 0), true);
+            ps_csv_field(f, col_text(st, 1), false);
+            ps_csv_field(f, col_text(st, 2), false);
+            ps_csv_int(f, sqlite3_column_int64(st, 8), false);
+            ps_csv_int(f, sqlite3_column_int64(st, 9), false);
+            ps_csv_int(f, sqlite3_column_int64(st, 10), false);
+            ps_csv_field(f, basis, false);
+            ps_csv_field(f, a, false);
+            ps_csv_field(f, b, false);
+            ps_csv_field(f, col_text(st, 3), false);
+            fputc('\n', f);
+            continue;
+        }
+        fprintf(f, "  #%lld  %s  (%s%s)\n", (long long)sqlite3_column_int64(st, 0), col_text(st, 1),
+                col_text(st, 2), sqlite3_column_int(st, 19) ? ", zstd" : "");
+        {
+            long long ne = sqlite3_column_int64(st, 8), np = sqlite3_column_int64(st, 9),
+                      nc = sqlite3_column_int64(st, 10);
+            fprintf(f, "       %lld event%s, %lld process%s, %lld creation%s", ne, ne == 1 ? "" : "s", np,
+                    np == 1 ? "" : "es", nc, nc == 1 ? "" : "s");
+        }
+        if (col_text(st, 4) || col_text(st, 5))
+            fprintf(f, "; host %s, %s", col_text(st, 4) ? col_text(st, 4) : "?",
+                    col_text(st, 5) ? col_text(st, 5) : "?");
+        fputc('\n', f);
+        fprintf(f, "       %s \xe2\x80\x93 %s (%s)\n", a, b, basis);
+        if (col_text(st, 12))
+            fprintf(f, "       %stime: %s%s\n", ps_color(o, PS_C_DIM), col_text(st, 12), ps_color(o, PS_C_RESET));
+        if (!sqlite3_column_int(st, 14))
+            fprintf(f, "       %sno thread ids: thread-dependent boundaries are inferred%s\n",
+                    ps_color(o, PS_C_YELLOW), ps_color(o, PS_C_RESET));
+        if (sqlite3_column_int64(st, 16))
+            fprintf(f, "       %s%lld events lost: a stage can look missing only because its events were lost%s\n",
+                    ps_color(o, PS_C_YELLOW), (long long)sqlite3_column_int64(st, 16), ps_color(o, PS_C_RESET));
+        if (sqlite3_column_int64(st, 18))
+            fprintf(f, "       %s%lld warnings while reading%s\n", ps_color(o, PS_C_YELLOW),
+                    (long long)sqlite3_column_int64(st, 18), ps_color(o, PS_C_RESET));
+    }
+    if (o->format == PS_FMT_TEXT)
+        fputc('\n', f);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : ps_report_db_error(s, err);
+}
+
+int ps_report_analysis_json(ps_store *s, const ps_report_opts *o, ps_error *err)
+{
+    static const ps_json_section sections[] = {{"traces", ps_report_traces_json},
+                                               {"creations", ps_report_timing_json},
+                                               {"per_image", ps_report_per_image_json},
+                                               {"findings", ps_report_findings_json}};
+    return ps_report_json_document(s, o, sections, PS_ARRAY_LEN(sections), err);
+}

@@ -1,0 +1,208 @@
+#include "reports/json.h"
+
+#include <string.h>
+
+static void put(ps_json *j, const char *s, size_t n)
+{
+    if (j->f)
+        fwrite(s, 1, n, j->f);
+    else
+        ps_buf_append(j->b, s, n);
+}
+
+static void puts_(ps_json *j, const char *s)
+{
+    put(j, s, strlen(s));
+}
+
+static void newline(ps_json *j)
+{
+    int i;
+    if (!j->pretty)
+        return;
+    put(j, "\n", 1);
+    for (i = 0; i < j->depth; i++)
+        put(j, "  ", 2);
+}
+
+/* separator before a value or key */
+static void pre(ps_json *j)
+{
+    if (j->after_key) {
+        j->after_key = false;
+        return;
+    }
+    if (j->depth > 0) {
+        if (!j->first[j->depth])
+            put(j, ",", 1);
+        j->first[j->depth] = false;
+        newline(j);
+    }
+}
+
+void ps_json_init_file(ps_json *j, FILE *f, bool pretty)
+{
+    memset(j, 0, sizeof *j);
+    j->f = f;
+    j->pretty = pretty;
+}
+
+void ps_json_init_buf(ps_json *j, ps_buf *b)
+{
+    memset(j, 0, sizeof *j);
+    j->b = b;
+}
+
+static void open_(ps_json *j, const char *c)
+{
+    pre(j);
+    puts_(j, c);
+    if (j->depth + 1 < PS_JSON_MAX_DEPTH)
+        j->depth++;
+    j->first[j->depth] = true;
+}
+
+static void close_(ps_json *j, const char *c)
+{
+    bool empty = j->first[j->depth];
+    if (j->depth > 0)
+        j->depth--;
+    if (!empty)
+        newline(j);
+    puts_(j, c);
+}
+
+void ps_json_begin_object(ps_json *j) { open_(j, "{"); }
+void ps_json_end_object(ps_json *j) { close_(j, "}"); }
+void ps_json_begin_array(ps_json *j) { open_(j, "["); }
+void ps_json_end_array(ps_json *j) { close_(j, "]"); }
+
+void ps_json_escape(ps_buf *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            ps_buf_putc(out, '\\');
+            ps_buf_putc(out, (char)c);
+            p++;
+        } else if (c == '<' && p[1] == '/') {
+            ps_buf_puts(out, "<\\/");
+            p += 2;
+        } else if (c < 0x20 || c == 0x7F) {
+            switch (c) {
+            case '\n': ps_buf_puts(out, "\\n"); break;
+            case '\r': ps_buf_puts(out, "\\r"); break;
+            case '\t': ps_buf_puts(out, "\\t"); break;
+            default: ps_buf_printf(out, "\\u%04x", c); break;
+            }
+            p++;
+        } else if (c < 0x80) {
+            ps_buf_putc(out, (char)c);
+            p++;
+        } else {
+            size_t bad = 0, len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            size_t avail = strnlen((const char *)p, len);
+            if (avail == len && ps_utf8_valid((const char *)p, len, &bad)) {
+                /* U+2028/2029 break JavaScript string literals */
+                if (len == 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9))
+                    ps_buf_printf(out, "\\u%04x", p[2] == 0xA8 ? 0x2028 : 0x2029);
+                else
+                    ps_buf_append(out, p, len);
+                p += len;
+            } else {
+                ps_buf_puts(out, "\\ufffd");
+                p++;
+            }
+        }
+    }
+}
+
+void ps_json_key(ps_json *j, const char *key)
+{
+    pre(j);
+    put(j, "\"", 1);
+    {
+        ps_buf tmp;
+        ps_buf_init(&tmp);
+        ps_json_escape(&tmp, key);
+        put(j, ps_buf_cstr(&tmp), tmp.len);
+        ps_buf_release(&tmp);
+    }
+    puts_(j, j->pretty ? "\": " : "\":");
+    j->after_key = true;
+}
+
+void ps_json_string(ps_json *j, const char *s)
+{
+    ps_buf tmp;
+
+    if (!s) {
+        ps_json_null(j);
+        return;
+    }
+    pre(j);
+    ps_buf_init(&tmp);
+    ps_buf_putc(&tmp, '"');
+    ps_json_escape(&tmp, s);
+    ps_buf_putc(&tmp, '"');
+    put(j, ps_buf_cstr(&tmp), tmp.len);
+    ps_buf_release(&tmp);
+}
+
+void ps_json_int(ps_json *j, int64_t v)
+{
+    char tmp[32];
+    pre(j);
+    snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    puts_(j, tmp);
+}
+
+void ps_json_double(ps_json *j, double v, int decimals)
+{
+    char tmp[64];
+    pre(j);
+    snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+    puts_(j, tmp);
+}
+
+void ps_json_bool(ps_json *j, bool v)
+{
+    pre(j);
+    puts_(j, v ? "true" : "false");
+}
+
+void ps_json_null(ps_json *j)
+{
+    pre(j);
+    puts_(j, "null");
+}
+
+void ps_json_raw(ps_json *j, const char *json)
+{
+    if (!json || !*json) {
+        ps_json_null(j);
+        return;
+    }
+    pre(j);
+    puts_(j, json);
+}
+
+void ps_json_finish(ps_json *j)
+{
+    if (j->f)
+        put(j, "\n", 1);
+}
+
+void ps_json_kv_str(ps_json *j, const char *k, const char *v)
+{
+    ps_json_key(j, k);
+    ps_json_string(j, v);
+}
+
+void ps_json_kv_int(ps_json *j, const char *k, int64_t v)
+{
+    ps_json_key(j, k);
+    ps_json_int(j, v);
+}
