@@ -1,0 +1,102 @@
+/*
+ * psq - a tiny SQLite client for the shell tests (fresh machines have no
+ * sqlite3 command):
+ *   psq DB "SQL"          prints the rows, columns separated by a tab
+ *   psq --json FILE       exits 0 when FILE is one valid JSON document
+ *   psq --ndjson FILE     exits 0 when every line of FILE is valid JSON
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, len = 0, r;
+    if (!f)
+        return NULL;
+    do {
+        if (len + 65536 > cap) {
+            cap = cap ? cap * 2 : 65536 * 2;
+            buf = realloc(buf, cap + 1);
+            if (!buf)
+                exit(2);
+        }
+        r = fread(buf + len, 1, 65536, f);
+        len += r;
+    } while (r > 0);
+    fclose(f);
+    buf[len] = '\0';
+    *n = len;
+    return buf;
+}
+
+static int json_valid(sqlite3 *db, const char *text, size_t n)
+{
+    sqlite3_stmt *st;
+    int v = 0;
+    sqlite3_prepare_v2(db, "SELECT json_valid(?1)", -1, &st, NULL);
+    sqlite3_bind_text(st, 1, text, (int)n, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int rc, i;
+
+    if (argc == 3 && (!strcmp(argv[1], "--json") || !strcmp(argv[1], "--ndjson"))) {
+        size_t n;
+        char *text = slurp(argv[2], &n), *line, *save = NULL;
+        int good = 1, lines = 0;
+        if (!text) {
+            fprintf(stderr, "psq: cannot read %s\n", argv[2]);
+            return 2;
+        }
+        sqlite3_open(":memory:", &db);
+        if (!strcmp(argv[1], "--json")) {
+            good = n > 0 && json_valid(db, text, n);
+        } else {
+            for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                lines++;
+                if (!json_valid(db, line, strlen(line))) {
+                    fprintf(stderr, "psq: line %d is not JSON\n", lines);
+                    good = 0;
+                    break;
+                }
+            }
+            good = good && lines > 0;
+        }
+        sqlite3_close(db);
+        free(text);
+        return good ? 0 : 1;
+    }
+    if (argc != 3) {
+        fprintf(stderr, "usage: psq DB SQL | psq --json FILE | psq --ndjson FILE\n");
+        return 2;
+    }
+    if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        fprintf(stderr, "psq: %s\n", sqlite3_errmsg(db));
+        return 2;
+    }
+    if (sqlite3_prepare_v2(db, argv[2], -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "psq: %s\n", sqlite3_errmsg(db));
+        return 2;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (i = 0; i < sqlite3_column_count(st); i++) {
+            const unsigned char *t = sqlite3_column_text(st, i);
+            printf("%s%s", i ? "\t" : "", t ? (const char *)t : "");
+        }
+        putchar('\n');
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc == SQLITE_DONE ? 0 : 2;
+}

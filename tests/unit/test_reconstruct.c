@@ -1,0 +1,216 @@
+/* model/reconstruct.c on the synthetic fixtures: exact boundaries */
+#include <unistd.h>
+
+#include "model/ingest.h"
+#include "model/store.h"
+#include "tap.h"
+
+static const char *srcdir(void)
+{
+    const char *s = getenv("top_srcdir");
+    return s && *s ? s : ".";
+}
+
+static ps_recon_config cfg;
+
+static ps_store *ingest(const char *fixture, ps_detect **det)
+{
+    char path[1024];
+    ps_store *s = NULL;
+    ps_ingest_opts o;
+    ps_ingest_stats st;
+    ps_error err;
+
+    snprintf(path, sizeof path, "%s/fixtures/%s", srcdir(), fixture);
+    memset(&o, 0, sizeof o);
+    ps_input_opts_init(&o.input);
+    o.config = &cfg;
+    if (ps_store_open_temp(&s, &err) < 0 || ps_detect_new(s, det, &err) < 0) {
+        printf("# %s\n", err.msg);
+        return NULL;
+    }
+    o.detect = *det;
+    if (ps_ingest_trace(s, path, &o, &st, &err) < 0 || ps_store_commit(s, &err) < 0) {
+        printf("# %s: %s\n", fixture, err.msg);
+        ps_store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int64_t q_int(ps_store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(ps_store_db(s), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static char *q_str(ps_store *s, const char *sql)
+{
+    static char buf[1024];
+    sqlite3_stmt *st;
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(ps_store_db(s), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_text(st, 0))
+        snprintf(buf, sizeof buf, "%s", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return buf;
+}
+
+/* compares every found boundary with fixtures/NAME.expect */
+static void check_expect(const char *fixture, const char *expect)
+{
+    char path[1024], line[256];
+    ps_detect *det = NULL;
+    ps_store *s = ingest(fixture, &det);
+    FILE *f;
+    sqlite3_stmt *st;
+    int lines = 0, matched = 0, found = 0;
+
+    if (!s) {
+        ok(0, "%s ingests", fixture);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/fixtures/%s", srcdir(), expect);
+    f = fopen(path, "r");
+    sqlite3_prepare_v2(ps_store_db(s),
+                       "SELECT e.seq, b.confidence FROM boundaries b JOIN creations c USING (creation_id) "
+                       "JOIN events e ON e.event_id = b.event_id WHERE b.boundary = ?2 AND c.creation_id = "
+                       "(SELECT creation_id FROM creations ORDER BY create_ts, creation_id LIMIT 1 OFFSET ?1 - 1) "
+                       "AND b.confidence <> 'missing'",
+                       -1, &st, NULL);
+    while (f && fgets(line, sizeof line, f)) {
+        int cn, b;
+        long long seq;
+        char conf[32];
+        if (line[0] == '#' || sscanf(line, "%d %d %lld %31s", &cn, &b, &seq, conf) != 4)
+            continue;
+        lines++;
+        sqlite3_bind_int(st, 1, cn);
+        sqlite3_bind_int(st, 2, b);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == seq &&
+            !strcmp((const char *)sqlite3_column_text(st, 1), conf))
+            matched++;
+        else
+            printf("#   %s creation %d B%d: want seq %lld %s\n", fixture, cn, b, seq, conf);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (f)
+        fclose(f);
+    found = (int)q_int(s, "SELECT count(*) FROM boundaries WHERE confidence <> 'missing'");
+    ok(lines > 0 && matched == lines && found == lines, "%s: %d of %d expected boundaries, %d found", fixture,
+       matched, lines, found);
+    is_int(q_int(s, "SELECT count(*) FROM creations c WHERE (SELECT count(*) FROM stages s WHERE s.creation_id = "
+                    "c.creation_id) <> 6"),
+           0, "%s: six stage rows per creation", fixture);
+    ps_detect_free(det);
+    ps_store_close(s);
+}
+
+int main(void)
+{
+    static const char *const names[] = {"plain", "ifeo_hijack", "suspended", "missing_stages", "pid_reuse", "demo"};
+    ps_error err;
+    ps_store *s;
+    ps_detect *det;
+    size_t i;
+    char a[64], b[64];
+
+    if (ps_recon_config_load_default(&cfg, &err) < 0) {
+        printf("Bail out! %s\n", err.msg);
+        return 1;
+    }
+    {
+        char probe[1024];
+        snprintf(probe, sizeof probe, "%s/fixtures/plain.csv", srcdir());
+        if (access(probe, R_OK) != 0)
+            tap_skip_all("fixtures not found (set top_srcdir)");
+    }
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(a, sizeof a, "%s.csv", names[i]);
+        snprintf(b, sizeof b, "%s.expect", names[i]);
+        check_expect(a, b);
+        if (strcmp(names[i], "demo")) {
+            snprintf(a, sizeof a, "%s.xml", names[i]);
+            check_expect(a, b);
+        }
+    }
+
+    /* the hijack: requested vs. actual image, and the finding */
+    if ((s = ingest("ifeo_hijack.csv", &det))) {
+        is_str(q_str(s, "SELECT requested_image FROM creations"), "C:\\Windows\\System32\\sethc.exe",
+               "requested_image is the hijacked image");
+        is_str(q_str(s, "SELECT image_path FROM creations"), "C:\\Windows\\System32\\cmd.exe",
+               "image_path is what ran");
+        is_str(q_str(s, "SELECT rule_id || ' ' || severity FROM findings"), "ifeo-debugger-hijack critical",
+               "critical hijack finding for an accessibility binary");
+        ok(strstr(q_str(s, "SELECT evidence FROM findings"), "\"debugger\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\""),
+           "the evidence names the Debugger value");
+        is_int(q_int(s, "SELECT count(*) FROM events WHERE creation_id IS NOT NULL AND stage = 1"), 11,
+               "stage 1 events attributed (IFEO query, re-launch, image open)");
+        ps_detect_free(det);
+        ps_store_close(s);
+    }
+    /* the demo: set + hijack */
+    if ((s = ingest("demo.csv", &det))) {
+        is_int(q_int(s, "SELECT count(*) FROM findings WHERE rule_id = 'ifeo-debugger-set'"), 1, "Debugger value set");
+        is_int(q_int(s, "SELECT count(*) FROM findings WHERE rule_id = 'ifeo-debugger-hijack'"), 1, "hijack found");
+        is_int(q_int(s, "SELECT count(*) FROM findings WHERE rule_id = 'ifeo-debugger-hijack' AND creation_id = "
+                        "(SELECT creation_id FROM creations WHERE requested_image LIKE '%sethc.exe')"),
+               1, "the finding points at the hijacked creation");
+        ps_detect_free(det);
+        ps_store_close(s);
+    }
+    /* missing stages: statuses and notes */
+    if ((s = ingest("missing_stages.csv", &det))) {
+        is_str(q_str(s, "SELECT group_concat(status, ',') FROM (SELECT status FROM creations ORDER BY create_ts)"),
+               "complete,partial,complete,failed", "complete, exited while loading, orphan, failed");
+        is_str(q_str(s, "SELECT anchor FROM creations WHERE child_pid = 4300"), "process-start",
+               "the orphan is anchored on its Process Start");
+        is_int(q_int(s, "SELECT parent_pid FROM creations WHERE child_pid = 4300"), 9999,
+               "the orphan's parent comes from the Process Start");
+        ok(q_int(s, "SELECT creator_pid IS NULL FROM creations WHERE child_pid = 4300") == 1, "creator unknown");
+        is_str(q_str(s, "SELECT group_concat(confidence, ',') FROM (SELECT confidence FROM stages WHERE creation_id = "
+                        "(SELECT creation_id FROM creations ORDER BY create_ts LIMIT 1) ORDER BY stage)"),
+               "missing,missing,observed,missing,inferred,inferred",
+               "collapse rule: no B0/B1, B4 missing so stage 5 is inferred");
+        ps_detect_free(det);
+        ps_store_close(s);
+    }
+    /* PID reuse: two processes, two creations of PID 6000 */
+    if ((s = ingest("pid_reuse.csv", &det))) {
+        is_int(q_int(s, "SELECT count(DISTINCT child_process_id) FROM creations WHERE child_pid = 6000"), 2,
+               "two process rows for the reused PID");
+        is_int(q_int(s, "SELECT count(*) FROM processes WHERE pid = 6000"), 2, "processes keeps both");
+        ps_detect_free(det);
+        ps_store_close(s);
+    }
+    /* no TID column: thread-dependent boundaries are inferred */
+    if ((s = ingest("notid_7col.csv", &det))) {
+        is_str(q_str(s, "SELECT group_concat(confidence, ',') FROM (SELECT confidence FROM boundaries ORDER BY boundary)"),
+               "inferred,inferred,observed,observed,inferred,inferred,inferred",
+               "B0, B1, B5 inferred without thread ids");
+        is_str(q_str(s, "SELECT time_basis FROM traces"), "time-of-day", "7-column exports have no date");
+        ps_detect_free(det);
+        ps_store_close(s);
+    }
+    /* XML: times anchored to UTC through the process list */
+    if ((s = ingest("plain.xml", &det))) {
+        is_str(q_str(s, "SELECT time_basis FROM traces"), "utc", "XML local times anchored to UTC");
+        is_int(q_int(s, "SELECT tz_offset_min FROM traces"), 120, "the capture's UTC offset");
+        ok(q_int(s, "SELECT abs(crosscheck_delta) FROM creations") <= 100,
+           "B2 within 10 us of the process table's CreateTime (%lld)",
+           (long long)q_int(s, "SELECT crosscheck_delta FROM creations"));
+        is_int(q_int(s, "SELECT count(*) FROM modules"), 2 * q_int(s, "SELECT count(*) FROM processes WHERE source = "
+                                                                       "'process-table'"),
+               "module lists stored");
+        ps_detect_free(det);
+        ps_store_close(s);
+    }
+    ps_recon_config_release(&cfg);
+    return tap_done();
+}
