@@ -55,6 +55,16 @@ typedef enum ps_op {
     PS_OP__COUNT
 } ps_op;
 
+/* One named value of an event as its source wrote it (an EVTX record's
+ * <Data Name="Image">, a System element such as EventID).  Readers of
+ * self-describing formats fill ps_event.fields; the rule engine and the
+ * event_fields table read them.  Names are not unique in general; the first
+ * one wins for lookups. */
+typedef struct ps_field {
+    const char *name;
+    const char *value;   /* "" for an empty element; never NULL */
+} ps_field;
+
 /* One stack frame.  Strings may be NULL when unknown. */
 typedef struct ps_frame {
     uint64_t address;
@@ -123,6 +133,11 @@ typedef struct ps_event {
     /* where the event came from, for messages */
     uint64_t src_line;          /* text formats: first line of the record; 0 = n/a */
     uint64_t src_offset;        /* byte offset of the record in the (decompressed) input */
+
+    /* every field of the source record (EVTX, event-log XML); NULL/0 for
+     * sources whose columns are the fields above (Procmon) */
+    const ps_field *fields;
+    uint32_t nfields;
 } ps_event;
 
 typedef struct ps_module {

@@ -137,6 +137,14 @@ CREATE TABLE events (
     stage           INTEGER
 );
 
+-- every field of a self-describing source record (EVTX: the System values and
+-- each <Data Name=...>), for events whose reader supplies them
+CREATE TABLE event_fields (
+    event_id        INTEGER NOT NULL,
+    name            TEXT NOT NULL,
+    value           TEXT
+);
+
 CREATE TABLE stacks (
     stack_id        INTEGER PRIMARY KEY,
     hash            INTEGER NOT NULL,

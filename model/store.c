@@ -17,13 +17,14 @@
 
 enum {
     ST_EVENT, ST_STACK, ST_FRAME, ST_PROCESS, ST_MODULE, ST_CREATION, ST_BOUNDARY, ST_STAGE,
-    ST_FINDING, ST_ATTR, ST_ATTR_ONE, ST_TRACE_BEGIN, ST__COUNT
+    ST_FINDING, ST_ATTR, ST_ATTR_ONE, ST_TRACE_BEGIN, ST_FIELD, ST__COUNT
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_EVENT] = "INSERT INTO events (event_id, trace_id, seq, ts, pid, tid, process_id, class, "
                  "operation, path, result, detail, duration, category, stack_id) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [ST_FIELD] = "INSERT INTO event_fields (event_id, name, value) VALUES (?1, ?2, ?3)",
     [ST_STACK] = "INSERT INTO stacks (stack_id, hash, depth) VALUES (?1, ?2, ?3)",
     [ST_FRAME] = "INSERT INTO frames (stack_id, depth, address, module, symbol, offset) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -167,6 +168,12 @@ static int load_stack_hashes(ps_store *s, ps_error *err)
     return 0;
 }
 
+/* Tables added to schema version 1 after its first release (as in
+ * schema.sql), created when appending to a database that predates them. */
+static const char UPGRADE_SQL[] =
+    "CREATE TABLE IF NOT EXISTS event_fields (event_id INTEGER NOT NULL, name TEXT NOT NULL, "
+    "value TEXT)";
+
 static int setup_writable(ps_store *s, bool fresh, ps_error *err)
 {
     int rc;
@@ -190,6 +197,8 @@ static int setup_writable(ps_store *s, bool fresh, ps_error *err)
         if ((rc = exec(s, meta, err)) < 0)
             return rc;
     } else if ((rc = check_schema(s->db, s->path, err)) < 0) {
+        return rc;
+    } else if ((rc = exec(s, UPGRADE_SQL, err)) < 0) {
         return rc;
     }
     if ((rc = exec(s, "BEGIN", err)) < 0)
@@ -553,6 +562,24 @@ int64_t ps_store_next_event_id(const ps_store *s)
     return s->next_event;
 }
 
+static int add_fields(ps_store *s, int64_t event_id, const ps_event *ev, ps_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_FIELD];
+    uint32_t i;
+
+    for (i = 0; i < ev->nfields; i++) {
+        sqlite3_bind_int64(st, 1, event_id);
+        sqlite3_bind_text(st, 2, ev->fields[i].name, -1, SQLITE_STATIC);
+        bind_text(st, 3, ev->fields[i].value);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_reset(st);
+            return ps_store_fail(s, err, "cannot add an event field");
+        }
+        sqlite3_reset(st);
+    }
+    return 0;
+}
+
 int ps_store_add_event(ps_store *s, int64_t trace_id, const ps_event *ev, int64_t process_id,
                        int64_t stack_id, int64_t *event_id, ps_error *err)
 {
@@ -585,6 +612,8 @@ int ps_store_add_event(ps_store *s, int64_t trace_id, const ps_event *ev, int64_
     /* every column is rebound for the next event except the optional ones */
     sqlite3_bind_null(st, 6);
     sqlite3_bind_null(st, 13);
+    if (ev->nfields && (rc = add_fields(s, s->next_event, ev, err)) < 0)
+        return rc;
     if (event_id)
         *event_id = s->next_event;
     s->next_event++;
