@@ -124,6 +124,15 @@ void ps_event_init(ps_event *ev)
     ev->detail = "";
 }
 
+const char *ps_event_field(const ps_event *ev, const char *name)
+{
+    uint32_t i;
+    for (i = 0; i < ev->nfields; i++)
+        if (strcmp(ev->fields[i].name, name) == 0)
+            return ev->fields[i].value;
+    return NULL;
+}
+
 bool ps_ifeo_parts(const char *path, const char **name, size_t *name_len, const char **rest)
 {
     static const char key[] = "\\Image File Execution Options\\";

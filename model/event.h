@@ -201,6 +201,8 @@ ps_op ps_op_from_procmon(const char *operation, ps_event_class *cls);
 /* Maps a Procmon class name ("File System") to the enum. */
 ps_event_class ps_event_class_from_name(const char *name);
 void ps_event_init(ps_event *ev);
+/* The value of the first of ev->fields called `name` (case-sensitive), or NULL. */
+const char *ps_event_field(const ps_event *ev, const char *name);
 
 /* Splits a registry path at "\Image File Execution Options\<name>[\rest]"
  * (the Wow6432Node twin included).  Sets name and name_len to the image's

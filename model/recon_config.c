@@ -115,6 +115,20 @@ int ps_recon_config_load_text(ps_recon_config *c, const char *text, size_t len, 
         }
         c->b0_max_gap_events = (uint64_t)v;
     }
+    c->el_load_wait = PS_EL_LOAD_WAIT_MS * 10000LL;
+    c->el_burst_gap = PS_EL_BURST_GAP_MS * 10000LL;
+    {
+        const ps_ynode *el = ps_ymap_get(d->root, "eventlog");
+        if (el && el->type != PS_Y_MAP) {
+            rc = ps_error_set(err, PS_ERR_INPUT, "'%s': line %d: 'eventlog' must be a mapping", name, el->line);
+            goto out;
+        }
+        if (el && ps_ymap_get(el, "load_wait_ms") && (rc = get_ms(d, el, "load_wait_ms", &c->el_load_wait, err)) < 0)
+            goto out;
+        if (el && ps_ymap_get(el, "b6_burst_gap_ms") &&
+            (rc = get_ms(d, el, "b6_burst_gap_ms", &c->el_burst_gap, err)) < 0)
+            goto out;
+    }
     {
         const ps_ynode *cd = ps_ymap_get(loader, "current_directory");
         if (cd && (cd->type != PS_Y_SCALAR || (strcmp(cd->value, "true") && strcmp(cd->value, "false")))) {

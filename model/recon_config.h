@@ -31,7 +31,13 @@ typedef struct ps_recon_config {
     ps_strlist loader_registry_paths;
     bool loader_current_directory;   /* file events on the process's current directory */
     char *source;               /* "built-in" or the file name */
+    /* Sysmon / Security logs (optional section eventlog; defaults below) */
+    int64_t el_load_wait;       /* ticks: how long a Sysmon 1 waits for its first image load */
+    int64_t el_burst_gap;       /* ticks: largest gap between image loads of the first burst */
 } ps_recon_config;
+
+#define PS_EL_LOAD_WAIT_MS 10000
+#define PS_EL_BURST_GAP_MS 100
 
 int ps_recon_config_load_default(ps_recon_config *c, ps_error *err);
 int ps_recon_config_load_file(ps_recon_config *c, const char *path, ps_error *err);

@@ -29,9 +29,11 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "parsers/eventxml.h"
 
 #define RING_MAX 65536
 #define NDBG 4
+#define EL_NDBG 64
 
 enum { CAND_FILE = 1, CAND_IFEO = 2 };
 enum { P_WAIT_B3 = 0, P_WAIT_B5, P_LOADER, P_DONE };
@@ -110,6 +112,8 @@ typedef struct oc {
     /* the creator's anchor, for attribution */
     int64_t creator_tid_attr;     /* -1 when the creator thread is unknown */
     size_t procs_at_anchor;       /* process rows that existed at the anchor */
+    /* event logs: the Sysmon ProcessGuid of the child */
+    char *el_guid;
 } oc;
 
 struct ps_recon {
@@ -144,6 +148,15 @@ struct ps_recon {
     uint64_t vote_total;
 
     ps_buf scratch;
+
+    /* event logs (Sysmon / Security): IFEO Debugger values set in the log */
+    struct el_dbg {
+        char *name;       /* the IFEO subkey: the image */
+        char *data;       /* the Debugger value */
+        int64_t event_id;
+    } el_dbg[EL_NDBG];
+    size_t el_ndbg;
+    bool el_seen_loads;   /* the log holds Sysmon 7 image loads */
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -511,6 +524,7 @@ static void oc_free(oc *o)
         return;
     ps_creation_release(&o->c);
     free(o->sub_events);
+    free(o->el_guid);
     free(o);
 }
 
@@ -1174,6 +1188,283 @@ static void sweep_threads(ps_recon *r, int64_t now)
     }
 }
 
+/* ---- Sysmon / Security event logs (stages.md, "Sysmon / Security event logs") ----
+ *
+ *   Sysmon 1   B2 = UtcTime, the process object's CreateTime (observed);
+ *              the child's Sysmon 7 image loads (by ProcessGuid, else PID):
+ *              B5 = the first (inferred), B6 = the last of the first burst,
+ *              loads at most el_burst_gap apart (inferred); B0, B1, B3, B4
+ *              missing.  Without a load within el_load_wait the later stages
+ *              are not observable (complete); an exit or the end of the log
+ *              during the burst ends it as partial.
+ *   Security 4688  B2 = TimeCreated (inferred); the rest missing.
+ *   IFEO: a Debugger value set in the log (Sysmon 13, Security 4657) for X,
+ *   then a creation whose image is that debugger and whose command line
+ *   carries X: ifeo_image/ifeo_debugger/ifeo_event_id are set (the write is
+ *   the evidence; the creator's read is not logged). */
+
+static int64_t el_time(const ps_event *ev, const char *field)
+{
+    const char *v = ps_event_field(ev, field);
+    int64_t t;
+    return v && ps_evx_parse_time(v, &t) ? t : ev->ts;
+}
+
+static oc *el_open_for(ps_recon *r, const ps_event *ev)
+{
+    const char *guid = ps_event_field(ev, "ProcessGuid");
+    size_t i;
+
+    for (i = 0; i < r->nopen; i++) {
+        oc *o = r->open[i];
+        if (guid && *guid && o->el_guid) {
+            if (ps_streq_ci(guid, o->el_guid))
+                return o;
+        } else if (o->c.has_child_pid && o->c.child_pid == ev->pid) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static void el_dbg_forget(ps_recon *r, const char *name, size_t nlen)
+{
+    size_t i;
+    for (i = 0; i < r->el_ndbg; i++)
+        if (strlen(r->el_dbg[i].name) == nlen && ps_strneq_ci(r->el_dbg[i].name, name, nlen)) {
+            free(r->el_dbg[i].name);
+            free(r->el_dbg[i].data);
+            r->el_dbg[i] = r->el_dbg[--r->el_ndbg];
+            return;
+        }
+}
+
+/* A Debugger value written or deleted under IFEO. */
+static int el_registry(ps_recon *r, const ps_event *ev, int64_t event_id)
+{
+    const char *name, *rest;
+    size_t nlen;
+
+    if (!ps_ifeo_parts(ev->path, &name, &nlen, &rest) || !rest || !ps_streq_ci(rest, "Debugger"))
+        return 0;
+    el_dbg_forget(r, name, nlen);
+    if (ev->op != PS_OP_REG_SET_VALUE || !ev->reg_data || !*ev->reg_data)
+        return 0;
+    if (r->el_ndbg == EL_NDBG) {
+        free(r->el_dbg[0].name);
+        free(r->el_dbg[0].data);
+        memmove(&r->el_dbg[0], &r->el_dbg[1], (EL_NDBG - 1) * sizeof r->el_dbg[0]);
+        r->el_ndbg--;
+    }
+    r->el_dbg[r->el_ndbg].name = ps_strndup(name, nlen);
+    r->el_dbg[r->el_ndbg].data = ps_strdup(ev->reg_data);
+    r->el_dbg[r->el_ndbg].event_id = event_id;
+    if (!r->el_dbg[r->el_ndbg].name || !r->el_dbg[r->el_ndbg].data)
+        return PS_ERR_NOMEM;
+    r->el_ndbg++;
+    return 0;
+}
+
+/* The executable's file name in a Debugger value: "cmd.exe" from
+ * "\"C:\\x\\cmd.exe\" /k" or "C:\\x\\cmd.exe". */
+static void el_debugger_exe(const char *data, char *buf, size_t cap)
+{
+    const char *s = data, *e;
+    while (*s == ' ')
+        s++;
+    if (*s == '"') {
+        s++;
+        e = strchr(s, '"');
+    } else {
+        e = strchr(s, ' ');
+    }
+    snprintf(buf, cap, "%.*s", (int)(e ? (size_t)(e - s) : strlen(s)), s);
+    memmove(buf, ps_path_basename(buf), strlen(ps_path_basename(buf)) + 1);
+}
+
+static void el_ifeo(ps_recon *r, oc *o)
+{
+    ps_creation *c = &o->c;
+    size_t i;
+
+    if (!c->command_line || !*o->image_base)
+        return;
+    for (i = r->el_ndbg; i-- > 0;) {
+        const struct el_dbg *d = &r->el_dbg[i];
+        char exe[512];
+        el_debugger_exe(d->data, exe, sizeof exe);
+        if (!ps_streq_ci(exe, o->image_base) || ps_streq_ci(d->name, o->image_base) ||
+            !ps_strstr_ci(c->command_line, d->name))
+            continue;
+        c->ifeo_image = ps_strdup(d->name);
+        c->ifeo_debugger = ps_strdup(d->data);
+        c->ifeo_event_id = d->event_id;
+        free(c->requested_image);
+        c->requested_image = requested_from_cmdline(c->command_line, d->name);
+        if (!c->requested_image)
+            c->requested_image = ps_strdup(d->name);
+        snprintf(c->note, sizeof c->note, "IFEO Debugger of %s (set by event %lld) redirected the launch", d->name,
+                 (long long)d->event_id);
+        return;
+    }
+}
+
+static int el_creation(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp, bool sysmon,
+                       ps_error *err)
+{
+    oc *o = oc_new(r, PS_ANCHOR_PROCESS_START, ev, event_id);
+    ps_creation *c;
+    int rc;
+
+    if (!o)
+        return ps_error_nomem(err);
+    c = &o->c;
+    c->has_child_pid = true;
+    c->child_pid = ev->pid;
+    if (ev->has_parent_pid) {
+        c->has_parent_pid = true;
+        c->parent_pid = ev->parent_pid;
+    }
+    if (evp)
+        c->child_process_id = evp->process_id;
+    oc_set_image(o, ev->path);
+    c->command_line = dup_or_null(ev->command_line);
+    c->current_dir = dup_or_null(ev->current_dir);
+    o->start_seen = true;
+    el_ifeo(r, o);
+    if (sysmon) {
+        const char *guid = ps_event_field(ev, "ProcessGuid");
+        o->el_guid = dup_or_null(guid);
+        c->create_ts = el_time(ev, "UtcTime");
+        set_boundary(&c->b[2], c->create_ts, event_id, PS_CONF_OBSERVED,
+                     "Sysmon 1 UtcTime (the process object's CreateTime)");
+        if ((rc = oc_open(r, o, err)) < 0)
+            return rc;
+        o->phase = P_WAIT_B5;   /* B3 and B4 are not in the log */
+        return 0;
+    }
+    set_boundary(&c->b[2], ev->ts, event_id, PS_CONF_INFERRED,
+                 "Security 4688 TimeCreated (logged as the process was created)");
+    add_note(c, "Security 4688 records the creation only: the other stages are not observable");
+    o->phase = P_DONE;
+    if (open_push(r, o) < 0) {
+        oc_free(o);
+        return ps_error_nomem(err);
+    }
+    return finalize(r, o, PS_STATUS_COMPLETE, err);
+}
+
+/* Ends the first burst of image loads: B6 = its last load. */
+static int el_end_burst(ps_recon *r, oc *o, ps_creation_status st, const char *why, ps_error *err)
+{
+    ps_creation *c = &o->c;
+    set_boundary(&c->b[6], o->last_load_ts, o->last_load_event, PS_CONF_INFERRED,
+                 "last Sysmon 7 image load of the first burst (loads at most %lld ms apart)",
+                 (long long)(r->cfg->el_burst_gap / 10000));
+    if (why)
+        add_note(c, why);
+    return finalize(r, o, st, err);
+}
+
+/* Creations whose wait for an image load, or whose burst, is over at `now`. */
+static int el_sweep(ps_recon *r, int64_t now, ps_error *err)
+{
+    size_t i = 0;
+    int rc;
+
+    while (i < r->nopen) {
+        oc *o = r->open[i];
+        if (o->phase == P_WAIT_B5 && now - o->c.create_ts > r->cfg->el_load_wait) {
+            char note[160];
+            snprintf(note, sizeof note,
+                     "no image load of the process within %lld s in the log: stages 3 to 6 not observable",
+                     (long long)(r->cfg->el_load_wait / PS_TICKS_PER_SEC));
+            add_note(&o->c, note);
+            if ((rc = finalize(r, o, PS_STATUS_COMPLETE, err)) < 0)
+                return rc;
+            continue;   /* finalize moved another creation into slot i */
+        }
+        if (o->phase == P_LOADER && now - o->last_load_ts > r->cfg->el_burst_gap) {
+            if ((rc = el_end_burst(r, o, PS_STATUS_COMPLETE, NULL, err)) < 0)
+                return rc;
+            continue;
+        }
+        i++;
+    }
+    return 0;
+}
+
+static int eventlog_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error *err)
+{
+    bool sysmon = ps_event_field(ev, "UtcTime") != NULL;
+    int64_t now = sysmon ? el_time(ev, "UtcTime") : ev->ts;
+    proc *evp = proc_live(r, ev->pid);
+    oc *o;
+    int rc;
+
+    if (r->nopen && (rc = el_sweep(r, now, err)) < 0)
+        return rc;
+    if (ev->cls == PS_CLASS_REGISTRY && (rc = el_registry(r, ev, event_id)) < 0)
+        return ps_error_nomem(err);
+    if (ev->op == PS_OP_PROCESS_START) {
+        o = el_open_for(r, ev);
+        if (o && o->el_guid && sysmon)
+            return 0;   /* the same creation logged twice */
+        return el_creation(r, ev, event_id, evp, sysmon, err);
+    }
+    if (ev->op == PS_OP_LOAD_IMAGE)
+        r->el_seen_loads = true;
+    o = el_open_for(r, ev);
+    if (!o)
+        return 0;
+    if (ev->op == PS_OP_PROCESS_EXIT) {
+        if (o->phase == P_LOADER)
+            return el_end_burst(r, o, PS_STATUS_PARTIAL, "the process exited while loading", err);
+        add_note(&o->c, "the process exited before its first image load");
+        return finalize(r, o, PS_STATUS_PARTIAL, err);
+    }
+    if (ev->op == PS_OP_LOAD_IMAGE) {
+        ps_creation *c = &o->c;
+        if (o->phase == P_WAIT_B5) {
+            set_boundary(&c->b[5], now, event_id, PS_CONF_INFERRED,
+                         "first Sysmon 7 image load of the process (%s)", ps_path_basename(ev->path));
+            o->phase = P_LOADER;
+        } else if (now - o->last_load_ts > r->cfg->el_burst_gap) {
+            return el_end_burst(r, o, PS_STATUS_COMPLETE, NULL, err);
+        }
+        o->have_load = true;
+        o->last_load_ts = now;
+        o->last_load_event = event_id;
+        return 0;
+    }
+    /* any other event of the process ends its first burst of loads */
+    if (o->phase == P_LOADER)
+        return el_end_burst(r, o, PS_STATUS_COMPLETE, NULL, err);
+    return 0;
+}
+
+/* The end of the log: what is still open is cut off. */
+static int eventlog_finish(ps_recon *r, ps_error *err)
+{
+    int rc;
+
+    while (r->nopen) {
+        oc *o = r->open[r->nopen - 1];
+        if (o->phase == P_LOADER) {
+            rc = el_end_burst(r, o, PS_STATUS_PARTIAL, "the log ended while the process was loading", err);
+        } else if (r->el_seen_loads) {
+            add_note(&o->c, "the log ended before the process's first image load");
+            rc = finalize(r, o, PS_STATUS_PARTIAL, err);
+        } else {
+            add_note(&o->c, "the log holds no image loads (Sysmon 7): stages 3 to 6 not observable");
+            rc = finalize(r, o, PS_STATUS_COMPLETE, err);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int ps_recon_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error *err)
 {
     thr *t;
@@ -1182,6 +1473,8 @@ int ps_recon_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error *
     int rc;
     uint64_t key = thr_key(ev->pid, ev->has_tid ? ev->tid : 0);
 
+    if (r->info->family == PS_SRC_EVENTLOG)
+        return eventlog_event(r, ev, event_id, err);
     if ((++r->events & 0xFFFF) == 0)
         sweep_threads(r, ev->ts);
     t = thr_get(r, key, true);
@@ -1300,6 +1593,10 @@ void ps_recon_free(ps_recon *r)
     ps_map_release(&r->proc_by_pid);
     ps_map_release(&r->proc_by_index);
     ps_buf_release(&r->scratch);
+    for (i = 0; i < r->el_ndbg; i++) {
+        free(r->el_dbg[i].name);
+        free(r->el_dbg[i].data);
+    }
     free(r);
 }
 
@@ -1350,6 +1647,9 @@ static int write_processes(ps_recon *r, ps_error *err)
 int ps_recon_finish(ps_recon *r, ps_recon_summary *sum, ps_error *err)
 {
     int rc;
+
+    if (r->info->family == PS_SRC_EVENTLOG && (rc = eventlog_finish(r, err)) < 0)
+        return rc;
 
     while (r->nopen) {
         oc *o = r->open[r->nopen - 1];
