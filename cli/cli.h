@@ -77,6 +77,12 @@ typedef struct ps_cli_ingest {
     const ps_recon_config *config;
     ps_input_opts input;
     bool summary;
+    /* the rule engine: the default pack unless no_default_rules, plus every
+     * --rules DIR (rule_dirs[0..nrule_dirs)) */
+    bool no_default_rules;
+    const char *rule_dirs[32];
+    size_t nrule_dirs;
+    const struct ps_ruleset *ruleset;   /* set by ps_cli_build_model while it runs */
 } ps_cli_ingest;
 int ps_cli_ingest_traces(ps_cli *cli, struct ps_store *store, struct ps_detect *det, char **paths, int n,
                          const ps_cli_ingest *opts);
@@ -97,7 +103,9 @@ enum {
     PS_OPT_FAIL_ON,
     PS_OPT_INPUT_FORMAT,
     PS_OPT_TRACE,
-    PS_OPT_MIN_SEVERITY
+    PS_OPT_MIN_SEVERITY,
+    PS_OPT_RULES,
+    PS_OPT_NO_DEFAULT_RULES
 };
 /* Handles one of the shared ingest options; returns 1 when handled, 0 when
  * the option is not one of them, or a usage exit status (> 1) on error.
@@ -110,14 +118,19 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
     {"max-window", required_argument, NULL, PS_OPT_MAX_WINDOW},                  \
     {"max-decompressed", required_argument, NULL, PS_OPT_MAX_DECOMP},            \
     {"progress", no_argument, NULL, PS_OPT_PROGRESS},                            \
-    {"no-progress", no_argument, NULL, PS_OPT_NO_PROGRESS}
+    {"no-progress", no_argument, NULL, PS_OPT_NO_PROGRESS},                      \
+    {"rules", required_argument, NULL, PS_OPT_RULES},                            \
+    {"no-default-rules", no_argument, NULL, PS_OPT_NO_DEFAULT_RULES}
 #define PS_CLI_INGEST_HELP                                                                   \
     "      --reconstruct FILE reconstruction parameters (default: the built-in\n"              \
     "                         rules/reconstruct.yml)\n"                                       \
     "      --no-stacks        do not store stack frames\n"                                    \
     "      --max-window SIZE  largest zstd window accepted (default 128M)\n"                  \
     "      --max-decompressed SIZE  largest decompressed size (default 1T)\n"                 \
-    "      --progress, --no-progress  force or suppress the progress line on stderr\n"
+    "      --progress, --no-progress  force or suppress the progress line on stderr\n"           \
+    "      --rules DIR        also run the Sigma rules in DIR (a directory or a .yml\n"           \
+    "                         file; repeatable)\n"                                              \
+    "      --no-default-rules do not run the built-in rule pack\n"
 
 /* --fail-on: PS_EXIT_FINDINGS when the model holds a finding of at least
  * `rank` (in `trace_id`, 0 = all), else PS_EXIT_OK; rank < 0 never fails. */
@@ -128,5 +141,16 @@ int cmd_analyze(ps_cli *cli, int argc, char **argv);
 int cmd_ingest(ps_cli *cli, int argc, char **argv);
 int cmd_report(ps_cli *cli, int argc, char **argv);
 int cmd_formats(ps_cli *cli, int argc, char **argv);
+int cmd_rules(ps_cli *cli, int argc, char **argv);
+
+/* Loads the default pack (unless io->no_default_rules) and every
+ * io->rule_dirs into a finished ruleset.  Rules that cannot run are printed
+ * as warnings when `warn`; a directory that cannot be read is an error.
+ * Returns an exit status. */
+struct ps_ruleset;
+int ps_cli_load_rules(ps_cli *cli, const ps_cli_ingest *io, bool warn, struct ps_ruleset **out);
+/* Prints one rule problem ("'file': line 3: rule 'Title' (id): reason"). */
+struct ps_rule_problem;
+void ps_cli_print_problem(FILE *f, const struct ps_rule_problem *p);
 
 #endif

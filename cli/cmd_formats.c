@@ -9,6 +9,7 @@
 #include "reports/detect.h"
 #include "reports/json.h"
 #include "reports/output.h"
+#include "rules_engine/rules.h"
 
 static const char *family_name(ps_source_family f)
 {
@@ -28,7 +29,10 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
     ps_out_format fmt = PS_FMT_TEXT;
     const ps_reader_ops *const *t;
     const ps_detector_info *d;
-    size_t n, nd, i;
+    ps_ruleset *rs = NULL;
+    ps_rule_info ri;
+    ps_error err;
+    size_t n, nd, i, nr = 0;
     int c;
 
     while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
@@ -41,7 +45,7 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
             printf("Usage: procstage formats [--format text|json]\n"
                    "List the input formats procstage reads, how each is recognised (by content,\n"
                    "never by file name; .zst compression is detected by its magic number), and the\n"
-                   "built-in detectors.\n");
+                   "built-in detectors: the default rule pack and detectors written in C.\n");
             return PS_EXIT_OK;
         default:
             return ps_cli_bad_option(cli, "formats", argv, c);
@@ -51,6 +55,12 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
         return ps_cli_usage(cli, "formats", "unexpected argument '%s'", argv[optind]);
     t = ps_readers(&n);
     d = ps_detectors(&nd);
+    ps_error_clear(&err);
+    if (ps_ruleset_new(&rs, &err) < 0 || ps_ruleset_add_default(rs, &err) < 0 || ps_ruleset_finish(rs, &err) < 0) {
+        ps_ruleset_free(rs);
+        return ps_cli_fail(cli, &err);
+    }
+    nr = ps_ruleset_count(rs);
     if (fmt == PS_FMT_JSON) {
         ps_json j;
         ps_json_init_file(&j, stdout, true);
@@ -75,18 +85,42 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
             ps_json_kv_str(&j, "technique", d[i].technique);
             ps_json_kv_str(&j, "severity", d[i].severity);
             ps_json_kv_str(&j, "description", d[i].description);
+            ps_json_kv_str(&j, "kind", "built-in");
+            ps_json_end_object(&j);
+        }
+        for (i = 0; i < nr; i++) {
+            ps_ruleset_info(rs, i, &ri);
+            ps_json_begin_object(&j);
+            ps_json_kv_str(&j, "id", ri.id);
+            ps_json_kv_str(&j, "title", ri.title);
+            ps_json_kv_str(&j, "technique", ri.technique);
+            ps_json_kv_str(&j, "severity", ri.level);
+            ps_json_kv_str(&j, "description", ri.description);
+            ps_json_kv_str(&j, "kind", "rule");
+            ps_json_kv_str(&j, "logsource", ri.logsource);
             ps_json_end_object(&j);
         }
         ps_json_end_array(&j);
         ps_json_end_object(&j);
         ps_json_finish(&j);
+        ps_ruleset_free(rs);
         return PS_EXIT_OK;
     }
     printf("INPUT FORMATS (plain or zstd-compressed; detected by content)\n");
     for (i = 0; i < n; i++)
         printf("  %-14s %s\n  %-14s detected by %s\n", t[i]->name, t[i]->summary, "", t[i]->detects);
-    printf("\nDETECTORS\n");
+    printf("\nDETECTORS (the default rule pack; 'procstage rules list' for details)\n");
     for (i = 0; i < nd; i++)
         printf("  %-22s %-9s %-10s %s\n", d[i].id, d[i].severity, d[i].technique, d[i].title);
+    for (i = 0; i < nr; i++) {
+        const char *comma;
+        ps_rule_info r;
+        ps_ruleset_info(rs, i, &r);
+        /* the first technique; the others are in the findings */
+        comma = strchr(r.technique, ',');
+        printf("  %-38s %-9s %-10.*s %s\n", r.id, r.level, comma ? (int)(comma - r.technique) : (int)strlen(r.technique),
+               r.technique, r.title);
+    }
+    ps_ruleset_free(rs);
     return PS_EXIT_OK;
 }

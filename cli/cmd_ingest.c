@@ -10,12 +10,62 @@
 #include "model/ingest.h"
 #include "model/store.h"
 #include "reports/detect.h"
+#include "rules_engine/rules.h"
+
+void ps_cli_print_problem(FILE *f, const ps_rule_problem *p)
+{
+    fprintf(f, "'%s'", p->file);
+    if (p->line)
+        fprintf(f, ": line %d", p->line);
+    if (p->title)
+        fprintf(f, ": rule '%s'", p->title);
+    if (p->id && (!p->title || strcmp(p->id, p->title)))
+        fprintf(f, " (%s)", p->id);
+    fprintf(f, ": %s\n", p->reason);
+}
+
+int ps_cli_load_rules(ps_cli *cli, const ps_cli_ingest *io, bool warn, ps_ruleset **out)
+{
+    ps_ruleset *rs = NULL;
+    ps_error err;
+    size_t i, np;
+    const ps_rule_problem *pr;
+
+    *out = NULL;
+    ps_error_clear(&err);
+    if (ps_ruleset_new(&rs, &err) < 0 || (!io->no_default_rules && ps_ruleset_add_default(rs, &err) < 0))
+        goto fail;
+    for (i = 0; i < io->nrule_dirs; i++)
+        if (ps_ruleset_add_path(rs, io->rule_dirs[i], &err) < 0)
+            goto fail;
+    if (ps_ruleset_finish(rs, &err) < 0)
+        goto fail;
+    pr = ps_ruleset_problems(rs, &np);
+    if (warn && cli->verbosity >= 0)
+        for (i = 0; i < np; i++) {
+            fprintf(stderr, "%s: warning: rule skipped: ", cli->prog);
+            ps_cli_print_problem(stderr, &pr[i]);
+        }
+    ps_cli_verbose(cli, "%zu rules loaded, %zu cannot run", ps_ruleset_count(rs), np);
+    *out = rs;
+    return PS_EXIT_OK;
+fail:
+    ps_ruleset_free(rs);
+    return ps_cli_fail(cli, &err);
+}
+
+static bool has_rule(const void *ctx, const char *id)
+{
+    return ps_ruleset_has_id(ctx, id);
+}
 
 int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **paths, int n,
                          const ps_cli_ingest *o)
 {
     ps_ingest_opts io;
-    int i;
+    ps_rules_run *rr = NULL;
+    ps_error rerr;
+    int i, status = PS_EXIT_OK;
 
     memset(&io, 0, sizeof io);
     io.format = o->format;
@@ -27,17 +77,26 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
     io.warn_ctx = cli;
     io.progress = ps_cli_progress;
     io.progress_ctx = cli;
+    ps_error_clear(&rerr);
+    if (o->ruleset) {
+        if (ps_rules_run_new(o->ruleset, store, &rr, &rerr) < 0)
+            return ps_cli_fail(cli, &rerr);
+        io.rules = rr;
+        if (det)
+            ps_detect_defer_to(det, has_rule, o->ruleset);
+    }
     for (i = 0; i < n; i++) {
         ps_ingest_stats st;
         ps_error err;
-        uint64_t before = det ? ps_detect_count(det) : 0;
+        uint64_t before = (det ? ps_detect_count(det) : 0) + (rr ? ps_rules_findings(rr) : 0);
         int rc;
 
         ps_error_clear(&err);
         rc = ps_ingest_trace(store, paths[i], &io, &st, &err);
         if (rc < 0) {
             ps_cli_progress(cli, paths[i], 0, 0, 0, true);
-            return ps_cli_fail(cli, &err);
+            status = ps_cli_fail(cli, &err);
+            break;
         }
         ps_cli_verbose(cli, "%s: time basis %s (%s)", paths[i], st.time_basis, st.time_note);
         if (st.undecoded)
@@ -45,7 +104,7 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
                            (unsigned long long)st.undecoded);
         if (o->summary && cli->verbosity >= 0)
         {
-            unsigned long long nf = det ? ps_detect_count(det) - before : 0;
+            unsigned long long nf = (det ? ps_detect_count(det) : 0) + (rr ? ps_rules_findings(rr) : 0) - before;
             printf("trace #%lld %s: %s, %llu event%s, %llu process%s, %llu creation%s (%llu complete, "
                    "%llu partial, %llu failed), %llu finding%s\n",
                    (long long)st.trace_id, paths[i], st.format, (unsigned long long)st.events,
@@ -55,18 +114,30 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
                    (unsigned long long)st.creations_failed, nf, nf == 1 ? "" : "s");
         }
     }
-    return PS_EXIT_OK;
+    if (rr && ps_rules_regex_limited(rr))
+        ps_cli_warn(cli, "%llu regular-expression matches stopped at the match limit (%d) and counted as no match",
+                    (unsigned long long)ps_rules_regex_limited(rr), PS_RULE_REGEX_MATCH_LIMIT);
+    ps_rules_run_free(rr);
+    return status;
 }
 
 int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const ps_cli_ingest *opts,
                        ps_store **store)
 {
     ps_detect *det = NULL;
+    ps_ruleset *rs = NULL;
+    ps_cli_ingest io = *opts;
     ps_error err;
     int rc;
 
     *store = NULL;
     ps_error_clear(&err);
+    if (!io.ruleset) {
+        if ((rc = ps_cli_load_rules(cli, opts, true, &rs)) != PS_EXIT_OK)
+            return rc;
+        io.ruleset = rs;
+    }
+    opts = &io;
     if ((out ? ps_store_open_write(out, store, &err) : ps_store_open_temp(store, &err)) < 0 ||
         ps_detect_new(*store, &det, &err) < 0) {
         rc = ps_cli_fail(cli, &err);
@@ -80,9 +151,11 @@ int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const 
         goto fail;
     }
     ps_detect_free(det);
+    ps_ruleset_free(rs);
     return PS_EXIT_OK;
 fail:
     ps_detect_free(det);
+    ps_ruleset_free(rs);
     ps_store_close(*store);
     *store = NULL;
     return rc;
@@ -124,6 +197,14 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
     case PS_OPT_NO_PROGRESS:
         cli->progress_mode = 2;
         return 1;
+    case PS_OPT_RULES:
+        if (io->nrule_dirs == PS_ARRAY_LEN(io->rule_dirs))
+            return ps_cli_usage(cli, cmd, "at most %zu --rules options", PS_ARRAY_LEN(io->rule_dirs));
+        io->rule_dirs[io->nrule_dirs++] = arg;
+        return 1;
+    case PS_OPT_NO_DEFAULT_RULES:
+        io->no_default_rules = true;
+        return 1;
     default:
         return 0;
     }
@@ -139,7 +220,7 @@ static void ingest_usage(FILE *f)
             "is left as it was (or not created).  One line per trace is printed on stdout.\n"
             "\n"
             "  -o, --output DB        the database to create or append to (required)\n"
-            "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml\n" PS_CLI_INGEST_HELP
+            "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml, evtx\n" PS_CLI_INGEST_HELP
             "  -h, --help             show this help and exit\n");
 }
 

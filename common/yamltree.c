@@ -134,7 +134,17 @@ static ps_ynode *find_anchor(builder *b, const char *name)
     return NULL;
 }
 
-int ps_yaml_load(const char *text, size_t len, const char *name, ps_ydoc **out, ps_error *err)
+static int push_root(ps_ydoc *doc, ps_ynode *root)
+{
+    ps_ynode **nr = realloc(doc->roots, (doc->nroots + 1) * sizeof *nr);
+    if (!nr)
+        return PS_ERR_NOMEM;
+    doc->roots = nr;
+    doc->roots[doc->nroots++] = root;
+    return 0;
+}
+
+static int load(const char *text, size_t len, const char *name, bool multi, ps_ydoc **out, ps_error *err)
 {
     yaml_parser_t parser;
     yaml_event_t ev;
@@ -172,9 +182,23 @@ int ps_yaml_load(const char *text, size_t len, const char *name, ps_ydoc **out, 
             done = true;
             break;
         case YAML_DOCUMENT_START_EVENT:
-            if (++docs > 1) {
+            if (++docs > 1 && !multi) {
                 rc = ps_error_set(err, PS_ERR_INPUT, "'%s': line %zu: more than one YAML document",
                                   doc->name, ev.start_mark.line + 1);
+            }
+            if (multi) {
+                /* anchors belong to their document */
+                size_t k;
+                for (k = 0; k < b.nanchors; k++)
+                    free(b.anchors[k].name);
+                b.nanchors = 0;
+            }
+            break;
+        case YAML_DOCUMENT_END_EVENT:
+            if (multi) {
+                if (push_root(doc, doc->root) < 0)
+                    rc = ps_error_nomem(err);
+                doc->root = NULL;
             }
             break;
         case YAML_SCALAR_EVENT:
@@ -268,8 +292,20 @@ int ps_yaml_load(const char *text, size_t len, const char *name, ps_ydoc **out, 
         ps_yaml_free(doc);
         return rc;
     }
+    if (multi)
+        doc->root = doc->nroots ? doc->roots[0] : NULL;
     *out = doc;
     return 0;
+}
+
+int ps_yaml_load(const char *text, size_t len, const char *name, ps_ydoc **out, ps_error *err)
+{
+    return load(text, len, name, false, out, err);
+}
+
+int ps_yaml_load_all(const char *text, size_t len, const char *name, ps_ydoc **out, ps_error *err)
+{
+    return load(text, len, name, true, out, err);
 }
 
 int ps_yaml_load_file(const char *path, ps_ydoc **out, ps_error *err)
@@ -316,6 +352,7 @@ void ps_yaml_free(ps_ydoc *doc)
         free(n);
     }
     free(doc->nodes);
+    free(doc->roots);
     free(doc->name);
     free(doc);
 }

@@ -47,6 +47,10 @@ typedef struct ps_ydoc {
     /* all nodes, for freeing */
     ps_ynode **nodes;
     size_t nnodes, cap;
+    /* ps_yaml_load_all: the root of every document of the stream, in order
+     * (root is the first); NULL roots are empty documents */
+    ps_ynode **roots;
+    size_t nroots;
 } ps_ydoc;
 
 #define PS_YAML_MAX_DEPTH 64
@@ -55,6 +59,10 @@ typedef struct ps_ydoc {
 /* Parses text[0..len).  `name` is used in messages ("rules/x.yml"). */
 int ps_yaml_load(const char *text, size_t len, const char *name, ps_ydoc **out, ps_error *err);
 int ps_yaml_load_file(const char *path, ps_ydoc **out, ps_error *err);
+/* A stream of documents separated by "---" (Sigma rule files with
+ * correlations): every root in doc->roots.  Anchors do not cross documents;
+ * the limits apply to the whole stream. */
+int ps_yaml_load_all(const char *text, size_t len, const char *name, ps_ydoc **out, ps_error *err);
 void ps_yaml_free(ps_ydoc *doc);
 
 /* Map lookup by key (NULL if absent or not a map). */

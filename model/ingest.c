@@ -5,15 +5,20 @@
 
 #include "common/util.h"
 #include "model/reconstruct.h"
+#include "rules_engine/rules.h"
 
 typedef struct hook_ctx {
     ps_detect *detect;
+    ps_rules_run *rules;
 } hook_ctx;
 
 static int on_creation(void *ctx, const ps_creation *c, ps_error *err)
 {
     hook_ctx *h = ctx;
-    return h->detect ? ps_detect_creation(h->detect, c, err) : 0;
+    int rc;
+    if (h->detect && (rc = ps_detect_creation(h->detect, c, err)) < 0)
+        return rc;
+    return h->rules ? ps_rules_creation(h->rules, c, err) : 0;
 }
 
 int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, ps_ingest_stats *st,
@@ -27,7 +32,7 @@ int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, 
     ps_store_trace tr;
     ps_store_trace_end te;
     ps_recon_summary sum;
-    hook_ctx hook = {o->detect};
+    hook_ctx hook = {o->detect, o->rules};
     int64_t trace_id = 0, first_ts = 0, last_ts = 0;
     bool have_ts = false;
     uint64_t events = 0, stacks = 0;
@@ -71,6 +76,8 @@ int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, 
         goto out;
     if ((rc = ps_recon_new(store, o->config, trace_id, &rd->info, on_creation, &hook, &rc_engine, err)) < 0)
         goto out;
+    if (o->rules && (rc = ps_rules_begin_trace(o->rules, trace_id, &rd->info, rc_engine, err)) < 0)
+        goto out;
 
     for (;;) {
         ps_record rec;
@@ -102,6 +109,8 @@ int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, 
                 goto out;
             if (o->detect && (rc = ps_detect_event(o->detect, trace_id, event_id, ev, err)) < 0)
                 goto out;
+            if (o->rules && (rc = ps_rules_event(o->rules, event_id, ev, err)) < 0)
+                goto out;
             if (!have_ts) {
                 first_ts = last_ts = ev->ts;
                 have_ts = true;
@@ -118,6 +127,8 @@ int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, 
         }
     }
     if ((rc = ps_recon_finish(rc_engine, &sum, err)) < 0)
+        goto out;
+    if (o->rules && (rc = ps_rules_end_trace(o->rules, err)) < 0)
         goto out;
     if ((rc = ps_input_finish(in, sha, err)) < 0)
         goto out;

@@ -17,6 +17,8 @@
 #include "parsers/reader.h"
 #include "reports/detect.h"
 
+struct ps_rules_run;
+
 typedef void (*ps_progress_fn)(void *ctx, const char *name, uint64_t raw_pos, uint64_t raw_size,
                                uint64_t events, bool done);
 
@@ -30,6 +32,7 @@ typedef struct ps_ingest_opts {
     void *warn_ctx;
     ps_progress_fn progress;         /* may be NULL */
     void *progress_ctx;
+    struct ps_rules_run *rules;      /* the rule engine (rules_engine/rules.h); may be NULL */
 } ps_ingest_opts;
 
 typedef struct ps_ingest_stats {

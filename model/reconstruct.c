@@ -1704,3 +1704,54 @@ int ps_recon_finish(ps_recon *r, ps_recon_summary *sum, ps_error *err)
         *sum = r->sum;
     return 0;
 }
+
+/* ---- lookups for the rule engine -------------------------------------------------------- */
+
+static bool proc_view(const proc *p, ps_recon_proc *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!p)
+        return false;
+    out->process_id = p->process_id;
+    out->pid = p->pid;
+    out->has_parent_pid = p->has_parent_pid;
+    out->parent_pid = p->parent_pid;
+    out->parent_process_id = p->parent_process_id;
+    out->name = p->name;
+    out->image_path = p->image_path;
+    out->command_line = p->command_line;
+    out->current_dir = p->current_dir;
+    out->user = p->user;
+    out->integrity = p->integrity;
+    out->company = p->company;
+    out->version = p->version;
+    out->description = p->description;
+    out->session = p->session;
+    return true;
+}
+
+bool ps_recon_lookup_pid(ps_recon *r, uint32_t pid, int64_t proc_index, ps_recon_proc *out)
+{
+    uint64_t v;
+    if (proc_index >= 0 && ps_map_get(&r->proc_by_index, (uint64_t)proc_index, &v))
+        return proc_view(proc_at(r, v), out);
+    return proc_view(proc_live(r, pid), out);
+}
+
+bool ps_recon_lookup_id(ps_recon *r, int64_t process_id, ps_recon_proc *out)
+{
+    size_t lo = 0, hi = r->nprocs;
+
+    /* process ids are handed out in the order rows are created */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->procs[mid].process_id < process_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < r->nprocs && r->procs[lo].process_id == process_id)
+        return proc_view(&r->procs[lo], out);
+    memset(out, 0, sizeof *out);
+    return false;
+}

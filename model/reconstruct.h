@@ -63,6 +63,27 @@ int ps_recon_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error *
  * local times to UTC when the process table allows it (updating *info). */
 int ps_recon_finish(ps_recon *r, ps_recon_summary *sum, ps_error *err);
 
+/* What the engine knows of one process, for rules that need the context of
+ * an event or a creation (the image of the process behind a registry write).
+ * Strings are borrowed from the engine and valid until its next call; NULL
+ * when unknown. */
+typedef struct ps_recon_proc {
+    int64_t process_id;
+    uint32_t pid;
+    bool has_parent_pid;
+    uint32_t parent_pid;
+    int64_t parent_process_id;    /* 0 unknown */
+    const char *name, *image_path, *command_line, *current_dir, *user, *integrity;
+    const char *company, *version, *description;
+    int32_t session;              /* -1 unknown */
+} ps_recon_proc;
+
+/* The process an event belongs to: by the source's process index, else the
+ * live process with that PID.  False when the engine has none. */
+bool ps_recon_lookup_pid(ps_recon *r, uint32_t pid, int64_t proc_index, ps_recon_proc *out);
+/* A process row by its process_id. */
+bool ps_recon_lookup_id(ps_recon *r, int64_t process_id, ps_recon_proc *out);
+
 /* Exposed for tests: whether an event of a new process counts as the
  * loader's own work (stages.md B6 rule 2). */
 bool ps_recon_is_loader_event(const ps_recon_config *cfg, const ps_event *ev, const char *current_dir);

@@ -4,27 +4,37 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "reports/json.h"
 
 struct ps_detect {
     ps_store *store;
     uint64_t findings;
     ps_buf evidence;
+    bool *off;                  /* per built-in: replaced by a loaded rule */
 };
 
-static const ps_detector_info detectors[] = {
-    {"ifeo-debugger-hijack", "IFEO Debugger hijack", "T1546.012", "high",
-     "The creator read the Image File Execution Options Debugger value of an image and "
-     "CreateProcess ran the debugger instead, with the image on its command line. Critical for "
-     "the accessibility binaries launched at the logon screen (T1546.008)."},
-    {"ifeo-debugger-set", "IFEO Debugger value written", "T1546.012", "high",
-     "A process wrote the Debugger value of an Image File Execution Options key (or its "
-     "Wow6432Node twin), which redirects every later launch of that image."},
+/* A built-in detector: its description and what it looks at.  The
+ * callbacks fill d->evidence and call emit(). */
+typedef struct builtin {
+    ps_detector_info info;
+    int (*on_event)(ps_detect *d, const struct builtin *b, int64_t trace_id, int64_t event_id,
+                    const ps_event *ev, ps_error *err);
+    int (*on_creation)(ps_detect *d, const struct builtin *b, const ps_creation *c, ps_error *err);
+} builtin;
+
+/* The table ends with an empty entry.  The IFEO Debugger detectors are rules
+ * now (rules/ifeo_debugger.yml). */
+static const builtin builtins[] = {
+    {{NULL, NULL, NULL, NULL, NULL}, NULL, NULL},
 };
+
+static ps_detector_info detectors[PS_ARRAY_LEN(builtins)];
 
 const ps_detector_info *ps_detectors(size_t *n)
 {
-    *n = PS_ARRAY_LEN(detectors);
+    size_t i;
+    for (i = 0; builtins[i].info.id; i++)
+        detectors[i] = builtins[i].info;
+    *n = i;
     return detectors;
 }
 
@@ -65,6 +75,11 @@ int ps_detect_new(ps_store *store, ps_detect **out, ps_error *err)
     *out = NULL;
     if (!d)
         return ps_error_nomem(err);
+    d->off = calloc(PS_ARRAY_LEN(builtins), sizeof *d->off);
+    if (!d->off) {
+        free(d);
+        return ps_error_nomem(err);
+    }
     d->store = store;
     ps_buf_init(&d->evidence);
     *out = d;
@@ -76,7 +91,15 @@ void ps_detect_free(ps_detect *d)
     if (!d)
         return;
     ps_buf_release(&d->evidence);
+    free(d->off);
     free(d);
+}
+
+void ps_detect_defer_to(ps_detect *d, bool (*has_rule)(const void *ctx, const char *id), const void *ctx)
+{
+    size_t i;
+    for (i = 0; builtins[i].info.id; i++)
+        d->off[i] = has_rule(ctx, builtins[i].info.id);
 }
 
 uint64_t ps_detect_count(const ps_detect *d)
@@ -84,8 +107,13 @@ uint64_t ps_detect_count(const ps_detect *d)
     return d->findings;
 }
 
-static int emit(ps_detect *d, const ps_detector_info *info, int64_t trace_id, int64_t creation_id,
-                int64_t event_id, const char *severity, const char *technique, ps_error *err)
+/* Stores a finding of detector b with the evidence in d->evidence (for the
+ * callbacks of the table; unused while every built-in is a rule). */
+static int emit(ps_detect *d, const builtin *b, int64_t trace_id, int64_t creation_id, int64_t event_id,
+                const char *severity, const char *technique, ps_error *err) __attribute__((unused));
+
+static int emit(ps_detect *d, const builtin *b, int64_t trace_id, int64_t creation_id, int64_t event_id,
+                const char *severity, const char *technique, ps_error *err)
 {
     ps_store_finding f;
     int rc;
@@ -94,8 +122,8 @@ static int emit(ps_detect *d, const ps_detector_info *info, int64_t trace_id, in
     f.trace_id = trace_id;
     f.creation_id = creation_id;
     f.event_id = event_id;
-    f.rule_id = info->id;
-    f.title = info->title;
+    f.rule_id = b->info.id;
+    f.title = b->info.title;
     f.severity = severity;
     f.technique = technique;
     f.evidence_json = ps_buf_cstr(&d->evidence);
@@ -105,98 +133,25 @@ static int emit(ps_detect *d, const ps_detector_info *info, int64_t trace_id, in
     return 0;
 }
 
-/* ...\Image File Execution Options\<X>\Debugger */
-static bool ifeo_debugger_path(const char *path, const char **name, size_t *nlen)
+int ps_detect_event(ps_detect *d, int64_t trace_id, int64_t event_id, const ps_event *ev, ps_error *err)
 {
-    const char *rest;
-    return ps_ifeo_parts(path, name, nlen, &rest) && rest && ps_streq_ci(rest, "Debugger");
-}
+    size_t i;
+    int rc;
 
-int ps_detect_event(ps_detect *d, int64_t trace_id, int64_t event_id, const ps_event *ev,
-                    ps_error *err)
-{
-    const char *name;
-    size_t nlen;
-    char image[512];
-    bool acc;
-    ps_json j;
-
-    if (ev->op != PS_OP_REG_SET_VALUE || !ev->path || !ifeo_debugger_path(ev->path, &name, &nlen))
-        return 0;
-    if (ev->result && *ev->result && strcmp(ev->result, "SUCCESS") != 0)
-        return 0;
-    snprintf(image, sizeof image, "%.*s", (int)nlen, name);
-    acc = ps_is_accessibility_image(image);
-    ps_buf_reset(&d->evidence);
-    ps_json_init_buf(&j, &d->evidence);
-    ps_json_begin_object(&j);
-    ps_json_kv_str(&j, "image", image);
-    ps_json_kv_str(&j, "debugger", ev->reg_data);
-    ps_json_kv_str(&j, "key", ev->path);
-    ps_json_key(&j, "wow64");
-    ps_json_bool(&j, ps_strstr_ci(ev->path, "\\Wow6432Node\\") != NULL);
-    ps_json_key(&j, "accessibility");
-    ps_json_bool(&j, acc);
-    ps_json_key(&j, "writer");
-    ps_json_begin_object(&j);
-    ps_json_kv_str(&j, "process", ev->process_name);
-    ps_json_kv_int(&j, "pid", ev->pid);
-    if (ev->has_tid)
-        ps_json_kv_int(&j, "tid", ev->tid);
-    ps_json_end_object(&j);
-    ps_json_key(&j, "events");
-    ps_json_begin_array(&j);
-    ps_json_begin_object(&j);
-    ps_json_kv_int(&j, "event_id", event_id);
-    ps_json_kv_str(&j, "operation", ev->operation);
-    ps_json_kv_str(&j, "path", ev->path);
-    ps_json_kv_str(&j, "result", ev->result);
-    ps_json_kv_str(&j, "detail", ev->detail);
-    ps_json_end_object(&j);
-    ps_json_end_array(&j);
-    ps_json_end_object(&j);
-    return emit(d, &detectors[1], trace_id, 0, event_id, acc ? "critical" : "high",
-                acc ? "T1546.012, T1546.008" : "T1546.012", err);
+    for (i = 0; builtins[i].info.id; i++)
+        if (!d->off[i] && builtins[i].on_event &&
+            (rc = builtins[i].on_event(d, &builtins[i], trace_id, event_id, ev, err)) < 0)
+            return rc;
+    return 0;
 }
 
 int ps_detect_creation(ps_detect *d, const ps_creation *c, ps_error *err)
 {
-    bool acc;
-    ps_json j;
+    size_t i;
+    int rc;
 
-    if (!c->ifeo_image)
-        return 0;
-    acc = ps_is_accessibility_image(c->ifeo_image);
-    ps_buf_reset(&d->evidence);
-    ps_json_init_buf(&j, &d->evidence);
-    ps_json_begin_object(&j);
-    ps_json_kv_str(&j, "requested_image", c->requested_image);
-    ps_json_kv_str(&j, "image_path", c->image_path);
-    ps_json_kv_str(&j, "command_line", c->command_line);
-    ps_json_kv_str(&j, "debugger", c->ifeo_debugger);
-    ps_json_key(&j, "accessibility");
-    ps_json_bool(&j, acc);
-    ps_json_key(&j, "creator");
-    ps_json_begin_object(&j);
-    if (c->has_creator)
-        ps_json_kv_int(&j, "pid", c->creator_pid);
-    if (c->has_creator_tid)
-        ps_json_kv_int(&j, "tid", c->creator_tid);
-    ps_json_end_object(&j);
-    if (c->has_child_pid)
-        ps_json_kv_int(&j, "child_pid", c->child_pid);
-    ps_json_key(&j, "events");
-    ps_json_begin_array(&j);
-    ps_json_begin_object(&j);
-    ps_json_kv_int(&j, "event_id", c->ifeo_event_id);
-    ps_json_kv_str(&j, "role", "Debugger value read by the creator");
-    ps_json_end_object(&j);
-    ps_json_begin_object(&j);
-    ps_json_kv_int(&j, "event_id", c->anchor_event_id);
-    ps_json_kv_str(&j, "role", "Process Create of the debugger");
-    ps_json_end_object(&j);
-    ps_json_end_array(&j);
-    ps_json_end_object(&j);
-    return emit(d, &detectors[0], c->trace_id, c->creation_id, c->anchor_event_id,
-                acc ? "critical" : "high", acc ? "T1546.012, T1546.008" : "T1546.012", err);
+    for (i = 0; builtins[i].info.id; i++)
+        if (!d->off[i] && builtins[i].on_creation && (rc = builtins[i].on_creation(d, &builtins[i], c, err)) < 0)
+            return rc;
+    return 0;
 }

@@ -1,16 +1,15 @@
 /*
- * detect.h - the built-in detectors, run while a trace is ingested.
+ * detect.h - the built-in detectors written in C, run while a trace is
+ * ingested, next to the rule engine (rules_engine/rules.h).
  *
  * Each detector is an entry of the static table in detect.c: an id, a title,
  * an ATT&CK technique, and callbacks for single events and for finished
- * creations.  Findings go straight to the store.
- *
- *   ifeo-debugger-set     a write of ...\Image File Execution Options\<X>\Debugger
- *                         (and the Wow6432Node twin); high, critical for the
- *                         accessibility binaries
- *   ifeo-debugger-hijack  the creator read a Debugger value for X and the
- *                         creation ran another image with X on its command
- *                         line; high, critical for the accessibility binaries
+ * creations.  Findings go straight to the store.  Detections that a rule
+ * can express live in the rule pack instead (rules/, YAML: the IFEO
+ * Debugger detectors ifeo-debugger-set and ifeo-debugger-hijack moved
+ * there); a loaded rule with the id of a built-in detector replaces it
+ * (ps_detect_defer_to), so a detector can move to the pack without
+ * reporting twice.
  *
  * Ownership: ps_detect_new returns an object owned by the caller (freed with
  * ps_detect_free) that borrows the store.
@@ -39,6 +38,10 @@ typedef struct ps_detector_info {
 
 int ps_detect_new(ps_store *store, ps_detect **out, ps_error *err);
 void ps_detect_free(ps_detect *d);
+
+/* Built-in detectors whose id `has_rule` reports as a loaded rule are
+ * switched off. */
+void ps_detect_defer_to(ps_detect *d, bool (*has_rule)(const void *ctx, const char *id), const void *ctx);
 
 int ps_detect_event(ps_detect *d, int64_t trace_id, int64_t event_id, const ps_event *ev,
                     ps_error *err);

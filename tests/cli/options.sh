@@ -99,7 +99,7 @@ ok $? "every event of the second trace is stored"
 cmp -s "$TMP/an.txt" "$TMP/rep.txt"
 ok $? "report timing + findings on the kept model equals analyze's output"
 run -q analyze "$FIX/demo.csv"
-out_has "FINDINGS (2)" "-q keeps the data on stdout"
+out_has "FINDINGS (3)" "-q keeps the data on stdout"
 [ ! -s "$TMP/err" ]
 ok $? "-q: nothing on stderr"
 
@@ -108,6 +108,6 @@ ok $? "-q: nothing on stderr"
 ok $? "v_stage_timing has one row per creation"
 [ "$(q "$TMP/a.db" "SELECT confidence FROM v_stage_timing WHERE requested_image LIKE '%sethc.exe'")" = "OOOIII" ]
 ok $? "v_stage_timing confidence marks"
-[ "$(q "$TMP/a.db" "SELECT count(*) FROM v_findings WHERE severity = 'critical'")" = 2 ]
+[ "$(q "$TMP/a.db" "SELECT count(*) FROM v_findings WHERE severity = 'critical'")" = 3 ]
 ok $? "v_findings"
 finish

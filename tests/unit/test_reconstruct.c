@@ -3,6 +3,7 @@
 
 #include "model/ingest.h"
 #include "model/store.h"
+#include "rules_engine/rules.h"
 #include "tap.h"
 
 static const char *srcdir(void)
@@ -13,6 +14,10 @@ static const char *srcdir(void)
 
 static ps_recon_config cfg;
 
+/* the default rule pack, which holds the IFEO detectors */
+static ps_ruleset *pack;
+static ps_rules_run *run;
+
 static ps_store *ingest(const char *fixture, ps_detect **det)
 {
     char path[1024];
@@ -20,6 +25,14 @@ static ps_store *ingest(const char *fixture, ps_detect **det)
     ps_ingest_opts o;
     ps_ingest_stats st;
     ps_error err;
+
+    if (!pack && (ps_ruleset_new(&pack, &err) < 0 || ps_ruleset_add_default(pack, &err) < 0 ||
+                  ps_ruleset_finish(pack, &err) < 0)) {
+        printf("# %s\n", err.msg);
+        return NULL;
+    }
+    ps_rules_run_free(run);
+    run = NULL;
 
     snprintf(path, sizeof path, "%s/fixtures/%s", srcdir(), fixture);
     memset(&o, 0, sizeof o);
@@ -30,6 +43,11 @@ static ps_store *ingest(const char *fixture, ps_detect **det)
         return NULL;
     }
     o.detect = *det;
+    if (ps_rules_run_new(pack, s, &run, &err) < 0) {
+        printf("# %s\n", err.msg);
+        return NULL;
+    }
+    o.rules = run;
     if (ps_ingest_trace(s, path, &o, &st, &err) < 0 || ps_store_commit(s, &err) < 0) {
         printf("# %s: %s\n", fixture, err.msg);
         ps_store_close(s);
@@ -212,5 +230,7 @@ int main(void)
         ps_store_close(s);
     }
     ps_recon_config_release(&cfg);
+    ps_rules_run_free(run);
+    ps_ruleset_free(pack);
     return tap_done();
 }

@@ -1,0 +1,442 @@
+/*
+ * pack.c - rulesets: where rules come from (the built-in pack, files,
+ * directories), and finishing a ruleset (correlations linked, the dispatch
+ * index by logsource).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rules_engine/embedded_pack.h"
+#include "rules_engine/internal.h"
+
+int ps_ruleset_new(ps_ruleset **out, ps_error *err)
+{
+    ps_ruleset *rs = calloc(1, sizeof *rs);
+
+    *out = NULL;
+    if (!rs)
+        return ps_error_nomem(err);
+    ps_map_init(&rs->dict.by_hash);
+    rs->cctx = pcre2_compile_context_create(NULL);
+    if (!rs->cctx) {
+        free(rs);
+        return ps_error_nomem(err);
+    }
+    pcre2_set_max_pattern_length(rs->cctx, PS_RULE_MAX_VALUE_LEN);
+    *out = rs;
+    return 0;
+}
+
+void ps_ruleset_free(ps_ruleset *rs)
+{
+    size_t i;
+
+    if (!rs)
+        return;
+    for (i = 0; i < rs->n; i++)
+        ps_rule_release(&rs->rules[i]);
+    free(rs->rules);
+    for (i = 0; i < rs->nproblems; i++) {
+        ps_rule_problem *p = &rs->problems[i];
+        free((char *)p->file);
+        free((char *)p->title);
+        free((char *)p->id);
+        free((char *)p->reason);
+        free((char *)p->kind);
+    }
+    free(rs->problems);
+    for (i = 0; i < rs->dict.n; i++)
+        free(rs->dict.names[i]);
+    free(rs->dict.names);
+    ps_map_release(&rs->dict.by_hash);
+    for (i = 0; i < PS_ARRAY_LEN(rs->bucket); i++)
+        free(rs->bucket[i]);
+    if (rs->cctx)
+        pcre2_compile_context_free(rs->cctx);
+    free(rs);
+}
+
+/* rules/reconstruct.yml lives next to the rule pack: not a rule */
+static bool is_recon_config(const ps_ynode *root)
+{
+    return root && root->type == PS_Y_MAP && ps_ymap_get(root, "procmon") && ps_ymap_get(root, "etw") &&
+           !ps_ymap_get(root, "title");
+}
+
+int ps_ruleset_add_text(ps_ruleset *rs, const char *text, size_t len, const char *name, bool builtin,
+                        ps_error *err)
+{
+    ps_ydoc *doc = NULL;
+    ps_error yerr;
+    size_t i;
+    int rc;
+
+    if (rs->finished)
+        return ps_error_set(err, PS_ERR_INTERNAL, "rules added to a finished ruleset");
+    rs->files++;
+    ps_error_clear(&yerr);
+    rc = ps_yaml_load_all(text, len, name, &doc, &yerr);
+    if (rc == PS_ERR_NOMEM)
+        return ps_error_nomem(err);
+    if (rc < 0) {
+        /* the YAML message names the file first: keep the rest */
+        const char *msg = yerr.msg;
+        size_t nl = strlen(name);
+        if (msg[0] == '\'' && !strncmp(msg + 1, name, nl) && !strncmp(msg + 1 + nl, "': ", 3))
+            msg += nl + 4;
+        rs->documents++;
+        return ps_ruleset_problem(rs, name, 0, 0, NULL, NULL, rc == PS_ERR_LIMIT ? "limit exceeded" : "bad YAML",
+                                  "%s", msg) < 0
+                   ? ps_error_nomem(err)
+                   : 0;
+    }
+    for (i = 0; i < doc->nroots; i++) {
+        const ps_ynode *root = doc->roots[i];
+        if (!root || (root->type == PS_Y_SCALAR && ps_yscalar_is_null(root)))
+            continue;   /* an empty document */
+        if (is_recon_config(root))
+            continue;
+        if ((rc = ps_rule_compile_doc(rs, doc, root, builtin, err)) < 0)
+            break;
+    }
+    ps_yaml_free(doc);
+    return rc < 0 ? rc : 0;
+}
+
+static int add_file(ps_ruleset *rs, const char *path, ps_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    ps_buf buf;
+    char chunk[65536];
+    size_t n;
+    int rc;
+
+    if (!f) {
+        rs->files++;
+        rs->documents++;
+        return ps_ruleset_problem(rs, path, 0, 0, NULL, NULL, "unreadable file", "cannot open it: %s",
+                                  ps_errno_text(errno)) < 0
+                   ? ps_error_nomem(err)
+                   : 0;
+    }
+    ps_buf_init(&buf);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (buf.len + n > PS_RULE_MAX_FILE) {
+            fclose(f);
+            ps_buf_release(&buf);
+            rs->files++;
+            rs->documents++;
+            return ps_ruleset_problem(rs, path, 0, 0, NULL, NULL, "limit exceeded", "larger than %u bytes",
+                                      PS_RULE_MAX_FILE) < 0
+                       ? ps_error_nomem(err)
+                       : 0;
+        }
+        if (ps_buf_append(&buf, chunk, n) < 0) {
+            fclose(f);
+            ps_buf_release(&buf);
+            return ps_error_nomem(err);
+        }
+    }
+    fclose(f);
+    rc = ps_ruleset_add_text(rs, ps_buf_cstr(&buf), buf.len, path, false, err);
+    ps_buf_release(&buf);
+    return rc;
+}
+
+typedef struct pathlist {
+    char **p;
+    size_t n, cap;
+} pathlist;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool yaml_name(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
+}
+
+static int collect(const char *dir, int depth, pathlist *out, ps_error *err)
+{
+    DIR *d;
+    struct dirent *e;
+    int rc = 0;
+
+    if (depth > PS_RULE_MAX_DEPTH)
+        return ps_error_set(err, PS_ERR_LIMIT, "'%s': directories nested deeper than %d levels", dir,
+                            PS_RULE_MAX_DEPTH);
+    d = opendir(dir);
+    if (!d)
+        return ps_error_set(err, errno == ENOENT ? PS_ERR_INPUT : PS_ERR_IO, "cannot read the rule directory '%s': %s",
+                            dir, ps_errno_text(errno));
+    while ((e = readdir(d)) != NULL && rc == 0) {
+        char path[4096];
+        struct stat st;
+        if (e->d_name[0] == '.')
+            continue;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path)
+            continue;
+        if (lstat(path, &st) < 0)
+            continue;
+        if (S_ISLNK(st.st_mode) && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            continue;   /* directory links could loop */
+        if (S_ISDIR(st.st_mode)) {
+            rc = collect(path, depth + 1, out, err);
+        } else if (yaml_name(e->d_name)) {
+            if (out->n >= PS_RULE_MAX_FILES) {
+                rc = ps_error_set(err, PS_ERR_LIMIT, "'%s': more than %d rule files", dir, PS_RULE_MAX_FILES);
+                break;
+            }
+            if (out->n == out->cap) {
+                size_t nc = out->cap ? out->cap * 2 : 256;
+                char **np = realloc(out->p, nc * sizeof *np);
+                if (!np) {
+                    rc = ps_error_nomem(err);
+                    break;
+                }
+                out->p = np;
+                out->cap = nc;
+            }
+            if (!(out->p[out->n] = ps_strdup(path))) {
+                rc = ps_error_nomem(err);
+                break;
+            }
+            out->n++;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int ps_ruleset_add_path(ps_ruleset *rs, const char *path, ps_error *err)
+{
+    struct stat st;
+    pathlist l;
+    size_t i;
+    int rc;
+
+    if (stat(path, &st) < 0)
+        return ps_error_set(err, errno == ENOENT ? PS_ERR_INPUT : PS_ERR_IO, "cannot read rules from '%s': %s", path,
+                            errno == ENOENT ? "no such file or directory" : ps_errno_text(errno));
+    if (!S_ISDIR(st.st_mode))
+        return add_file(rs, path, err);
+    memset(&l, 0, sizeof l);
+    rc = collect(path, 0, &l, err);
+    if (rc == 0) {
+        qsort(l.p, l.n, sizeof *l.p, cmp_str);
+        for (i = 0; i < l.n && rc == 0; i++)
+            rc = add_file(rs, l.p[i], err);
+    }
+    for (i = 0; i < l.n; i++)
+        free(l.p[i]);
+    free(l.p);
+    return rc;
+}
+
+int ps_ruleset_add_default(ps_ruleset *rs, ps_error *err)
+{
+    size_t i;
+    int rc;
+    char name[256];
+
+    for (i = 0; i < ps_embedded_rule_pack_count; i++) {
+        snprintf(name, sizeof name, "built-in rules/%s", ps_embedded_rule_pack[i].name);
+        if ((rc = ps_ruleset_add_text(rs, ps_embedded_rule_pack[i].data, ps_embedded_rule_pack[i].len, name, true,
+                                      err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- finishing ------------------------------------------------------------------------------- */
+
+static int find_rule(const ps_ruleset *rs, const char *ref)
+{
+    size_t i;
+    for (i = 0; i < rs->n; i++)
+        if (rs->rules[i].id && !strcmp(rs->rules[i].id, ref))
+            return (int)i;
+    for (i = 0; i < rs->n; i++)
+        if (rs->rules[i].name && !strcmp(rs->rules[i].name, ref))
+            return (int)i;
+    return -1;
+}
+
+/* Drops rules marked dead (compacting the array). */
+static void compact(ps_ruleset *rs, bool *dead)
+{
+    size_t i, k = 0;
+    for (i = 0; i < rs->n; i++) {
+        if (dead[i]) {
+            ps_rule_release(&rs->rules[i]);
+            continue;
+        }
+        rs->rules[k++] = rs->rules[i];
+    }
+    rs->n = k;
+}
+
+static int corr_depth(const ps_ruleset *rs, size_t i, int depth)
+{
+    const corr *k = rs->rules[i].corr;
+    size_t j;
+    int d, worst = depth;
+    if (!k)
+        return depth;
+    if (depth > 8)
+        return depth;
+    for (j = 0; j < k->nrefs; j++) {
+        int t = find_rule(rs, k->refs[j]);
+        if (t < 0)
+            continue;
+        d = corr_depth(rs, (size_t)t, depth + 1);
+        if (d > worst)
+            worst = d;
+    }
+    return worst;
+}
+
+int ps_ruleset_finish(ps_ruleset *rs, ps_error *err)
+{
+    bool *dead, changed = true;
+    size_t i, j;
+    int rc = 0;
+
+    if (rs->finished)
+        return 0;
+    dead = calloc(rs->n ? rs->n : 1, sizeof *dead);
+    if (!dead)
+        return ps_error_nomem(err);
+    /* correlations whose rules are missing (or that go round in circles) cannot run;
+     * a correlation over one of those cannot either */
+    while (changed && rc == 0) {
+        changed = false;
+        for (i = 0; i < rs->n && rc == 0; i++) {
+            const rule *r = &rs->rules[i];
+            if (!r->corr || dead[i])
+                continue;
+            for (j = 0; j < r->corr->nrefs; j++) {
+                int t = find_rule(rs, r->corr->refs[j]);
+                const char *why = NULL;
+                if (t < 0)
+                    why = "names an unknown rule";
+                else if (dead[t])
+                    why = "names a rule that cannot run:";
+                else if ((size_t)t == i || corr_depth(rs, i, 0) > 8)
+                    why = "is circular or nested deeper than 8 correlations:";
+                if (!why)
+                    continue;
+                if (ps_ruleset_problem(rs, r->file, r->line, 0, r->title, r->id, "unknown correlation rule",
+                                       "the correlation %s '%s'", why, r->corr->refs[j]) < 0)
+                    rc = ps_error_nomem(err);
+                dead[i] = true;
+                changed = true;
+                break;
+            }
+        }
+    }
+    if (rc < 0) {
+        free(dead);
+        return rc;
+    }
+    compact(rs, dead);
+    free(dead);
+
+    for (i = 0; i < rs->n; i++) {
+        rule *r = &rs->rules[i];
+        corr *k = r->corr;
+        size_t g;
+        r->generates = true;
+        if (!k)
+            continue;
+        k->rules = calloc(k->nrefs, sizeof *k->rules);
+        k->gfield = calloc(k->nrefs * (k->ngroup ? k->ngroup : 1), sizeof *k->gfield);
+        if (!k->rules || !k->gfield)
+            return ps_error_nomem(err);
+        for (j = 0; j < k->nrefs; j++) {
+            const rule *t;
+            k->rules[j] = find_rule(rs, k->refs[j]);
+            t = &rs->rules[k->rules[j]];
+            for (g = 0; g < k->ngroup; g++) {
+                const char *fname = k->group[g];
+                size_t a;
+                for (a = 0; a < k->naliases; a++)
+                    if (!strcmp(k->alias_name[a], k->group[g]) &&
+                        ((t->name && !strcmp(k->alias_rule[a], t->name)) || (t->id && !strcmp(k->alias_rule[a], t->id)) ||
+                         !strcmp(k->alias_rule[a], k->refs[j])))
+                        fname = k->alias_field[a];
+                k->gfield[j * k->ngroup + g] = fdict_find(&rs->dict, fname, strlen(fname));
+            }
+        }
+    }
+    /* consumers and who generates */
+    for (i = 0; i < rs->n; i++) {
+        const corr *k = rs->rules[i].corr;
+        if (!k)
+            continue;
+        for (j = 0; j < k->nrefs; j++) {
+            rule *t = &rs->rules[k->rules[j]];
+            int *nc = realloc(t->consumers, (t->nconsumers + 1) * sizeof *nc);
+            if (!nc)
+                return ps_error_nomem(err);
+            t->consumers = nc;
+            t->consumers[t->nconsumers++] = (int)i;
+        }
+    }
+    for (i = 0; i < rs->n; i++) {
+        rule *r = &rs->rules[i];
+        if (!r->nconsumers)
+            continue;
+        r->generates = false;
+        for (j = 0; j < r->nconsumers; j++)
+            if (rs->rules[r->consumers[j]].corr->generate)
+                r->generates = true;
+    }
+    /* the dispatch index */
+    for (i = 0; i < rs->n; i++) {
+        const rule *r = &rs->rules[i];
+        int *nb;
+        if (r->corr || r->lskey < 0)
+            continue;
+        nb = realloc(rs->bucket[r->lskey], (rs->nbucket[r->lskey] + 1) * sizeof *nb);
+        if (!nb)
+            return ps_error_nomem(err);
+        rs->bucket[r->lskey] = nb;
+        rs->bucket[r->lskey][rs->nbucket[r->lskey]++] = (int)i;
+    }
+    rs->finished = true;
+    return 0;
+}
+
+size_t ps_ruleset_count(const ps_ruleset *rs)
+{
+    return rs->n;
+}
+
+const ps_rule_problem *ps_ruleset_problems(const ps_ruleset *rs, size_t *n)
+{
+    *n = rs->nproblems;
+    return rs->problems;
+}
+
+void ps_ruleset_stats(const ps_ruleset *rs, size_t *files, size_t *documents)
+{
+    *files = rs->files;
+    *documents = rs->documents;
+}
+
+bool ps_ruleset_has_id(const ps_ruleset *rs, const char *id)
+{
+    size_t i;
+    for (i = 0; i < rs->n; i++)
+        if (rs->rules[i].id && !strcmp(rs->rules[i].id, id))
+            return true;
+    return false;
+}
