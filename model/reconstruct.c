@@ -1194,7 +1194,9 @@ static void sweep_threads(ps_recon *r, int64_t now)
  *              the child's Sysmon 7 image loads (by ProcessGuid, else PID):
  *              B5 = the first (inferred), B6 = the last of the first burst,
  *              loads at most el_burst_gap apart (inferred); B0, B1, B3, B4
- *              missing.  Without a load within el_load_wait the later stages
+ *              missing.  The first load must be the image itself or ntdll:
+ *              any other means the Sysmon configuration filters image
+ *              loads (the real logs show it), and B5/B6 are not observable.  Without a load within el_load_wait the later stages
  *              are not observable (complete); an exit or the end of the log
  *              during the burst ends it as partial.
  *   Security 4688  B2 = TimeCreated (inferred); the rest missing.
@@ -1309,6 +1311,35 @@ static void el_ifeo(ps_recon *r, oc *o)
     }
 }
 
+/* The parent as the creation record names it (Sysmon 1 ParentImage and
+ * ParentCommandLine, Security 4688 v2 ParentProcessName): a process row for
+ * a parent the log has not shown otherwise (it started before the log). */
+static int el_parent(ps_recon *r, const ps_event *ev, proc *evp, ps_error *err)
+{
+    const char *img = ps_event_field(ev, "ParentImage");
+    proc *pp;
+
+    if (!ev->has_parent_pid)
+        return 0;
+    if (!img)
+        img = ps_event_field(ev, "ParentProcessName");
+    pp = proc_live(r, ev->parent_pid);
+    if (!pp && img && *img) {
+        pp = proc_new(r, ev->parent_pid);
+        if (!pp || ps_map_put(&r->proc_by_pid, ev->parent_pid, r->nprocs) < 0)
+            return ps_error_nomem(err);
+        r->sum.processes++;
+        proc_set_name(r, pp, ps_path_basename(img));
+    }
+    if (!pp || pp == evp)
+        return 0;
+    set_str(&pp->image_path, img);
+    set_str(&pp->command_line, ps_event_field(ev, "ParentCommandLine"));
+    if (evp && !evp->parent_process_id)
+        evp->parent_process_id = pp->process_id;
+    return 0;
+}
+
 static int el_creation(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp, bool sysmon,
                        ps_error *err)
 {
@@ -1410,6 +1441,8 @@ static int eventlog_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_
         o = el_open_for(r, ev);
         if (o && o->el_guid && sysmon)
             return 0;   /* the same creation logged twice */
+        if ((rc = el_parent(r, ev, evp, err)) < 0)
+            return rc;
         return el_creation(r, ev, event_id, evp, sysmon, err);
     }
     if (ev->op == PS_OP_LOAD_IMAGE)
@@ -1426,8 +1459,21 @@ static int eventlog_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_
     if (ev->op == PS_OP_LOAD_IMAGE) {
         ps_creation *c = &o->c;
         if (o->phase == P_WAIT_B5) {
+            const char *b = ps_path_basename(ev->path);
+            if (!ps_streq_ci(b, o->image_base) && !ps_streq_ci(b, "ntdll.dll")) {
+                /* Sysmon configurations usually log only some image loads:
+                 * a first load that is neither the image nor ntdll shows the
+                 * loader's start is not in the log */
+                char note[200];
+                snprintf(note, sizeof note,
+                         "the log's image loads are filtered (the first one of the process is %.80s): stages 3 "
+                         "to 6 not observable",
+                         b);
+                add_note(c, note);
+                return finalize(r, o, PS_STATUS_COMPLETE, err);
+            }
             set_boundary(&c->b[5], now, event_id, PS_CONF_INFERRED,
-                         "first Sysmon 7 image load of the process (%s)", ps_path_basename(ev->path));
+                         "first Sysmon 7 image load of the process (%s)", b);
             o->phase = P_LOADER;
         } else if (now - o->last_load_ts > r->cfg->el_burst_gap) {
             return el_end_burst(r, o, PS_STATUS_COMPLETE, NULL, err);

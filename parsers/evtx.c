@@ -25,6 +25,7 @@
 #include "parsers/winevent.h"
 
 #define EVTX_HEADER_SIZE 4096
+#define EVTX_CHUNK_SIZE 65536
 #define EVTX_MAX_WARNINGS 20
 
 typedef struct evtx_reader {
@@ -206,7 +207,14 @@ static int evtx_open(ps_input *in, const ps_reader_opts *opts, ps_reader **out, 
             ps_reader_warn(&r->base,
                            "'%s': %d recovered record%s (deleted or overwritten, found in chunk slack) not read",
                            ps_input_name(in), rec_n, rec_n == 1 ? "" : "s");
-        if (libevtx_file_is_corrupted(r->file, NULL) == 1)
+        if ((size - EVTX_HEADER_SIZE) % EVTX_CHUNK_SIZE)
+            ps_reader_warn(&r->base,
+                           "'%s': offset 0x%llx: the file ends %llu bytes into a 64 KiB chunk (truncated?): "
+                           "libevtx does not read the records of that chunk",
+                           ps_input_name(in),
+                           (unsigned long long)(size - (size - EVTX_HEADER_SIZE) % EVTX_CHUNK_SIZE),
+                           (unsigned long long)((size - EVTX_HEADER_SIZE) % EVTX_CHUNK_SIZE));
+        else if (libevtx_file_is_corrupted(r->file, NULL) == 1)
             ps_reader_warn(&r->base, "'%s': libevtx reports the log as corrupted; readable records are kept",
                            ps_input_name(in));
     }

@@ -13,6 +13,14 @@ done
 n=$(ls "$TMP" | wc -l)
 [ "$n" -ge 16 ]
 ok $? "psgen wrote every fixture ($n files)"
+mkdir "$TMP/evtx" && "$EVTXGEN" all "$TMP/evtx"
+ok $? "evtxgen all"
+for f in "$TMP"/evtx/*; do
+    name=$(basename "$f")
+    if cmp -s "$f" "$FIX/$name"; then ok 0 "fixtures/$name is up to date"; else
+        ok 1 "fixtures/$name differs from evtxgen's output: run 'make fixtures'"
+    fi
+done
 "$PSGEN" bulk csv 20000 "$TMP/bulk.csv"
 lines=$(wc -l <"$TMP/bulk.csv")
 [ "$lines" -ge 20000 ] && [ "$lines" -lt 22000 ]
