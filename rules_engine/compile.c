@@ -1449,6 +1449,8 @@ void ps_rule_release(rule *r)
         free(k);
     }
     free(r->consumers);
+    free(r->pre_gid);
+    free(r->pre_field);
     memset(r, 0, sizeof *r);
 }
 

@@ -27,6 +27,8 @@
 #include "common/yamltree.h"
 #include "rules_engine/rules.h"
 
+typedef struct acm acm;     /* aho.c */
+
 /* ---- logsources ------------------------------------------------------------------ */
 
 enum {
@@ -100,6 +102,7 @@ typedef struct vtest {
     uint8_t net[16];
     int family, bits;        /* V_CIDR: 4 or 6, prefix length */
     int ref;                 /* V_REF: the field */
+    int pat;                 /* its pattern in the field's automaton; -1 when tested directly */
 } vtest;
 
 typedef struct item {
@@ -110,6 +113,9 @@ typedef struct item {
     size_t nv;
     ps_map *eq;              /* many plain case-insensitive equalities: hash -> value index + 1 */
     int line;
+    int gid;                 /* index among all items of the ruleset */
+    bool ac_full;            /* every value is in the field's automaton: one lookup */
+    int shadow;              /* |all items: a gid marked by one of its literals (prefilter); -1 */
 } item;
 
 typedef struct group {       /* a map: every item */
@@ -214,6 +220,10 @@ typedef struct rule {
     size_t nconsumers;
     bool generates;
     size_t nvalues;          /* compile-time count against the limit */
+    /* prefilter: the rule cannot match unless one of these items matched
+     * (items of a required selection, looked up in the automata) */
+    int *pre_gid, *pre_field;
+    size_t npre;
 } rule;
 
 struct ps_ruleset {
@@ -224,12 +234,22 @@ struct ps_ruleset {
     fdict dict;
     int *bucket[64];         /* rules per logsource key */
     size_t nbucket[64];
+    /* per bucket entry: deferred?, and its prefilter in pre_pool */
+    uint8_t *bdeferred[64];
+    int32_t *bpre_first[64];
+    uint16_t *bpre_n[64];
+    int32_t *pre_pool;
+    size_t npre_pool;
     bool finished;
     bool has_keywords;
     size_t files, documents;
     pcre2_compile_context *cctx;
-    /* fields the engine derives, interned so that views can fill them */
-    int dist_first;          /* first per-image statistics field id */
+    /* the automata: per field id, its automaton index or -1 */
+    int *field_acm;
+    acm **acms;
+    int *acm_field;
+    size_t nacms;
+    size_t nitems;           /* item gids handed out */
 };
 
 /* compile.c */
@@ -247,6 +267,23 @@ bool ps_parse_cidr(const char *s, uint8_t net[16], int *family, int *bits);
 bool ps_parse_ip(const char *s, size_t n, uint8_t ip[16], int *family);
 bool ps_parse_num(const char *s, size_t n, double *v);
 bool ps_glob_match(const char *pat, const uint8_t *wild, size_t plen, const char *s, size_t n);
+
+/* aho.c: one automaton per field over the literals of every rule */
+typedef struct acuser {
+    int32_t item;            /* item gid */
+    uint8_t mode;            /* S_EQ, S_PREFIX, S_SUFFIX, S_CONTAINS */
+    int32_t next;            /* next user of the pattern; -1 */
+} acuser;
+enum { AC_ANY = 1, AC_START = 2, AC_END = 4, AC_EQ = 8 };
+typedef void (*ps_acm_hit_fn)(void *ctx, int pat, uint8_t flags, const acuser *users, int32_t first_user);
+acm *ps_acm_new(void);
+void ps_acm_free(acm *a);
+int ps_acm_add(acm *a, const char *lit, size_t len);      /* pattern id, or < 0 */
+int ps_acm_user(acm *a, int pat, int item, uint8_t mode);
+int ps_acm_build(acm *a);
+size_t ps_acm_patterns(const acm *a);
+void ps_acm_scan(const acm *a, const char *s, size_t n, ps_acm_hit_fn hit, void *ctx);
+#define PS_ACM_MIN_PATTERNS 8
 
 /* ---- views ---------------------------------------------------------------------------------- */
 

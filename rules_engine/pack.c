@@ -53,8 +53,18 @@ void ps_ruleset_free(ps_ruleset *rs)
         free(rs->dict.names[i]);
     free(rs->dict.names);
     ps_map_release(&rs->dict.by_hash);
-    for (i = 0; i < PS_ARRAY_LEN(rs->bucket); i++)
+    for (i = 0; i < PS_ARRAY_LEN(rs->bucket); i++) {
         free(rs->bucket[i]);
+        free(rs->bdeferred[i]);
+        free(rs->bpre_first[i]);
+        free(rs->bpre_n[i]);
+    }
+    free(rs->pre_pool);
+    for (i = 0; i < rs->nacms; i++)
+        ps_acm_free(rs->acms[i]);
+    free(rs->acms);
+    free(rs->acm_field);
+    free(rs->field_acm);
     if (rs->cctx)
         pcre2_compile_context_free(rs->cctx);
     free(rs);
@@ -257,6 +267,256 @@ int ps_ruleset_add_default(ps_ruleset *rs, ps_error *err)
 
 /* ---- finishing ------------------------------------------------------------------------------- */
 
+typedef int (*item_fn)(ps_ruleset *rs, item *it, void *ctx);
+
+static int walk_items(ps_ruleset *rs, item_fn fn, void *ctx)
+{
+    size_t r, k, g, i;
+    int rc;
+
+    for (r = 0; r < rs->n; r++) {
+        rule *ru = &rs->rules[r];
+        for (k = 0; k < ru->nsels + ru->nsev; k++) {
+            sel *s = k < ru->nsels ? &ru->sels[k] : &ru->sev[k - ru->nsels].s;
+            for (g = 0; g < s->ng; g++)
+                for (i = 0; i < s->g[g].n; i++)
+                    if ((rc = fn(rs, &s->g[g].items[i], ctx)) < 0)
+                        return rc;
+        }
+    }
+    return 0;
+}
+
+static bool ac_eligible(const vtest *t)
+{
+    return t->kind == V_STR && !t->cased && t->mode != S_GLOB && t->len > 0;
+}
+
+/* pass 1: item ids, and how many literals each field has */
+static int count_literals(ps_ruleset *rs, item *it, void *ctx)
+{
+    size_t *count = ctx, i;
+    it->gid = (int)rs->nitems++;
+    it->ac_full = false;
+    it->shadow = -1;
+    for (i = 0; i < it->nv; i++) {
+        it->v[i].pat = -1;
+        if (it->field >= 0 && ac_eligible(&it->v[i]))
+            count[it->field]++;
+    }
+    return 0;
+}
+
+/* pass 2: the literals into their field's automaton */
+static int add_literals(ps_ruleset *rs, item *it, void *ctx)
+{
+    size_t i, covered = 0;
+    int ai;
+    acm *a;
+
+    (void)ctx;
+    if (it->field < 0 || (ai = rs->field_acm[it->field]) < 0)
+        return 0;
+    a = rs->acms[ai];
+    {
+        const vtest *longest = NULL;
+        for (i = 0; i < it->nv; i++) {
+            vtest *t = &it->v[i];
+            if (!ac_eligible(t))
+                continue;
+            t->pat = ps_acm_add(a, t->lit, t->len);
+            if (t->pat < 0)
+                return PS_ERR_NOMEM;
+            if (!it->all && ps_acm_user(a, t->pat, it->gid, t->mode) < 0)
+                return PS_ERR_NOMEM;
+            if (!longest || t->len > longest->len)
+                longest = t;
+            covered++;
+        }
+        /* |all: every value must match, so the most selective one (the
+         * longest) stands for the item in the prefilter */
+        if (it->all && longest) {
+            it->shadow = (int)rs->nitems++;
+            if (ps_acm_user(a, longest->pat, it->shadow, longest->mode) < 0)
+                return PS_ERR_NOMEM;
+        }
+    }
+    it->ac_full = !it->all && it->nv && covered == it->nv;
+    return 0;
+}
+
+/* Prefilters.  pf(node) is a set of (item gid, field) of which at least
+ * one must have matched for the condition at node to be true, or "top"
+ * (unknown: always evaluate).  AND keeps the smaller side, OR joins both,
+ * NOT knows nothing; a selection needs one automaton item per group. */
+#define PF_MAX 48
+
+typedef struct pfset {
+    bool top;
+    size_t n;
+    int gid[PF_MAX], field[PF_MAX];
+} pfset;
+
+static void pf_sel(const sel *s, pfset *out)
+{
+    size_t g, i;
+    out->top = false;
+    out->n = 0;
+    for (g = 0; g < s->ng; g++) {
+        const item *pick = NULL;
+        int gid = -1;
+        for (i = 0; i < s->g[g].n && !pick; i++) {
+            const item *it = &s->g[g].items[i];
+            if (it->neg)
+                continue;
+            if (it->ac_full)
+                gid = it->gid;
+            else if (it->all && it->shadow >= 0)
+                gid = it->shadow;
+            else
+                continue;
+            pick = it;
+        }
+        if (!pick || out->n == PF_MAX) {
+            out->top = true;
+            return;
+        }
+        out->gid[out->n] = gid;
+        out->field[out->n++] = pick->field;
+    }
+}
+
+static void pf_union(pfset *a, const pfset *b)
+{
+    size_t i;
+    if (a->top || b->top || a->n + b->n > PF_MAX) {
+        a->top = true;
+        return;
+    }
+    for (i = 0; i < b->n; i++) {
+        a->gid[a->n] = b->gid[i];
+        a->field[a->n++] = b->field[i];
+    }
+}
+
+static void pf(const rule *r, int node, int depth, pfset *out)
+{
+    const cnode *n = &r->cond.n[node];
+    pfset b;
+    size_t i;
+
+    out->top = true;
+    out->n = 0;
+    if (depth > PS_RULE_MAX_COND_DEPTH + 2)
+        return;
+    switch (n->op) {
+    case C_AND:
+        pf(r, n->a, depth + 1, out);
+        pf(r, n->b, depth + 1, &b);
+        if (out->top || (!b.top && b.n < out->n))
+            *out = b;
+        break;
+    case C_OR:
+        pf(r, n->a, depth + 1, out);
+        pf(r, n->b, depth + 1, &b);
+        pf_union(out, &b);
+        break;
+    case C_SEL:
+        pf_sel(&r->sels[n->sel], out);
+        break;
+    case C_OF:
+        if (n->need < 0 || (size_t)n->need == n->nsels) {
+            /* all of them: the smallest */
+            for (i = 0; i < n->nsels; i++) {
+                pf_sel(&r->sels[n->sels[i]], &b);
+                if (!b.top && (out->top || b.n < out->n))
+                    *out = b;
+            }
+        } else {
+            /* any of them: the union */
+            out->top = false;
+            for (i = 0; i < n->nsels && !out->top; i++) {
+                pf_sel(&r->sels[n->sels[i]], &b);
+                pf_union(out, &b);
+            }
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static int build_prefilters(ps_ruleset *rs)
+{
+    size_t ri;
+    pfset set;
+
+    for (ri = 0; ri < rs->n; ri++) {
+        rule *r = &rs->rules[ri];
+        if (r->corr || !r->nsels || !r->cond.nn)
+            continue;
+        pf(r, r->cond.root, 0, &set);
+        if (set.top || !set.n)
+            continue;
+        r->pre_gid = malloc(set.n * sizeof *r->pre_gid);
+        r->pre_field = malloc(set.n * sizeof *r->pre_field);
+        if (!r->pre_gid || !r->pre_field)
+            return PS_ERR_NOMEM;
+        memcpy(r->pre_gid, set.gid, set.n * sizeof *set.gid);
+        memcpy(r->pre_field, set.field, set.n * sizeof *set.field);
+        r->npre = set.n;
+    }
+    return 0;
+}
+
+static int build_automata(ps_ruleset *rs)
+{
+    size_t *count = calloc(rs->dict.n + 1, sizeof *count), f;
+    int rc;
+
+    if (!count)
+        return PS_ERR_NOMEM;
+    rs->nitems = 0;
+    rs->field_acm = malloc((rs->dict.n + 1) * sizeof *rs->field_acm);
+    if (!rs->field_acm || (rc = walk_items(rs, count_literals, count)) < 0) {
+        free(count);
+        return PS_ERR_NOMEM;
+    }
+    for (f = 0; f < rs->dict.n; f++) {
+        rs->field_acm[f] = -1;
+        if (count[f] < PS_ACM_MIN_PATTERNS)
+            continue;
+        {
+            acm **na = realloc(rs->acms, (rs->nacms + 1) * sizeof *na);
+            int *nf;
+            if (!na) {
+                free(count);
+                return PS_ERR_NOMEM;
+            }
+            rs->acms = na;
+            nf = realloc(rs->acm_field, (rs->nacms + 1) * sizeof *nf);
+            if (!nf) {
+                free(count);
+                return PS_ERR_NOMEM;
+            }
+            rs->acm_field = nf;
+            if (!(rs->acms[rs->nacms] = ps_acm_new())) {
+                free(count);
+                return PS_ERR_NOMEM;
+            }
+            rs->acm_field[rs->nacms] = (int)f;
+            rs->field_acm[f] = (int)rs->nacms++;
+        }
+    }
+    free(count);
+    if ((rc = walk_items(rs, add_literals, NULL)) < 0)
+        return rc;
+    for (f = 0; f < rs->nacms; f++)
+        if (ps_acm_build(rs->acms[f]) < 0)
+            return PS_ERR_NOMEM;
+    return 0;
+}
+
 static int find_rule(const ps_ruleset *rs, const char *ref)
 {
     size_t i;
@@ -399,17 +659,36 @@ int ps_ruleset_finish(ps_ruleset *rs, ps_error *err)
             if (rs->rules[r->consumers[j]].corr->generate)
                 r->generates = true;
     }
-    /* the dispatch index */
-    for (i = 0; i < rs->n; i++) {
-        const rule *r = &rs->rules[i];
-        int *nb;
-        if (r->corr || r->lskey < 0)
-            continue;
-        nb = realloc(rs->bucket[r->lskey], (rs->nbucket[r->lskey] + 1) * sizeof *nb);
-        if (!nb)
+    if (build_automata(rs) < 0 || build_prefilters(rs) < 0)
+        return ps_error_nomem(err);
+    /* the dispatch index, with each rule's prefilter in dense arrays */
+    {
+        size_t total = 0, k;
+        for (i = 0; i < rs->n; i++)
+            total += rs->rules[i].npre;
+        rs->pre_pool = malloc((total ? total : 1) * sizeof *rs->pre_pool);
+        if (!rs->pre_pool)
             return ps_error_nomem(err);
-        rs->bucket[r->lskey] = nb;
-        rs->bucket[r->lskey][rs->nbucket[r->lskey]++] = (int)i;
+        for (i = 0; i < rs->n; i++) {
+            const rule *r = &rs->rules[i];
+            int key = r->lskey;
+            size_t n;
+            if (r->corr || key < 0)
+                continue;
+            n = rs->nbucket[key];
+            if (!(rs->bucket[key] = realloc(rs->bucket[key], (n + 1) * sizeof *rs->bucket[key])) ||
+                !(rs->bdeferred[key] = realloc(rs->bdeferred[key], n + 1)) ||
+                !(rs->bpre_first[key] = realloc(rs->bpre_first[key], (n + 1) * sizeof *rs->bpre_first[key])) ||
+                !(rs->bpre_n[key] = realloc(rs->bpre_n[key], (n + 1) * sizeof *rs->bpre_n[key])))
+                return ps_error_nomem(err);
+            rs->bucket[key][n] = (int)i;
+            rs->bdeferred[key][n] = r->deferred;
+            rs->bpre_first[key][n] = (int32_t)rs->npre_pool;
+            rs->bpre_n[key][n] = (uint16_t)r->npre;
+            for (k = 0; k < r->npre; k++)
+                rs->pre_pool[rs->npre_pool++] = r->pre_gid[k];
+            rs->nbucket[key]++;
+        }
     }
     rs->finished = true;
     return 0;

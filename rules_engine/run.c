@@ -74,6 +74,12 @@ typedef struct snap {
 
 struct ps_rules_run {
     const ps_ruleset *rs;
+    /* the automata's results for the subject being matched */
+    uint32_t epoch;             /* one per subject (event, creation) */
+    uint32_t *acm_scanned;      /* per automaton: the epoch it last scanned */
+    uint32_t **pstamp;          /* per automaton, per pattern */
+    uint8_t **pflags;
+    uint32_t *istamp;           /* per item: the epoch one of its values matched */
     ps_store *store;
     ps_rule_match_fn hook;
     void *hook_ctx;
@@ -119,6 +125,68 @@ struct ps_rules_run {
 };
 
 /* ---- matching -------------------------------------------------------------------- */
+
+/* A new subject: the automata's results of the previous one no longer count. */
+static void next_subject(ps_rules_run *rr)
+{
+    size_t i;
+    if (++rr->epoch != 0)
+        return;
+    /* wrapped: clear every stamp */
+    memset(rr->acm_scanned, 0, rr->rs->nacms * sizeof *rr->acm_scanned);
+    for (i = 0; i < rr->rs->nacms; i++)
+        memset(rr->pstamp[i], 0, ps_acm_patterns(rr->rs->acms[i]) * sizeof **rr->pstamp);
+    memset(rr->istamp, 0, rr->rs->nitems * sizeof *rr->istamp);
+    rr->epoch = 1;
+}
+
+typedef struct scanctx {
+    ps_rules_run *rr;
+    int ai;
+} scanctx;
+
+static uint8_t want_flag(uint8_t mode)
+{
+    switch (mode) {
+    case S_EQ: return AC_EQ;
+    case S_PREFIX: return AC_START;
+    case S_SUFFIX: return AC_END;
+    default: return AC_ANY;
+    }
+}
+
+static void on_hit(void *ctx, int pat, uint8_t flags, const acuser *users, int32_t u)
+{
+    scanctx *sc = ctx;
+    ps_rules_run *rr = sc->rr;
+    uint32_t e = rr->epoch;
+
+    if (rr->pstamp[sc->ai][pat] != e) {
+        rr->pstamp[sc->ai][pat] = e;
+        rr->pflags[sc->ai][pat] = flags;
+    } else {
+        rr->pflags[sc->ai][pat] |= flags;
+    }
+    for (; u >= 0; u = users[u].next)
+        if (flags & want_flag(users[u].mode))
+            rr->istamp[users[u].item] = e;
+}
+
+/* Runs the field's automaton over its values once per subject. */
+static void ensure_scanned(ps_rules_run *rr, view *v, int ai, fv *f)
+{
+    scanctx sc;
+    if (rr->acm_scanned[ai] == rr->epoch)
+        return;
+    rr->acm_scanned[ai] = rr->epoch;
+    sc.rr = rr;
+    sc.ai = ai;
+    for (; f; f = f->next >= 0 ? &v->pool[f->next] : NULL) {
+        const char *lc = view_lc(v, f);
+        if (lc)
+            ps_acm_scan(rr->rs->acms[ai], lc, f->n, on_hit, &sc);
+    }
+}
 
 static bool str_test(const vtest *t, const char *s, size_t n)
 {
@@ -215,13 +283,16 @@ static bool value_test(ps_rules_run *rr, view *v, const vtest *t, fv *f)
     }
 }
 
-/* A test against a field (any of its values). */
-static bool field_test(ps_rules_run *rr, view *v, const vtest *t, fv *f)
+/* A test against a field (any of its values); ai is the field's
+ * automaton, already run, or -1. */
+static bool field_test(ps_rules_run *rr, view *v, const vtest *t, fv *f, int ai)
 {
     if (t->kind == V_EXISTS)
         return (f != NULL) == t->exists;
     if (t->kind == V_NULL)
         return !f || (f->n == 0 && f->next < 0);
+    if (t->pat >= 0 && ai >= 0)
+        return f && rr->pstamp[ai][t->pat] == rr->epoch && (rr->pflags[ai][t->pat] & want_flag(t->mode));
     for (; f; f = f->next >= 0 ? &v->pool[f->next] : NULL)
         if (value_test(rr, v, t, f))
             return true;
@@ -260,7 +331,12 @@ static bool item_match(ps_rules_run *rr, view *v, const item *it)
     }
     {
         fv *f = view_get(v, it->field);
-        if (it->eq) {
+        int ai = (size_t)it->field < rr->rs->dict.n ? rr->rs->field_acm[it->field] : -1;
+        if (ai >= 0 && f)
+            ensure_scanned(rr, v, ai, f);
+        if (it->ac_full) {
+            res = f && rr->istamp[it->gid] == rr->epoch;
+        } else if (it->eq && ai < 0) {
             res = false;
             for (; f && !res; f = f->next >= 0 ? &v->pool[f->next] : NULL) {
                 const char *lc = view_lc(v, f);
@@ -273,11 +349,11 @@ static bool item_match(ps_rules_run *rr, view *v, const item *it)
         } else if (it->all) {
             res = true;
             for (i = 0; i < it->nv && res; i++)
-                res = field_test(rr, v, &it->v[i], f);
+                res = field_test(rr, v, &it->v[i], f, ai);
         } else {
             res = false;
             for (i = 0; i < it->nv && !res; i++)
-                res = field_test(rr, v, &it->v[i], f);
+                res = field_test(rr, v, &it->v[i], f, ai);
         }
     }
     return it->neg ? !res : res;
@@ -806,17 +882,43 @@ static int on_match(ps_rules_run *rr, view *v, size_t ri, ps_error *err)
     return 0;
 }
 
+/* Runs every automaton whose field the subject has, once. */
+static void scan_all(ps_rules_run *rr, view *v)
+{
+    size_t i;
+    for (i = 0; i < rr->rs->nacms; i++) {
+        fv *f = view_get(v, rr->rs->acm_field[i]);
+        if (f)
+            ensure_scanned(rr, v, (int)i, f);
+    }
+}
+
 static int run_bucket(ps_rules_run *rr, view *v, int key, bool deferred_only, ps_error *err)
 {
     const ps_ruleset *rs = rr->rs;
     size_t i;
     int rc;
 
+    const int32_t *pool = rs->pre_pool;
+    const uint32_t *ist = rr->istamp, e = rr->epoch;
+
     for (i = 0; i < rs->nbucket[key]; i++) {
-        size_t ri = (size_t)rs->bucket[key][i];
-        const rule *r = &rs->rules[ri];
-        if (r->deferred != deferred_only)
+        size_t ri, n = rs->bpre_n[key][i];
+        const rule *r;
+        if ((bool)rs->bdeferred[key][i] != deferred_only)
             continue;
+        if (n) {
+            /* the prefilter (scan_all ran the automata): none of the
+             * items the rule needs matched, so it cannot match */
+            const int32_t *g = pool + rs->bpre_first[key][i];
+            size_t k;
+            for (k = 0; k < n && ist[g[k]] != e; k++)
+                ;
+            if (k == n)
+                continue;
+        }
+        ri = (size_t)rs->bucket[key][i];
+        r = &rs->rules[ri];
         if (rule_match(rr, v, r) && (rc = on_match(rr, v, ri, err)) < 0)
             return rc;
     }
@@ -1060,6 +1162,7 @@ static int run_deferred(ps_rules_run *rr, ps_error *err)
             const snap *s = &rr->snaps[order[j]];
             view *v = &rr->v;
             view_reset(v);
+            next_subject(rr);
             v->ts = s->ts;
             v->event_id = s->event_id;
             v->creation_id = s->creation_id;
@@ -1088,6 +1191,7 @@ static int run_deferred(ps_rules_run *rr, ps_error *err)
                 rc = ps_error_nomem(err);
                 break;
             }
+            scan_all(rr, v);
             rc = run_bucket(rr, v, LS_STAGES, true, err);
         }
         i = end;
@@ -1135,6 +1239,23 @@ int ps_rules_run_new(const ps_ruleset *rs, ps_store *store, ps_rules_run **out, 
         ps_rules_run_free(rr);
         return ps_error_nomem(err);
     }
+    rr->acm_scanned = calloc(rs->nacms + 1, sizeof *rr->acm_scanned);
+    rr->pstamp = calloc(rs->nacms + 1, sizeof *rr->pstamp);
+    rr->pflags = calloc(rs->nacms + 1, sizeof *rr->pflags);
+    rr->istamp = calloc(rs->nitems + 1, sizeof *rr->istamp);
+    if (!rr->acm_scanned || !rr->pstamp || !rr->pflags || !rr->istamp) {
+        ps_rules_run_free(rr);
+        return ps_error_nomem(err);
+    }
+    for (i = 0; i < rs->nacms; i++) {
+        size_t np = ps_acm_patterns(rs->acms[i]) + 1;
+        rr->pstamp[i] = calloc(np, sizeof **rr->pstamp);
+        rr->pflags[i] = calloc(np, 1);
+        if (!rr->pstamp[i] || !rr->pflags[i]) {
+            ps_rules_run_free(rr);
+            return ps_error_nomem(err);
+        }
+    }
     pcre2_set_match_limit(rr->mctx, PS_RULE_REGEX_MATCH_LIMIT);
     pcre2_set_depth_limit(rr->mctx, PS_RULE_REGEX_DEPTH_LIMIT);
     pcre2_jit_stack_assign(rr->mctx, NULL, rr->jit);
@@ -1167,6 +1288,14 @@ void ps_rules_run_free(ps_rules_run *rr)
     size_t i;
     if (!rr)
         return;
+    for (i = 0; rr->pstamp && i < rr->rs->nacms; i++) {
+        free(rr->pstamp[i]);
+        free(rr->pflags[i]);
+    }
+    free(rr->pstamp);
+    free(rr->pflags);
+    free(rr->acm_scanned);
+    free(rr->istamp);
     view_release(&rr->v);
     view_release(&rr->cv);
     free(rr->memo);
@@ -1261,12 +1390,14 @@ int ps_rules_event(ps_rules_run *rr, int64_t event_id, const ps_event *ev, ps_er
         int keys[8], n = v->nls;
         memcpy(keys, v->lskeys, sizeof keys);
         view_reset(v);
+        next_subject(rr);
         memcpy(v->lskeys, keys, sizeof keys);
         v->nls = n;
     }
     v->event_id = event_id;
     if (ps_view_event(v, &rr->x, ev) < 0)
         return ps_error_nomem(err);
+    scan_all(rr, v);
     for (i = 0; i < v->nls; i++)
         if ((rc = run_bucket(rr, v, v->lskeys[i], false, err)) < 0)
             return rc;
@@ -1286,10 +1417,12 @@ int ps_rules_creation(ps_rules_run *rr, const ps_creation *c, ps_error *err)
     if (!rs->nbucket[LS_STAGES] && !proc_creation)
         goto done;
     view_reset(v);
+    next_subject(rr);
     if (ps_view_creation(v, &rr->x, c, proc_creation) < 0) {
         rc = ps_error_nomem(err);
         goto done;
     }
+    scan_all(rr, v);
     if ((rc = run_bucket(rr, v, LS_STAGES, false, err)) < 0)
         goto done;
     if (proc_creation && (rc = run_bucket(rr, v, LS_PROCESS_CREATION, false, err)) < 0)

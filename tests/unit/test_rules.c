@@ -17,6 +17,7 @@ static ps_trace_info info;
 
 typedef struct hits {
     int n;
+    int t1;                  /* hits of the rule with id t1 */
     char last_id[128];
     char last_sev[16];
     int64_t last_event;
@@ -27,6 +28,7 @@ static void on_hit(void *ctx, const ps_rule_info *r, const char *sev, int64_t ev
     hits *h = ctx;
     (void)creation_id;
     h->n++;
+    h->t1 += !strcmp(r->id, "t1");
     snprintf(h->last_id, sizeof h->last_id, "%s", r->id);
     snprintf(h->last_sev, sizeof h->last_sev, "%s", sev);
     h->last_event = event_id;
@@ -570,6 +572,52 @@ static void test_problems(void)
     ok(strstr(r, "id 't1' is already used") != NULL, "duplicate ids (%s)", r);
 }
 
+/* The same tests with the field's literals in an automaton (a field with
+ * PS_ACM_MIN_PATTERNS literals or more): a second rule supplies them. */
+static int pc_ac(const char *sel, const char *field, const char *value)
+{
+    char yaml[8192];
+    ps_ruleset *rs;
+    hits h;
+    snprintf(yaml, sizeof yaml,
+             PC_HEAD "  selection:\n%s\n  condition: selection\n---\ntitle: filler\nid: filler\n"
+                     "logsource:\n  product: windows\n  category: process_creation\ndetection:\n  s:\n"
+                     "    %s|contains:\n      - zz1\n      - zz2\n      - zz3\n      - zz4\n      - zz5\n"
+                     "      - zz6\n      - zz7\n      - zz8\n      - zz9\n  condition: s\n",
+             sel, field);
+    rs = load(yaml, true);
+    run_one(rs, &h, 1, field, value, NULL);
+    ps_ruleset_free(rs);
+    return h.t1;
+}
+
+static void test_automaton(void)
+{
+    is_int(pc_ac("    CommandLine|contains: 'IEX'", "CommandLine", "powershell iex(x)"), 1, "automaton: contains");
+    is_int(pc_ac("    CommandLine|contains: 'IEX'", "CommandLine", "powershell"), 0, "automaton: contains, negative");
+    is_int(pc_ac("    CommandLine|startswith: 'cmd'", "CommandLine", "CMD /c x"), 1, "automaton: startswith");
+    is_int(pc_ac("    CommandLine|startswith: 'cmd'", "CommandLine", "x cmd /c"), 0, "automaton: startswith, negative");
+    is_int(pc_ac("    CommandLine|endswith: '.ps1'", "CommandLine", "x a.PS1"), 1, "automaton: endswith");
+    is_int(pc_ac("    CommandLine|endswith: '.ps1'", "CommandLine", "x a.ps1 y"), 0, "automaton: endswith, negative");
+    is_int(pc_ac("    CommandLine: 'ab'", "CommandLine", "AB"), 1, "automaton: equality");
+    is_int(pc_ac("    CommandLine: 'ab'", "CommandLine", "abxab"), 0,
+           "automaton: equality is not a start and an end apart");
+    is_int(pc_ac("    CommandLine|contains|all:\n      - ' -a '\n      - ' -b '", "CommandLine", "x -b  -a y"), 1,
+           "automaton: all");
+    is_int(pc_ac("    CommandLine|contains|all:\n      - ' -a '\n      - ' -bb '", "CommandLine", "x -a y"), 0,
+           "automaton: all, negative (prefilter on the longest value)");
+    is_int(pc_ac("    CommandLine|contains|all:\n      - ' -aaaa '\n      - ' -b '", "CommandLine", "x -aaaa y"), 0,
+           "automaton: all, negative (the other value)");
+    is_int(pc_ac("    CommandLine|windash|contains: ' -exec '", "CommandLine", "x /exec y"), 1, "automaton: windash");
+    is_int(pc_ac("    CommandLine|cased|contains: 'AB'", "CommandLine", "xABx"), 1, "automaton: cased is direct");
+    is_int(pc_ac("    CommandLine|cased|contains: 'AB'", "CommandLine", "xabx"), 0, "automaton: cased, negative");
+    is_int(pc_ac("    CommandLine|neq: 'x'", "CommandLine", "y"), 1, "automaton: neq");
+    is_int(pc_ac("    CommandLine|endswith: 'z5'", "CommandLine", "azz5"), 1,
+           "automaton: a pattern inside another (dictionary links)");
+    is_int(pc_ac("    CommandLine|startswith: 'z5'", "CommandLine", "azz5"), 0,
+           "automaton: a pattern inside another, negative");
+}
+
 static void test_severity_override(void)
 {
     ps_ruleset *rs = load(PC_HEAD "  s:\n    Image|endswith: '.exe'\n  condition: s\nlevel: medium\n"
@@ -623,6 +671,7 @@ int main(void)
     test_other_modifiers();
     test_conditions();
     test_logsources();
+    test_automaton();
     test_correlations();
     test_problems();
     test_severity_override();
