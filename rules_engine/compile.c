@@ -783,6 +783,9 @@ static int compile_item(cctx *c, const char *key, const ps_ynode *kn, const ps_y
             t->kind = V_RE;
             t->mode = re_start && re_end ? S_EQ : re_start ? S_PREFIX : re_end ? S_SUFFIX : S_CONTAINS;
             t->re = ps_re_compile(c->rs, src, reflags, msg, sizeof msg);
+            t->lit = ps_strdup(src);   /* the source, for the prefilter's literal */
+            if (!t->lit)
+                rc = nomem(c);
             c->r->has_regex = true;
             if (!t->re)
                 rc = fail(c, vraw[i], "bad regular expression", "regular expression '%.80s' does not compile: %s",

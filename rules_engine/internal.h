@@ -267,6 +267,9 @@ bool ps_parse_cidr(const char *s, uint8_t net[16], int *family, int *bits);
 bool ps_parse_ip(const char *s, size_t n, uint8_t ip[16], int *family);
 bool ps_parse_num(const char *s, size_t n, double *v);
 bool ps_glob_match(const char *pat, const uint8_t *wild, size_t plen, const char *s, size_t n);
+/* Literals that every match must contain (prefilters); 0 when none. */
+size_t ps_re_literal(const char *re, char *out, size_t cap);
+size_t ps_glob_literal(const char *lit, const uint8_t *wild, size_t n, size_t *from);
 
 /* aho.c: one automaton per field over the literals of every rule */
 typedef struct acuser {

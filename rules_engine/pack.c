@@ -307,42 +307,93 @@ static int count_literals(ps_ruleset *rs, item *it, void *ctx)
     return 0;
 }
 
-/* pass 2: the literals into their field's automaton */
+/* pass 2: the literals into their field's automaton.  Each value also
+ * yields, when it can, a literal every match of it contains (the value
+ * itself; the longest literal run of a wildcard pattern; a literal a
+ * regular expression requires): an item all of whose values have one gets
+ * a shadow id, marked when one of them occurs, for the prefilters. */
+#define LIT_MIN 3
+
 static int add_literals(ps_ruleset *rs, item *it, void *ctx)
 {
-    size_t i, covered = 0;
-    int ai;
+    size_t i, covered = 0, have = 0;
+    int ai, *lpat = NULL;
+    uint8_t *lmode = NULL;
+    size_t *llen = NULL;
     acm *a;
+    int rc = 0;
 
     (void)ctx;
-    if (it->field < 0 || (ai = rs->field_acm[it->field]) < 0)
+    if (it->field < 0 || (ai = rs->field_acm[it->field]) < 0 || it->neg)
         return 0;
     a = rs->acms[ai];
-    {
-        const vtest *longest = NULL;
-        for (i = 0; i < it->nv; i++) {
-            vtest *t = &it->v[i];
-            if (!ac_eligible(t))
-                continue;
-            t->pat = ps_acm_add(a, t->lit, t->len);
-            if (t->pat < 0)
-                return PS_ERR_NOMEM;
-            if (!it->all && ps_acm_user(a, t->pat, it->gid, t->mode) < 0)
-                return PS_ERR_NOMEM;
-            if (!longest || t->len > longest->len)
-                longest = t;
+    lpat = malloc((it->nv + 1) * sizeof *lpat);
+    lmode = malloc(it->nv + 1);
+    llen = malloc((it->nv + 1) * sizeof *llen);
+    if (!lpat || !lmode || !llen) {
+        rc = PS_ERR_NOMEM;
+        goto out;
+    }
+    for (i = 0; i < it->nv; i++) {
+        vtest *t = &it->v[i];
+        lpat[i] = -1;
+        if (ac_eligible(t)) {
+            if ((t->pat = ps_acm_add(a, t->lit, t->len)) < 0 ||
+                (!it->all && ps_acm_user(a, t->pat, it->gid, t->mode) < 0)) {
+                rc = PS_ERR_NOMEM;
+                goto out;
+            }
+            lpat[i] = t->pat;
+            lmode[i] = t->mode;
+            llen[i] = t->len;
             covered++;
+        } else if (t->kind == V_STR && !t->cased && t->mode == S_GLOB) {
+            size_t from = 0, n = ps_glob_literal(t->lit, t->wild, t->len, &from);
+            if (n >= LIT_MIN) {
+                if ((lpat[i] = ps_acm_add(a, t->lit + from, n)) < 0) {
+                    rc = PS_ERR_NOMEM;
+                    goto out;
+                }
+                lmode[i] = S_CONTAINS;
+                llen[i] = n;
+            }
+        } else if (t->kind == V_RE && t->lit) {
+            char lit[256];
+            size_t n = ps_re_literal(t->lit, lit, sizeof lit);
+            if (n >= LIT_MIN) {
+                if ((lpat[i] = ps_acm_add(a, lit, n)) < 0) {
+                    rc = PS_ERR_NOMEM;
+                    goto out;
+                }
+                lmode[i] = S_CONTAINS;
+                llen[i] = n;
+            }
         }
-        /* |all: every value must match, so the most selective one (the
-         * longest) stands for the item in the prefilter */
-        if (it->all && longest) {
-            it->shadow = (int)rs->nitems++;
-            if (ps_acm_user(a, longest->pat, it->shadow, longest->mode) < 0)
-                return PS_ERR_NOMEM;
-        }
+        if (lpat[i] >= 0)
+            have++;
     }
     it->ac_full = !it->all && it->nv && covered == it->nv;
-    return 0;
+    if (it->all && have) {
+        /* every value must match: the longest literal stands for the item */
+        size_t best = it->nv;
+        for (i = 0; i < it->nv; i++)
+            if (lpat[i] >= 0 && (best == it->nv || llen[i] > llen[best]))
+                best = i;
+        it->shadow = (int)rs->nitems++;
+        if (ps_acm_user(a, lpat[best], it->shadow, lmode[best]) < 0)
+            rc = PS_ERR_NOMEM;
+    } else if (!it->all && !it->ac_full && it->nv && have == it->nv) {
+        /* any value may match: the item needs one of their literals */
+        it->shadow = (int)rs->nitems++;
+        for (i = 0; i < it->nv && rc == 0; i++)
+            if (ps_acm_user(a, lpat[i], it->shadow, lmode[i]) < 0)
+                rc = PS_ERR_NOMEM;
+    }
+out:
+    free(lpat);
+    free(lmode);
+    free(llen);
+    return rc;
 }
 
 /* Prefilters.  pf(node) is a set of (item gid, field) of which at least
@@ -371,7 +422,7 @@ static void pf_sel(const sel *s, pfset *out)
                 continue;
             if (it->ac_full)
                 gid = it->gid;
-            else if (it->all && it->shadow >= 0)
+            else if (it->shadow >= 0)
                 gid = it->shadow;
             else
                 continue;

@@ -164,6 +164,8 @@ static void on_hit(void *ctx, int pat, uint8_t flags, const acuser *users, int32
     if (rr->pstamp[sc->ai][pat] != e) {
         rr->pstamp[sc->ai][pat] = e;
         rr->pflags[sc->ai][pat] = flags;
+    } else if ((rr->pflags[sc->ai][pat] & flags) == flags) {
+        return;   /* seen with these flags already: its users are marked */
     } else {
         rr->pflags[sc->ai][pat] |= flags;
     }

@@ -164,3 +164,141 @@ bool ps_glob_match(const char *pat, const uint8_t *wild, size_t plen, const char
         p++;
     return p == plen;
 }
+
+/* A literal every match of the regular expression contains, lower-cased
+ * (the automata scan lower-cased values): the longest run of plain
+ * characters at the top level, none when the expression has a top-level
+ * alternation.  A character followed by ?, * or {m,n} may be absent and
+ * ends the run before it.  Conservative: returns 0 when unsure. */
+size_t ps_re_literal(const char *re, char *out, size_t cap)
+{
+    size_t i, depth = 0, run = 0, best = 0, bestpos = 0;
+    char cur[256];
+    bool in_class = false;
+
+    if (strstr(re, "(?x") || cap < 2)
+        return 0;
+    /* escapes with arguments (\x41, \u0041, \p{L}, \1, \cA, ...): give up */
+    for (i = 0; re[i]; i++)
+        if (re[i] == '\\' && re[i + 1]) {
+            if (strchr("xuopPNcgkQE0123456789", re[i + 1]))
+                return 0;
+            i++;
+        }
+    /* top-level alternation: no literal is required */
+    for (i = 0; re[i]; i++) {
+        if (re[i] == '\\' && re[i + 1]) {
+            i++;
+            continue;
+        }
+        if (in_class) {
+            if (re[i] == ']')
+                in_class = false;
+            continue;
+        }
+        if (re[i] == '[')
+            in_class = true;
+        else if (re[i] == '(')
+            depth++;
+        else if (re[i] == ')' && depth)
+            depth--;
+        else if (re[i] == '|' && depth == 0)
+            return 0;
+    }
+    depth = 0;
+    in_class = false;
+#define END_RUN()                                                                                  \
+    do {                                                                                           \
+        if (run > best) {                                                                          \
+            best = run < cap - 1 ? run : cap - 1;                                                  \
+            memcpy(out, cur, best);                                                                \
+            bestpos = 1;                                                                           \
+        }                                                                                          \
+        run = 0;                                                                                   \
+    } while (0)
+    for (i = 0; re[i]; i++) {
+        char c = re[i], lit = 0;
+        bool is_lit = false;
+        if (in_class) {
+            if (c == '\\' && re[i + 1])
+                i++;
+            else if (c == ']')
+                in_class = false;
+            continue;
+        }
+        if (depth) {
+            if (c == '\\' && re[i + 1])
+                i++;
+            else if (c == '[')
+                in_class = true;
+            else if (c == '(')
+                depth++;
+            else if (c == ')')
+                depth--;
+            continue;   /* inside a group: nothing is kept */
+        }
+        if (c == '\\') {
+            char n = re[i + 1];
+            if (n && strchr(".\\/-$^*+?()[]{}|\"' :#", n)) {
+                lit = n;
+                is_lit = true;
+                i++;
+            } else {
+                END_RUN();
+                if (n)
+                    i++;
+                continue;
+            }
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   strchr(" _-:/<>=,'\"!@#%&~;`", c)) {
+            lit = c;
+            is_lit = true;
+        }
+        if (is_lit) {
+            char q = re[i + 1];
+            if (q == '?' || q == '*' || q == '{') {
+                END_RUN();   /* this character may be absent */
+                continue;
+            }
+            if (run < sizeof cur)
+                cur[run++] = lit >= 'A' && lit <= 'Z' ? (char)(lit + 32) : lit;
+            if (q == '+')
+                END_RUN();
+            continue;
+        }
+        END_RUN();
+        if (c == '[')
+            in_class = true;
+        else if (c == '(')
+            depth++;
+        else if (c == '{')
+            while (re[i + 1] && re[i] != '}')
+                i++;   /* a {m,n} quantifier (or braces): skipped */
+    }
+    END_RUN();
+#undef END_RUN
+    (void)bestpos;
+    out[best] = '\0';
+    return best;
+}
+
+/* The longest run of literal characters of a wildcard pattern. */
+size_t ps_glob_literal(const char *lit, const uint8_t *wild, size_t n, size_t *from)
+{
+    size_t i, run = 0, best = 0, start = 0;
+    for (i = 0; i <= n; i++) {
+        if (i < n && !wild[i]) {
+            if (!run)
+                start = i;
+            run++;
+            continue;
+        }
+        if (run > best) {
+            best = run;
+            *from = start;
+        }
+        run = 0;
+    }
+    (void)lit;
+    return best;
+}

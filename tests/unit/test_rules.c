@@ -10,6 +10,7 @@
 
 #include "common/util.h"
 #include "model/event.h"
+#include "rules_engine/internal.h"
 #include "rules_engine/rules.h"
 #include "tap.h"
 
@@ -277,7 +278,7 @@ static void test_other_modifiers(void)
     is_int(pc("    CommandLine: ''", "Image", "x"), 0, "empty value: the field must exist");
 }
 
-static int cond(const char *condition, const char *a, const char *b, const char *c)
+static int cond_hits(const char *condition, const char *a, const char *b, const char *c)
 {
     char yaml[2048];
     ps_ruleset *rs;
@@ -293,27 +294,27 @@ static int cond(const char *condition, const char *a, const char *b, const char 
 
 static void test_conditions(void)
 {
-    is_int(cond("sel_a and sel_b", "yes", "yes", "no"), 1, "and");
-    is_int(cond("sel_a and sel_b", "yes", "no", "no"), 0, "and: negative");
-    is_int(cond("sel_a or sel_b", "no", "yes", "no"), 1, "or");
-    is_int(cond("sel_a or sel_b", "no", "no", "yes"), 0, "or: negative");
-    is_int(cond("sel_a and not filter_c", "yes", "no", "no"), 1, "not");
-    is_int(cond("sel_a and not filter_c", "yes", "no", "yes"), 0, "not: negative");
-    is_int(cond("sel_a or sel_b and filter_c", "yes", "no", "no"), 1, "and binds tighter than or");
-    is_int(cond("(sel_a or sel_b) and filter_c", "yes", "no", "no"), 0, "parentheses");
-    is_int(cond("not sel_a and sel_b", "no", "yes", "no"), 1, "not binds tighter than and");
-    is_int(cond("1 of sel_*", "no", "yes", "no"), 1, "1 of x*");
-    is_int(cond("1 of sel_*", "no", "no", "yes"), 0, "1 of x*: negative");
-    is_int(cond("all of sel_*", "yes", "yes", "no"), 1, "all of x*");
-    is_int(cond("all of sel_*", "yes", "no", "no"), 0, "all of x*: negative");
-    is_int(cond("2 of them", "yes", "no", "yes"), 1, "N of them");
-    is_int(cond("3 of them", "yes", "no", "yes"), 0, "N of them: negative");
-    is_int(cond("1 of them", "no", "no", "yes"), 1, "1 of them");
-    is_int(cond("all of them", "yes", "yes", "no"), 0, "all of them: negative");
-    is_int(cond("all of them", "yes", "yes", "yes"), 1, "all of them");
-    is_int(cond("any of sel_*", "no", "yes", "no"), 1, "any of x*");
-    is_int(cond("sel_a and not 1 of filter_*", "yes", "no", "yes"), 0, "not 1 of x*");
-    is_int(cond("((((sel_a))))", "yes", "no", "no"), 1, "nested parentheses");
+    is_int(cond_hits("sel_a and sel_b", "yes", "yes", "no"), 1, "and");
+    is_int(cond_hits("sel_a and sel_b", "yes", "no", "no"), 0, "and: negative");
+    is_int(cond_hits("sel_a or sel_b", "no", "yes", "no"), 1, "or");
+    is_int(cond_hits("sel_a or sel_b", "no", "no", "yes"), 0, "or: negative");
+    is_int(cond_hits("sel_a and not filter_c", "yes", "no", "no"), 1, "not");
+    is_int(cond_hits("sel_a and not filter_c", "yes", "no", "yes"), 0, "not: negative");
+    is_int(cond_hits("sel_a or sel_b and filter_c", "yes", "no", "no"), 1, "and binds tighter than or");
+    is_int(cond_hits("(sel_a or sel_b) and filter_c", "yes", "no", "no"), 0, "parentheses");
+    is_int(cond_hits("not sel_a and sel_b", "no", "yes", "no"), 1, "not binds tighter than and");
+    is_int(cond_hits("1 of sel_*", "no", "yes", "no"), 1, "1 of x*");
+    is_int(cond_hits("1 of sel_*", "no", "no", "yes"), 0, "1 of x*: negative");
+    is_int(cond_hits("all of sel_*", "yes", "yes", "no"), 1, "all of x*");
+    is_int(cond_hits("all of sel_*", "yes", "no", "no"), 0, "all of x*: negative");
+    is_int(cond_hits("2 of them", "yes", "no", "yes"), 1, "N of them");
+    is_int(cond_hits("3 of them", "yes", "no", "yes"), 0, "N of them: negative");
+    is_int(cond_hits("1 of them", "no", "no", "yes"), 1, "1 of them");
+    is_int(cond_hits("all of them", "yes", "yes", "no"), 0, "all of them: negative");
+    is_int(cond_hits("all of them", "yes", "yes", "yes"), 1, "all of them");
+    is_int(cond_hits("any of sel_*", "no", "yes", "no"), 1, "any of x*");
+    is_int(cond_hits("sel_a and not 1 of filter_*", "yes", "no", "yes"), 0, "not 1 of x*");
+    is_int(cond_hits("((((sel_a))))", "yes", "no", "no"), 1, "nested parentheses");
     {
         char yaml[1024];
         ps_ruleset *rs;
@@ -618,6 +619,64 @@ static void test_automaton(void)
            "automaton: a pattern inside another, negative");
 }
 
+static const char *re_lit(const char *re)
+{
+    static char out[256];
+    if (!ps_re_literal(re, out, sizeof out))
+        return "";
+    return out;
+}
+
+static void test_literals(void)
+{
+    static const char *const res[] = {"ipconfig\\s+/all", "https?://[0-9]+", "foo(bar)?baz", "[abc]def",
+                                      "x\\.exe", "(?i)IEX\\s", "a+bcd", "ab*cd", "\\$PSHome\\[\\s*\\d",
+                                      "cmd.{0,5}(?:/c|/r).+powershell"};
+    static const char *const subjects[] = {"ipconfig   /all", "see https://127.0.0.1 x", "foobaz", "foobarbaz",
+                                           "cdef", "X.EXE", "run iex x", "aaabcd", "acd", "abbbcd",
+                                           "$PSHome[ 4]", "cmd /c x powershell"};
+    size_t i, k;
+    int bad = 0;
+
+    is_str(re_lit("ipconfig\\s+/all"), "ipconfig", "regex literal: the longest run");
+    is_str(re_lit("a|bcdef"), "", "regex literal: none with a top-level alternation");
+    is_str(re_lit("https?://x"), "http", "regex literal: a character before ? is optional");
+    is_str(re_lit("foo(bar)?bazz"), "bazz", "regex literal: groups are skipped");
+    is_str(re_lit("x\\.exe"), "x.exe", "regex literal: escaped punctuation");
+    is_str(re_lit("(?i)IEX"), "iex", "regex literal: lower-cased");
+    is_str(re_lit("\\d{2,10}"), "", "regex literal: none");
+    is_str(re_lit("abc\\x41def"), "", "regex literal: none after an escape with arguments");
+    /* soundness: whenever the expression matches, the lower-cased subject contains the literal */
+    for (i = 0; i < PS_ARRAY_LEN(res); i++) {
+        int code;
+        PCRE2_SIZE off;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)res[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
+        pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+        const char *lit = re_lit(res[i]);
+        for (k = 0; re && k < PS_ARRAY_LEN(subjects); k++) {
+            char low[256];
+            size_t j;
+            for (j = 0; subjects[k][j] && j < sizeof low - 1; j++)
+                low[j] = (char)(subjects[k][j] >= 'A' && subjects[k][j] <= 'Z' ? subjects[k][j] + 32 : subjects[k][j]);
+            low[j] = '\0';
+            if (pcre2_match(re, (PCRE2_SPTR)subjects[k], strlen(subjects[k]), 0, 0, md, NULL) >= 0 && *lit &&
+                !strstr(low, lit)) {
+                printf("# '%s' matches '%s' without '%s'\n", res[i], subjects[k], lit);
+                bad++;
+            }
+        }
+        pcre2_match_data_free(md);
+        pcre2_code_free(re);
+    }
+    is_int(bad, 0, "regex literals are necessary");
+    {
+        uint8_t w[] = {1, 0, 0, 0, 0, 1, 0, 0, 1};
+        size_t from = 0;
+        is_int(ps_glob_literal("*abcd*ef*", w, 9, &from), 4, "wildcard literal: the longest run");
+        is_int(from, 1, "... from its position");
+    }
+}
+
 static void test_severity_override(void)
 {
     ps_ruleset *rs = load(PC_HEAD "  s:\n    Image|endswith: '.exe'\n  condition: s\nlevel: medium\n"
@@ -672,6 +731,7 @@ int main(void)
     test_conditions();
     test_logsources();
     test_automaton();
+    test_literals();
     test_correlations();
     test_problems();
     test_severity_override();
