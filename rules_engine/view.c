@@ -390,6 +390,14 @@ static bool success(const ps_event *ev)
     return !ev->result || !*ev->result || !strcmp(ev->result, "SUCCESS");
 }
 
+static bool is_sysmon_or_security(const ps_event *ev)
+{
+    const char *prov = ev->nfields ? ps_event_field(ev, "Provider_Name") : NULL;
+    return prov && (!strcmp(prov, "Microsoft-Windows-Sysmon") || !strcmp(prov, "Microsoft-Windows-Security-Auditing"));
+}
+
+static void classify_structured(view *v, const ps_event *ev);
+
 void ps_view_classify(view *v, const ps_event *ev)
 {
     v->nls = 0;
@@ -423,10 +431,20 @@ void ps_view_classify(view *v, const ps_event *ev)
                     break;
                 }
             }
-        add_key(v, LS_ANY);
+        /* other providers (ETW kernel events, say): by what they are */
+        if (!is_sysmon_or_security(ev))
+            classify_structured(v, ev);
+        else
+            add_key(v, LS_ANY);
         return;
     }
-    /* sources without fields (Procmon): what Sysmon would have logged */
+    classify_structured(v, ev);
+}
+
+/* Events that are not Sysmon's or the Security log's own (Procmon, ETW):
+ * the categories Sysmon would have logged them under. */
+static void classify_structured(view *v, const ps_event *ev)
+{
     switch (ev->op) {
     case PS_OP_LOAD_IMAGE:
         add_key(v, LS_IMAGE_LOAD);
@@ -470,6 +488,13 @@ void ps_view_classify(view *v, const ps_event *ev)
 static int set_wk(view *v, const int *wk, int k, const char *s)
 {
     return s && *s ? view_put(v, wk[k], s) : 0;
+}
+
+/* Sets a field only when the source did not (the structured mapping of
+ * events whose provider also wrote fields of its own). */
+static int fill_wk(view *v, const int *wk, int k, const char *s)
+{
+    return wk[k] >= 0 && view_get(v, wk[k]) ? 0 : set_wk(v, wk, k, s);
 }
 
 static const char *integrity_name(const char *sid)
@@ -540,10 +565,11 @@ static int event_process(view *v, const ps_vctx *x, const ps_event *ev)
         if (ev->proc)
             p.image_path = ev->proc->image_path, p.user = ev->proc->user, p.integrity = ev->proc->integrity;
     }
-    rc |= set_wk(v, wk, WK_IMAGE, p.image_path ? p.image_path : ev->process_name);
-    rc |= view_setf(v, wk[WK_PROCESSID], "%u", ev->pid);
-    rc |= set_wk(v, wk, WK_USER, p.user);
-    rc |= set_wk(v, wk, WK_INTEGRITYLEVEL, p.integrity);
+    rc |= fill_wk(v, wk, WK_IMAGE, p.image_path ? p.image_path : ev->process_name);
+    if (wk[WK_PROCESSID] >= 0 && !view_get(v, wk[WK_PROCESSID]))
+        rc |= view_setf(v, wk[WK_PROCESSID], "%u", ev->pid);
+    rc |= fill_wk(v, wk, WK_USER, p.user);
+    rc |= fill_wk(v, wk, WK_INTEGRITYLEVEL, p.integrity);
     return rc ? PS_ERR_NOMEM : 0;
 }
 
@@ -602,14 +628,17 @@ int ps_view_event(view *v, const ps_vctx *x, const ps_event *ev)
         }
         if (registry && ev->path)
             rc |= registry_derived(v, wk, ev->path);
-        return rc ? PS_ERR_NOMEM : 0;
+        if (is_sysmon_or_security(ev) || rc)
+            return rc ? PS_ERR_NOMEM : 0;
+        /* other providers: their own fields first, then what the structured
+         * event says where they have nothing under that name */
     }
-    /* Procmon and other sources without fields */
+    /* Procmon, and other sources without Sysmon's fields */
     for (i = 0; i < v->nls; i++) {
         switch (v->lskeys[i]) {
         case LS_IMAGE_LOAD:
             rc |= event_process(v, x, ev);
-            rc |= set_wk(v, wk, WK_IMAGELOADED, ev->path);
+            rc |= fill_wk(v, wk, WK_IMAGELOADED, ev->path);
             break;
         case LS_PROCESS_TERMINATION:
             rc |= event_process(v, x, ev);
@@ -618,8 +647,8 @@ int ps_view_event(view *v, const ps_vctx *x, const ps_event *ev)
         case LS_REGISTRY_ADD:
         case LS_REGISTRY_DELETE:
             rc |= event_process(v, x, ev);
-            rc |= set_wk(v, wk, WK_TARGETOBJECT, ev->path);
-            rc |= set_wk(v, wk, WK_EVENTTYPE,
+            rc |= fill_wk(v, wk, WK_TARGETOBJECT, ev->path);
+            rc |= fill_wk(v, wk, WK_EVENTTYPE,
                          ev->op == PS_OP_REG_SET_VALUE     ? "SetValue"
                          : ev->op == PS_OP_REG_CREATE_KEY  ? "CreateKey"
                          : ev->op == PS_OP_REG_DELETE_KEY  ? "DeleteKey"
@@ -630,7 +659,7 @@ int ps_view_event(view *v, const ps_vctx *x, const ps_event *ev)
             break;
         case LS_FILE_EVENT:
             rc |= event_process(v, x, ev);
-            rc |= set_wk(v, wk, WK_TARGETFILENAME, ev->path);
+            rc |= fill_wk(v, wk, WK_TARGETFILENAME, ev->path);
             break;
         default:
             break;

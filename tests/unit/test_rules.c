@@ -677,6 +677,58 @@ static void test_literals(void)
     }
 }
 
+/* Events without Sysmon's fields: Procmon (none at all) and other
+ * providers (fields of their own, plus the structured event). */
+static int run_event(ps_ruleset *rs, const ps_event *ev)
+{
+    ps_rules_run *rr = NULL;
+    ps_error err;
+    hits h;
+    memset(&h, 0, sizeof h);
+    if (!rs || ps_rules_run_new(rs, NULL, &rr, &err) < 0)
+        return -1;
+    ps_rules_set_hook(rr, on_hit, &h);
+    ps_rules_begin_trace(rr, 1, &info, NULL, &err);
+    ps_rules_event(rr, 1, ev, &err);
+    ps_rules_end_trace(rr, &err);
+    ps_rules_run_free(rr);
+    return h.n;
+}
+
+static void test_structured(void)
+{
+    ps_ruleset *rs = load("title: gf\nid: gf\nlogsource:\n  product: windows\n  category: registry_set\n"
+                          "detection:\n  s:\n    TargetObject|endswith: '\\GlobalFlag'\n"
+                          "    Details: 'DWORD (0x00000200)'\n    EventType: SetValue\n  condition: s\n---\n"
+                          "title: dll\nid: dll\nlogsource:\n  product: windows\n  category: image_load\n"
+                          "detection:\n  s:\n    ImageLoaded|endswith: '\\evil.dll'\n  condition: s\n",
+                          true);
+    ps_event ev;
+    ps_field f[2] = {{"Provider_Name", "Microsoft-Windows-Kernel-Process"}, {"EventID", "5"}};
+
+    ps_event_init(&ev);
+    ev.cls = PS_CLASS_REGISTRY;
+    ev.op = PS_OP_REG_SET_VALUE;
+    ev.operation = "RegSetValue";
+    ev.path = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\n.exe\\GlobalFlag";
+    ev.result = "SUCCESS";
+    ev.reg_type = "REG_DWORD";
+    ev.reg_data = "512";
+    is_int(run_event(rs, &ev), 1, "Procmon RegSetValue: TargetObject, EventType, Details as Sysmon writes a DWORD");
+    ev.result = "ACCESS DENIED";
+    is_int(run_event(rs, &ev), 0, "a failed RegSetValue is no registry_set");
+    ps_event_init(&ev);
+    ev.cls = PS_CLASS_PROCESS;
+    ev.op = PS_OP_LOAD_IMAGE;
+    ev.operation = "Load Image";
+    ev.path = "C:\\Users\\a\\evil.dll";
+    is_int(run_event(rs, &ev), 1, "Procmon Load Image: ImageLoaded");
+    ev.fields = f;
+    ev.nfields = 2;
+    is_int(run_event(rs, &ev), 1, "another provider's image load: by what it is, with its own fields");
+    ps_ruleset_free(rs);
+}
+
 static void test_severity_override(void)
 {
     ps_ruleset *rs = load(PC_HEAD "  s:\n    Image|endswith: '.exe'\n  condition: s\nlevel: medium\n"
@@ -732,6 +784,7 @@ int main(void)
     test_logsources();
     test_automaton();
     test_literals();
+    test_structured();
     test_correlations();
     test_problems();
     test_severity_override();
