@@ -699,6 +699,20 @@ static char *requested_from_cmdline(const char *cmd, const char *name)
     }
 }
 
+/* The creation ran the Debugger of the IFEO key `name` (value `data`,
+ * evidenced by event_id): the requested image is the one named on the
+ * command line. */
+static void set_ifeo(ps_creation *c, const char *name, const char *data, int64_t event_id)
+{
+    c->ifeo_image = ps_strdup(name);
+    c->ifeo_debugger = ps_strdup(data);
+    c->ifeo_event_id = event_id;
+    free(c->requested_image);
+    c->requested_image = requested_from_cmdline(c->command_line, name);
+    if (!c->requested_image)
+        c->requested_image = ps_strdup(name);
+}
+
 /* B0/B1: the creator thread's events on the image (file events whose last
  * path component is the image's file name) or on its IFEO key, after the
  * thread's previous Process Create and within b0_window of the anchor.  Of
@@ -840,13 +854,7 @@ static int anchor_create(ps_recon *r, const ps_event *ev, int64_t event_id, thr 
             continue;
         if (!c->command_line || !ps_strstr_ci(c->command_line, d->name))
             continue;
-        c->ifeo_image = ps_strdup(d->name);
-        c->ifeo_debugger = ps_strdup(d->data);
-        c->ifeo_event_id = d->event_id;
-        free(c->requested_image);
-        c->requested_image = requested_from_cmdline(c->command_line, d->name);
-        if (!c->requested_image)
-            c->requested_image = ps_strdup(d->name);
+        set_ifeo(c, d->name, d->data, d->event_id);
         h2 = name_hash(d->name, strlen(d->name));
         snprintf(c->note, sizeof c->note, "IFEO Debugger of %s redirected the launch", d->name);
         break;
@@ -1298,13 +1306,7 @@ static void el_ifeo(ps_recon *r, oc *o)
         if (!ps_streq_ci(exe, o->image_base) || ps_streq_ci(d->name, o->image_base) ||
             !ps_strstr_ci(c->command_line, d->name))
             continue;
-        c->ifeo_image = ps_strdup(d->name);
-        c->ifeo_debugger = ps_strdup(d->data);
-        c->ifeo_event_id = d->event_id;
-        free(c->requested_image);
-        c->requested_image = requested_from_cmdline(c->command_line, d->name);
-        if (!c->requested_image)
-            c->requested_image = ps_strdup(d->name);
+        set_ifeo(c, d->name, d->data, d->event_id);
         snprintf(c->note, sizeof c->note, "IFEO Debugger of %s (set by event %lld) redirected the launch", d->name,
                  (long long)d->event_id);
         return;
