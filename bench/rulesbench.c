@@ -13,6 +13,7 @@
  * process creations (Sysmon 1, Security 4688): the worst case, where the
  * 1,183 process_creation rules of SigmaHQ apply to every event.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,7 @@ static void on_match(void *ctx, const ps_rule_info *r, const char *sev, int64_t 
 int main(int argc, char **argv)
 {
     size_t want = 100000, n = 0, i, nfiles, distinct = 0;
+    size_t heap0, heap1, heap2;
     bool with_default = false, creations_only = false;
     ps_event *evs;
     ps_arena arena;
@@ -148,18 +150,28 @@ int main(int argc, char **argv)
            creations_only ? ", process creations only" : "");
 
     /* loading */
+    heap0 = mallinfo2().uordblks;
     t0 = now();
     if (ps_ruleset_new(&rs, &err) < 0 || (with_default && ps_ruleset_add_default(rs, &err) < 0) ||
-        ps_ruleset_add_path(rs, argv[a], &err) < 0 || ps_ruleset_finish(rs, &err) < 0) {
+        ps_ruleset_add_path(rs, argv[a], &err) < 0) {
+        fprintf(stderr, "rulesbench: %s\n", err.msg);
+        return 1;
+    }
+    heap1 = mallinfo2().uordblks;
+    if (ps_ruleset_finish(rs, &err) < 0) {
         fprintf(stderr, "rulesbench: %s\n", err.msg);
         return 1;
     }
     t1 = now();
+    heap2 = mallinfo2().uordblks;
     {
         size_t np;
         ps_ruleset_problems(rs, &np);
         printf("rules loaded: %zu (%zu cannot run) in %.3f s: %.0f rules/s\n", ps_ruleset_count(rs), np, t1 - t0,
                (double)(ps_ruleset_count(rs) + np) / (t1 - t0));
+        printf("heap of the compiled rules: %.1f MiB (%.1f MiB rules, %.1f MiB prefilters and automata)\n",
+               (double)(heap2 - heap0) / 1048576.0, (double)(heap1 - heap0) / 1048576.0,
+               (double)(heap2 - heap1) / 1048576.0);
     }
 
     /* matching */
