@@ -145,8 +145,19 @@ static void error_cb(void *ctx, xmlErrorPtr e)
     r->have_xml_err = true;
     r->xml_err_line = e->line;
     ps_strlcpy(r->xml_err, e->message ? e->message : "malformed XML", sizeof r->xml_err);
+    /* libxml2 messages may span lines ("...\nBytes: 0xFF ..."): one line */
+    for (n = 0; r->xml_err[n]; n++)
+        if (r->xml_err[n] == '\n' || r->xml_err[n] == '\r' || r->xml_err[n] == '\t')
+            r->xml_err[n] = ' ';
+    {
+        char *bang;
+        while ((bang = strstr(r->xml_err, " ! ")) != NULL) {   /* "encoding ! Bytes" */
+            bang[0] = ';';
+            memmove(bang + 1, bang + 2, strlen(bang + 2) + 1);
+        }
+    }
     n = strlen(r->xml_err);
-    while (n && (r->xml_err[n - 1] == '\n' || r->xml_err[n - 1] == ' '))
+    while (n && (r->xml_err[n - 1] == ' ' || r->xml_err[n - 1] == '!'))
         r->xml_err[--n] = '\0';
     if (r->xml_err[0] >= 'A' && r->xml_err[0] <= 'Z' && !(r->xml_err[1] >= 'A' && r->xml_err[1] <= 'Z'))
         r->xml_err[0] = (char)(r->xml_err[0] + 32);
