@@ -34,7 +34,7 @@ static void pre(ps_json *j)
     }
     if (j->depth > 0) {
         if (!j->first[j->depth])
-            put(j, ",", 1);
+            put(j, j->ndjson && j->depth == 1 ? "\n" : ",", 1);
         j->first[j->depth] = false;
         newline(j);
     }
@@ -53,10 +53,18 @@ void ps_json_init_buf(ps_json *j, ps_buf *b)
     j->b = b;
 }
 
+void ps_json_init_ndjson(ps_json *j, FILE *f)
+{
+    memset(j, 0, sizeof *j);
+    j->f = f;
+    j->ndjson = true;
+}
+
 static void open_(ps_json *j, const char *c)
 {
     pre(j);
-    puts_(j, c);
+    if (!(j->ndjson && j->depth == 0))
+        puts_(j, c);
     if (j->depth + 1 < PS_JSON_MAX_DEPTH)
         j->depth++;
     j->first[j->depth] = true;
@@ -67,6 +75,11 @@ static void close_(ps_json *j, const char *c)
     bool empty = j->first[j->depth];
     if (j->depth > 0)
         j->depth--;
+    if (j->ndjson && j->depth == 0) {
+        if (!empty)
+            put(j, "\n", 1);
+        return;
+    }
     if (!empty)
         newline(j);
     puts_(j, c);
@@ -191,7 +204,7 @@ void ps_json_raw(ps_json *j, const char *json)
 
 void ps_json_finish(ps_json *j)
 {
-    if (j->f)
+    if (j->f && !j->ndjson)
         put(j, "\n", 1);
 }
 
