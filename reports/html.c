@@ -40,6 +40,8 @@
 #define TREE_FOLD_NODES 1000
 #define TREE_MAX_DEPTH 100
 #define HIST_BINS 32          /* 4 per decade from 1 us to 10 s, plus under- and overflow */
+#define PS_STR_(x) #x
+#define PS_STR(x) PS_STR_(x)
 
 static const char *col_text(sqlite3_stmt *st, int i)
 {
@@ -174,7 +176,7 @@ static const char CSS[] =
     ".hist text{font-size:10px;fill:#444}\n"
     "svg.when{display:block;width:100%;max-width:900px;height:22px;background:#f6f7f9}\n"
     "svg.when .tick{fill:#66707c}svg.when .flag{fill:#a3001e}\n"
-    "table.sum{width:100%}table.sum td:nth-child(4){white-space:nowrap}\n"
+    "table.sum{width:100%}table.sum td:nth-child(2){min-width:12em}table.sum td:nth-child(4){white-space:nowrap}\n"
     "footer{color:#6b7280;font-size:12px;margin-top:30px;padding:10px 16px 30px;border-top:1px solid #e1e4e8}\n"
     "/*]]>*/";
 
@@ -189,8 +191,8 @@ static const char JS[] =
     "  var per = Math.max(1, Math.ceil(rows.length / Math.max(1, blocks.length)));\n"
     "  var key = 'i', dir = 1;\n"
     "  function val(r, k) {\n"
+    "    if (k === 'w') return r.children[2].textContent;\n"
     "    var v = r.getAttribute('data-' + k);\n"
-    "    if (k === 'w') return v || '';\n"
     "    return v === null || v === '' ? null : Number(v);\n"
     "  }\n"
     "  function place(list) {\n"
@@ -223,8 +225,7 @@ static const char JS[] =
     "  function filter() {\n"
     "    var s = q.value.toLowerCase(), f = only.checked, shown = 0;\n"
     "    rows.forEach(function (r) {\n"
-    "      var hay = (r.textContent + ' ' + (r.getAttribute('data-w') || '') + ' ' +\n"
-    "                 (r.getAttribute('title') || '')).toLowerCase();\n"
+    "      var hay = (r.textContent + ' ' + (r.getAttribute('title') || '')).toLowerCase();\n"
     "      var ok = (!s || hay.indexOf(s) !== -1) && (!f || r.classList.contains('flag'));\n"
     "      r.hidden = !ok;\n"
     "      if (ok) shown++;\n"
@@ -428,9 +429,9 @@ static int summary(html *h, ps_error *err)
             P("<span class=\"warn\">%lld warnings while reading</span><br/>", (long long)sqlite3_column_int64(st, 13));
         if (sqlite3_column_int64(st, 21))
             P("%lld events kept without decoded details<br/>", (long long)sqlite3_column_int64(st, 21));
-        P("<span class=\"dim\">sha256 ");
+        P("<span class=\"dim\">sha256 <code>");
         E(h, col_text(st, 16));
-        P("</span></td></tr>\n");
+        P("</code></span></td></tr>\n");
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -441,52 +442,67 @@ static int summary(html *h, ps_error *err)
     return 0;
 }
 
-/* When the creations happened: one tick per creation over each trace's span. */
+/* When the creations happened: per trace, a histogram of the creations over
+ * its time span (WHEN_BINS bars), bars holding a hijacked launch or one with
+ * findings in red. */
+#define WHEN_BINS 200
+
 static int when_strip(html *h, ps_error *err)
 {
     sqlite3_stmt *st;
     int rc;
-    int64_t trace = 0, first = 0, span = 1;
+    int64_t trace = 0;
     bool open = false;
 
     if (sqlite3_prepare_v2(ps_store_db(h->s),
-                           "SELECT c.trace_id, c.create_ts, t.first_ts, t.last_ts, "
-                           "c.requested_image IS NOT c.image_path OR EXISTS (SELECT 1 FROM findings f "
-                           "WHERE f.creation_id = c.creation_id) "
-                           "FROM creations c JOIN traces t USING (trace_id) "
-                           "WHERE (?1 = 0 OR c.trace_id = ?1) AND c.create_ts IS NOT NULL "
-                           "AND t.first_ts IS NOT NULL AND t.last_ts IS NOT NULL "
-                           "ORDER BY c.trace_id, c.create_ts",
+                           "SELECT trace_id, bin, n, flagged, max(n) OVER (PARTITION BY trace_id), lo, hi, basis FROM ("
+                           " SELECT c.trace_id, min(" PS_STR(WHEN_BINS) " - 1, max(0, (c.create_ts - t.first_ts) * "
+                           PS_STR(WHEN_BINS) " / max(t.last_ts - t.first_ts, 1))) AS bin, count(*) AS n, "
+                           " sum(c.requested_image IS NOT c.image_path OR EXISTS (SELECT 1 FROM findings f "
+                           "  WHERE f.creation_id = c.creation_id)) AS flagged, min(c.create_ts) AS lo, "
+                           " max(c.create_ts) AS hi, t.time_basis AS basis "
+                           " FROM creations c JOIN traces t USING (trace_id) "
+                           " WHERE (?1 = 0 OR c.trace_id = ?1) AND c.create_ts IS NOT NULL "
+                           " AND t.first_ts IS NOT NULL AND t.last_ts IS NOT NULL "
+                           " GROUP BY c.trace_id, bin) ORDER BY trace_id, bin",
                            -1, &st, NULL) != SQLITE_OK)
         return ps_report_db_error(h->s, err);
     sqlite3_bind_int64(st, 1, h->o->trace_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t ts = sqlite3_column_int64(st, 1);
-        double x;
+        int64_t n = sqlite3_column_int64(st, 2), flagged = sqlite3_column_int64(st, 3);
+        int64_t mx = sqlite3_column_int64(st, 4);
+        int bin = sqlite3_column_int(st, 1);
+        const char *basis = col_text(st, 7) ? col_text(st, 7) : "utc";
+        double hgt = mx > 0 ? 20.0 * (double)n / (double)mx : 0;
+        char a[64], b[64];
+
         if (!open || sqlite3_column_int64(st, 0) != trace) {
             if (open)
                 P("</svg>\n");
             else
-                P("<h3>When the creations happened</h3>\n<p class=\"note\">One tick per creation across each "
-                  "trace's time span; red: a hijacked launch or one with findings.</p>\n");
+                P("<h3>When the creations happened</h3>\n<p class=\"note\">Creations over each trace's time "
+                  "span, %d bars from its first to its last event; red: a bar that holds a hijacked launch or one "
+                  "with findings. Hover over a bar for its count and times.</p>\n",
+                  WHEN_BINS);
             trace = sqlite3_column_int64(st, 0);
-            first = sqlite3_column_int64(st, 2);
-            span = sqlite3_column_int64(st, 3) - first;
-            if (span <= 0)
-                span = 1;
-            P("<p class=\"dim\">trace #%lld</p>\n<svg class=\"when\" role=\"img\" aria-label=\"creations of trace %lld "
-              "over its time span\">",
+            P("<p class=\"dim\">trace #%lld</p>\n<svg class=\"when\" role=\"img\" aria-label=\"creations of trace "
+              "%lld over its time span\">",
               (long long)trace, (long long)trace);
             open = true;
         }
-        x = 100.0 * (double)(ts - first) / (double)span;
-        if (x < 0)
-            x = 0;
-        if (x > 99.8)
-            x = 99.8;
-        P("<rect x=\"%.2f%%\" y=\"%d\" width=\"2\" height=\"%d\" class=\"%s\"/>", x,
-          sqlite3_column_int(st, 4) ? 0 : 5, sqlite3_column_int(st, 4) ? 22 : 12,
-          sqlite3_column_int(st, 4) ? "flag" : "tick");
+        if (hgt < 2)
+            hgt = 2;
+        ps_format_ts(basis, sqlite3_column_int64(st, 5), a, sizeof a);
+        ps_format_ts(basis, sqlite3_column_int64(st, 6), b, sizeof b);
+        P("<g><title>%lld creation%s", (long long)n, n == 1 ? "" : "s");
+        if (flagged)
+            P(", %lld hijacked or with findings", (long long)flagged);
+        P("&#10;%s", a);
+        if (n > 1)
+            P(" \xe2\x80\x93 %s", b);
+        P("</title><rect x=\"%.2f%%\" y=\"%.1f\" width=\"%.2f%%\" height=\"%.1f\" class=\"%s\"/></g>",
+          100.0 * bin / WHEN_BINS, flagged ? 0 : 22 - hgt, 100.0 / WHEN_BINS, flagged ? 22 : hgt,
+          flagged ? "flag" : "tick");
     }
     if (open)
         P("</svg>\n");
@@ -797,44 +813,52 @@ static void event_ref(html *h, bool has, int64_t id, const char *op)
     }
 }
 
-static void stage_title(html *h, int k, const tl_stage *s, int64_t origin)
+/* The hover text of a row's bar: every stage with its exact duration,
+ * confidence, span and evidence events (one title per row, not per
+ * segment: a tenth of the elements in a large report). */
+static void stages_title(html *h, const tl_stage st[6], int64_t origin)
 {
     char a[40], b[40], d[40];
+    int k;
 
-    P("<title>%d %s: ", k + 1, ps_stage_name(k + 1));
-    if (s->has_dur) {
-        ms4(s->dur, d, sizeof d);
-        P("%s ms", d);
-    } else {
-        P("duration unknown");
+    P("<title>");
+    for (k = 0; k < 6; k++) {
+        const tl_stage *s = &st[k];
+        P("%s%d %s: ", k ? "&#10;" : "", k + 1, ps_stage_name(k + 1));
+        if (s->has_dur) {
+            ms4(s->dur, d, sizeof d);
+            P("%s ms", d);
+        } else {
+            P("unknown");
+        }
+        P(" %s", s->conf);
+        if (s->has_start && s->has_end) {
+            ms4(s->start - origin, a, sizeof a);
+            ms4(s->end - origin, b, sizeof b);
+            P(", +%s to +%s", a, b);
+        }
+        if (s->has_sev || s->has_eev) {
+            P(", ");
+            event_ref(h, s->has_sev, s->sev, s->sop);
+            P(" \xe2\x86\x92 ");
+            event_ref(h, s->has_eev, s->eev, s->eop);
+        }
     }
-    P(", %s", s->conf);
-    if (s->has_start && s->has_end) {
-        ms4(s->start - origin, a, sizeof a);
-        ms4(s->end - origin, b, sizeof b);
-        P("&#10;from +%s to +%s ms", a, b);
-    }
-    P("&#10;evidence: ");
-    event_ref(h, s->has_sev, s->sev, s->sop);
-    P(" \xe2\x86\x92 ");
-    event_ref(h, s->has_eev, s->eev, s->eop);
     P("</title>");
 }
 
 static void row_bars(html *h, const tl_stage st[6], double max_ms)
 {
-    int64_t origin = INT64_MAX, total_end = INT64_MIN;
+    int64_t origin = INT64_MAX;
     double scale;
     int k;
-    bool any = false, clipped = false;
+    bool clipped = false;
 
     for (k = 0; k < 6; k++) {
         if (st[k].has_start && st[k].start < origin)
             origin = st[k].start;
         if (st[k].has_end && st[k].end < origin)
             origin = st[k].end;
-        if (st[k].has_end && st[k].end > total_end)
-            total_end = st[k].end;
     }
     if (origin == INT64_MAX) {
         P("<span class=\"dim\">no stage times in the trace</span>");
@@ -842,6 +866,7 @@ static void row_bars(html *h, const tl_stage st[6], double max_ms)
     }
     scale = 100.0 / (max_ms * 10000.0);   /* percent per tick */
     P("<svg class=\"bar\">");
+    stages_title(h, st, origin);
     for (k = 0; k < 6; k++) {
         const tl_stage *s = &st[k];
         const char *c = conf_class(s->conf);
@@ -857,27 +882,19 @@ static void row_bars(html *h, const tl_stage st[6], double max_ms)
             }
             if (w < 0.15)
                 w = 0.15;   /* visible even when very short */
-            P("<rect x=\"%.3f%%\" y=\"0\" width=\"%.3f%%\" height=\"12\" class=\"%s%d\">", x, w, *c == 'm' ? "i" : c,
+            P("<rect x=\"%.3f%%\" width=\"%.3f%%\" height=\"12\" class=\"%s%d\"/>", x, w, *c == 'm' ? "i" : c,
               k + 1);
         } else if (s->has_start || s->has_end) {
             /* missing: a tick where it collapsed */
             x = (double)((s->has_end ? s->end : s->start) - origin) * scale;
             if (x > 99.7)
                 x = 99.7;
-            P("<rect x=\"%.3f%%\" y=\"0\" width=\"2\" height=\"12\" class=\"m\">", x);
-        } else {
-            continue;
+            P("<rect x=\"%.3f%%\" width=\"2\" height=\"12\" class=\"m\"/>", x);
         }
-        any = true;
-        stage_title(h, k, s, origin);
-        P("</rect>");
     }
-    if (clipped)
-        P("<rect x=\"99%%\" y=\"2\" width=\"1%%\" height=\"8\" class=\"clip\"><title>continues past the axis: "
-          "see the total</title></rect>");
+    if (clipped)   /* the bar goes on past the axis */
+        P("<rect x=\"99%%\" y=\"2\" width=\"1%%\" height=\"8\" class=\"clip\"/>");
     P("</svg>");
-    (void)any;
-    (void)total_end;
 }
 
 typedef struct flags {
@@ -1048,11 +1065,7 @@ static int timeline(html *h, ps_error *err)
                 P(" data-s%d=\"%lld\"", k + 1, (long long)stg[k].dur);
         if (any)
             P(" data-tot=\"%lld\"", (long long)total);
-        P(" data-w=\"");
-        E(h, parent);
-        P(" ");
-        E(h, img ? ps_path_basename(img) : NULL);
-        P("\" title=\"");
+        P(" title=\"");
         E(h, img);
         if (hijacked) {
             P("&#10;requested ");

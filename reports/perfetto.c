@@ -15,6 +15,10 @@
  * A creator that is not in the trace gets a stand-in track.  Slices that
  * would overlap on one thread (inferred boundaries can) move to an extra
  * lane, a thread track named "... (lane N)".
+ *
+ * Thread ids: Perfetto keys threads by tid alone (as on Linux, where tids are
+ * unique system-wide), so every thread track gets a tid of its own, unique in
+ * the file and apart from the pids; its name carries the Windows TID.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +28,10 @@
 #include "reports/json.h"
 #include "reports/report.h"
 
-#define LIFETIME_TID 0
-#define UNKNOWN_TID 1          /* exports without thread ids; never a Windows TID */
-#define LANE_TID_BASE 0x7F000000LL
+/* thread keys besides Windows TIDs (multiples of 4, never these) */
+#define KEY_LIFETIME -1        /* the process lifetime track */
+#define KEY_UNKNOWN -2         /* exports without thread ids */
+#define TID_BASE 0x40000000LL  /* synthetic tids: above every pid */
 
 static const char *col_text(sqlite3_stmt *st, int i)
 {
@@ -40,6 +45,7 @@ typedef struct trace_origin {
 
 typedef struct lanes {
     int64_t end[8];            /* the end of the last slice group of each lane */
+    int64_t tid[8];            /* the lane's synthetic tid, 0 until used */
     int n;
 } lanes;
 
@@ -51,12 +57,10 @@ typedef struct pf {
     bool multi;                /* more than one trace: name tracks with it */
     int64_t next_pid;          /* stand-in process tracks */
     ps_map standins;           /* (trace, pid) -> stand-in track */
-    ps_map tracks;             /* (track pid, tid) -> index in lanes */
+    ps_map tracks;             /* (track pid, thread key) -> index in lv */
     lanes *lv;
     size_t nl, lcap;
-    ps_map named;              /* (track pid, tid) named already */
-    ps_map lane_tids;          /* (track, lane) -> its synthetic tid */
-    int64_t next_lane_tid;
+    int64_t next_tid;
 } pf;
 
 static int64_t origin_of(const pf *p, int64_t trace_id)
@@ -92,7 +96,8 @@ static void meta(pf *p, const char *what, int64_t pid, int64_t tid, const char *
     ps_json_kv_str(&p->j, "name", what);
     ps_json_kv_str(&p->j, "ph", "M");
     ps_json_kv_int(&p->j, "pid", pid);
-    ps_json_kv_int(&p->j, "tid", tid);
+    if (tid >= 0)   /* process metadata: no tid (Perfetto then takes the pid) */
+        ps_json_kv_int(&p->j, "tid", tid);
     ps_json_key(&p->j, "args");
     ps_json_begin_object(&p->j);
     if (name)
@@ -103,39 +108,53 @@ static void meta(pf *p, const char *what, int64_t pid, int64_t tid, const char *
     ps_json_end_object(&p->j);
 }
 
-static void name_thread(pf *p, int64_t pid, int64_t tid, const char *name)
+/* The lanes of a thread (pid, key), made on first use; NULL without memory. */
+static lanes *thread_of(pf *p, int64_t pid, int64_t key)
 {
-    uint64_t k = key2(pid, tid);
-    if (ps_map_get(&p->named, k, NULL))
-        return;
-    ps_map_put(&p->named, k, 1);
-    meta(p, "thread_name", pid, tid, "name", name, 0);
-}
-
-/* The thread track for a group of slices [start, end] on (pid, tid): the
- * thread itself, or a lane beside it when the group would overlap. */
-static int64_t place(pf *p, int64_t pid, int64_t tid, int64_t start, int64_t end, const char *thread_name)
-{
-    uint64_t k = key2(pid, tid), v;
-    lanes *l;
-    int i;
-    char name[160];
+    uint64_t k = key2(pid, key), v;
 
     if (!ps_map_get(&p->tracks, k, &v)) {
         if (p->nl == p->lcap) {
             size_t nc = p->lcap ? p->lcap * 2 : 64;
             lanes *nv = realloc(p->lv, nc * sizeof *nv);
             if (!nv)
-                return tid;   /* degrade: no lanes */
+                return NULL;
             p->lv = nv;
             p->lcap = nc;
         }
         memset(&p->lv[p->nl], 0, sizeof p->lv[p->nl]);
         v = p->nl++;
         if (ps_map_put(&p->tracks, k, v) < 0)
-            return tid;
+            return NULL;
     }
-    l = &p->lv[v];
+    return &p->lv[v];
+}
+
+/* The tid of lane i of a thread, named on first use. */
+static int64_t lane_tid(pf *p, lanes *l, int i, int64_t pid, const char *thread_name)
+{
+    char name[160];
+
+    if (!l->tid[i]) {
+        l->tid[i] = TID_BASE + p->next_tid++;
+        if (i)
+            snprintf(name, sizeof name, "%.140s (lane %d)", thread_name, i + 1);
+        else
+            snprintf(name, sizeof name, "%.150s", thread_name);
+        meta(p, "thread_name", pid, l->tid[i], "name", name, 0);
+    }
+    return l->tid[i];
+}
+
+/* The tid for a group of slices [start, end] on thread (pid, key): its first
+ * lane, or the first lane where the group does not overlap. */
+static int64_t place(pf *p, int64_t pid, int64_t key, int64_t start, int64_t end, const char *thread_name)
+{
+    lanes *l = thread_of(p, pid, key);
+    int i;
+
+    if (!l)
+        return TID_BASE - 1;   /* out of memory: one shared track */
     for (i = 0; i < l->n; i++)
         if (l->end[i] <= start)
             break;
@@ -147,21 +166,14 @@ static int64_t place(pf *p, int64_t pid, int64_t tid, int64_t start, int64_t end
     }
     if (end > l->end[i])
         l->end[i] = end;
-    if (i == 0) {
-        name_thread(p, pid, tid, thread_name);
-        return tid;
-    }
-    /* lane i of this thread: its own synthetic tid, named once */
-    {
-        uint64_t lk = key2((int64_t)v, i), lt;
-        if (!ps_map_get(&p->lane_tids, lk, &lt)) {
-            lt = (uint64_t)(LANE_TID_BASE + p->next_lane_tid++);
-            ps_map_put(&p->lane_tids, lk, lt);
-            snprintf(name, sizeof name, "%.140s (lane %d)", thread_name, i + 1);
-            meta(p, "thread_name", pid, (int64_t)lt, "name", name, 0);
-        }
-        return (int64_t)lt;
-    }
+    return lane_tid(p, l, i, pid, thread_name);
+}
+
+/* The lifetime thread of a process (stand-ins: where their findings go). */
+static int64_t lifetime_tid(pf *p, int64_t pid, const char *name)
+{
+    lanes *l = thread_of(p, pid, KEY_LIFETIME);
+    return l ? lane_tid(p, l, 0, pid, name) : TID_BASE - 1;
 }
 
 static int load_origins(pf *p, const ps_report_opts *o, ps_error *err)
@@ -233,7 +245,7 @@ static int write_processes(pf *p, const ps_report_opts *o, ps_error *err)
     sqlite3_bind_int64(st, 1, o->trace_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0), trace = sqlite3_column_int64(st, 1);
-        int64_t origin = origin_of(p, trace), start, end;
+        int64_t origin = origin_of(p, trace), start, end, tid;
         bool start_known = sqlite3_column_type(st, 7) != SQLITE_NULL;
         bool end_known = sqlite3_column_type(st, 8) != SQLITE_NULL;
         char name[260];
@@ -241,11 +253,11 @@ static int write_processes(pf *p, const ps_report_opts *o, ps_error *err)
         if (id >= p->next_pid)
             p->next_pid = id + 1;
         track_name(p, name, sizeof name, trace, col_text(st, 4), true, sqlite3_column_int64(st, 2));
-        meta(p, "process_name", id, 0, "name", name, 0);
-        meta(p, "process_sort_index", id, 0, "sort_index", NULL, ++sort);
+        meta(p, "process_name", id, -1, "name", name, 0);
+        meta(p, "process_sort_index", id, -1, "sort_index", NULL, ++sort);
         if (col_text(st, 6))
-            meta(p, "process_labels", id, 0, "labels", col_text(st, 6), 0);
-        name_thread(p, id, LIFETIME_TID, "process lifetime");
+            meta(p, "process_labels", id, -1, "labels", col_text(st, 6), 0);
+        tid = lifetime_tid(p, id, "process lifetime");
         /* lifetime, clamped to the trace */
         start = start_known ? sqlite3_column_int64(st, 7) : origin;
         if (start < origin)
@@ -259,7 +271,7 @@ static int write_processes(pf *p, const ps_report_opts *o, ps_error *err)
         ps_json_kv_str(&p->j, "cat", "process");
         ps_json_kv_str(&p->j, "ph", "X");
         ps_json_kv_int(&p->j, "pid", id);
-        ps_json_kv_int(&p->j, "tid", LIFETIME_TID);
+        ps_json_kv_int(&p->j, "tid", tid);
         kv_us(p, "ts", start - origin);
         kv_us(p, "dur", end - start);
         ps_json_key(&p->j, "args");
@@ -297,8 +309,8 @@ static int64_t standin(pf *p, int64_t trace, bool has_pid, int64_t pid)
     ps_map_put(&p->standins, k, v);
     track_name(p, name, sizeof name, trace, has_pid ? "creator not in the trace" : "unknown creator", has_pid,
                pid);
-    meta(p, "process_name", (int64_t)v, 0, "name", name, 0);
-    meta(p, "process_sort_index", (int64_t)v, 0, "sort_index", NULL, 1000000000LL + (int64_t)v);
+    meta(p, "process_name", (int64_t)v, -1, "name", name, 0);
+    meta(p, "process_sort_index", (int64_t)v, -1, "sort_index", NULL, 1000000000LL + (int64_t)v);
     return (int64_t)v;
 }
 
@@ -380,7 +392,7 @@ static void side(pf *p, const creation_row *c, int a, int b, int64_t pid, bool h
         snprintf(tname, sizeof tname, "%s thread %lld", what, (long long)tid);
     else
         snprintf(tname, sizeof tname, "%s thread (no thread ids in the trace)", what);
-    track = place(p, pid, has_tid ? tid : UNKNOWN_TID, lo, hi, tname);
+    track = place(p, pid, has_tid ? tid : KEY_UNKNOWN, lo, hi, tname);
     for (k = a; k <= b; k++)
         if (c->st[k].known)
             stage_slice(p, c, k, pid, track);
@@ -538,7 +550,7 @@ static int write_findings(pf *p, const ps_report_opts *o, ps_error *err)
         ps_json_kv_str(&p->j, "ph", "i");
         ps_json_kv_str(&p->j, "s", global ? "g" : "p");
         ps_json_kv_int(&p->j, "pid", pid);
-        ps_json_kv_int(&p->j, "tid", LIFETIME_TID);
+        ps_json_kv_int(&p->j, "tid", lifetime_tid(p, pid, global ? "findings" : "process lifetime"));
         kv_us(p, "ts", ts - origin_of(p, trace));
         ps_json_key(&p->j, "args");
         ps_json_begin_object(&p->j);
@@ -569,8 +581,6 @@ int ps_report_perfetto(ps_store *s, const ps_report_opts *o, ps_error *err)
     p.next_pid = 1;
     ps_map_init(&p.standins);
     ps_map_init(&p.tracks);
-    ps_map_init(&p.named);
-    ps_map_init(&p.lane_tids);
     ps_json_init_file(&p.j, o->out, false);
     ps_json_begin_object(&p.j);
     ps_json_kv_str(&p.j, "displayTimeUnit", "ms");
@@ -590,7 +600,5 @@ out:
     free(p.lv);
     ps_map_release(&p.standins);
     ps_map_release(&p.tracks);
-    ps_map_release(&p.named);
-    ps_map_release(&p.lane_tids);
     return rc;
 }

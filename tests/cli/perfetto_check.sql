@@ -1,13 +1,18 @@
 -- Structural checks of `procstage report perfetto` against its model, run by
 -- the tests with  psq --doc TRACE.json MODEL.db "$(cat perfetto_check.sql)".
 -- Each check prints its name and the number of violations (0 expected).
-CREATE TEMP TABLE ev AS
+CREATE TEMP TABLE ev (ph TEXT, cat TEXT, name TEXT, pid INTEGER, tid INTEGER, ts REAL, dur REAL,
+                      cid INTEGER, stage INTEGER);
+INSERT INTO ev
 SELECT json_extract(value, '$.ph') AS ph, json_extract(value, '$.cat') AS cat,
        json_extract(value, '$.name') AS name, json_extract(value, '$.pid') AS pid,
        json_extract(value, '$.tid') AS tid, json_extract(value, '$.ts') AS ts,
        json_extract(value, '$.dur') AS dur, json_extract(value, '$.args.creation_id') AS cid,
        json_extract(value, '$.args.stage') AS stage
 FROM doc, json_each(doc.d, '$.traceEvents');
+CREATE INDEX ev_cid ON ev(cid, stage);
+CREATE INDEX ev_track ON ev(pid, tid);
+CREATE INDEX ev_meta ON ev(name, pid, tid);
 -- a slice for every stage whose two ends are known (six for a complete creation)
 SELECT 'slices_per_creation', count(*) FROM creations c
  WHERE (SELECT count(*) FROM stages s WHERE s.creation_id = c.creation_id AND s.start_ts IS NOT NULL
@@ -35,3 +40,8 @@ SELECT 'thread_names', count(*) FROM (SELECT DISTINCT pid, tid FROM ev WHERE ph 
  WHERE NOT EXISTS (SELECT 1 FROM ev WHERE ev.ph = 'M' AND ev.name = 'thread_name' AND ev.pid = x.pid AND ev.tid = x.tid);
 -- one instant event per finding
 SELECT 'findings', abs((SELECT count(*) FROM findings) - (SELECT count(*) FROM ev WHERE ph = 'i' AND cat = 'finding'));
+-- a tid belongs to one process only (Perfetto keys threads by tid)
+SELECT 'tids_unique', count(*) FROM (SELECT tid FROM ev WHERE tid IS NOT NULL GROUP BY tid HAVING count(DISTINCT pid) > 1);
+-- tids apart from pids (a tid equal to another process's pid would make it that process's main thread)
+SELECT 'tids_apart', count(*) FROM (SELECT DISTINCT tid, pid FROM ev WHERE tid IS NOT NULL) x
+ WHERE x.tid <> x.pid AND x.tid IN (SELECT pid FROM ev);
