@@ -121,7 +121,7 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
     "      --no-stacks        do not store stack frames\n"                                    \
     "      --max-window SIZE  largest zstd window accepted (default 128M)\n"                  \
     "      --max-decompressed SIZE  largest decompressed size (default 1T)\n"                 \
-    "      --progress, --no-progress  force or suppress the progress line on stderr\n"
+    "      --progress, --no-progress  force or suppress the progress bar on stderr\n"
 
 /* --fail-on: PS_EXIT_FINDINGS when the model holds a finding of at least
  * `rank` (in `trace_id`, 0 = all), else PS_EXIT_OK; rank < 0 never fails. */

@@ -22,7 +22,7 @@ static const struct {
     {"stages", ps_report_stages, "one row per creation and stage: times, confidence, evidence"},
     {"processes", ps_report_processes, "one row per process: identity, parent, times, command line"},
     {"tree", ps_report_tree, "the process tree, hijacked launches marked (text)"},
-    {"html", ps_report_html, "one self-contained HTML page: summary, timeline, tree, statistics, findings"},
+    {"html", ps_report_html, "self-contained HTML page: findings, timeline, tree, statistics"},
     {"perfetto", ps_report_perfetto, "Chrome trace-event JSON for ui.perfetto.dev and chrome://tracing"},
 };
 
