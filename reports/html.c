@@ -75,7 +75,8 @@ static void E_or(html *h, const char *s, const char *none)
 /* Only names from fixed sets become class names. */
 static const char *sev_class(const char *sev)
 {
-    return ps_severity_rank(sev ? sev : "") >= 0 ? sev : "unknown";
+    int rank = ps_severity_rank(sev ? sev : "");
+    return rank >= 0 ? ps_severity_name(rank) : "unknown";
 }
 
 static const char *status_class(const char *st)
@@ -301,7 +302,7 @@ static int page_head(html *h, ps_error *err)
     P("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src %s; "
-      "script-src %s; img-src data:; base-uri 'none'; form-action 'none'\"/>\n"
+      "script-src %s; base-uri 'none'; form-action 'none'\"/>\n"
       "<meta name=\"referrer\" content=\"no-referrer\"/>\n"
       "<meta name=\"generator\" content=\"procstage %s\"/>\n<title>",
       css_hash, js_hash, PACKAGE_VERSION);
@@ -1191,7 +1192,13 @@ static int tree_visit(void *ctx, const ps_tree *t, size_t x, size_t depth, const
         P("<span class=\"absent\">PID %lld: parent not identified in the trace</span>", (long long)nd->pid);
         return 0;
     }
-    P("<span class=\"pn\">");
+    if (nd->image_path) {
+        P("<span class=\"pn\" title=\"");
+        E(h, nd->image_path);
+        P("\">");
+    } else {
+        P("<span class=\"pn\">");
+    }
     E_or(h, nd->name, "?");
     P("</span>");
     if (nd->has_pid)
@@ -1392,7 +1399,7 @@ static int histograms(html *h, ps_error *err)
             for (i = 0; i < 8; i++)
                 P("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>", (1 + 4 * i) * bw, base + 14, ticks[i]);
         }
-        P("<text x=\"%d\" y=\"10\" text-anchor=\"end\">max %lld</text></svg></div>\n", W - 2, (long long)mx);
+        P("<text x=\"%d\" y=\"10\" text-anchor=\"end\">tallest bar: %lld</text></svg></div>\n", W - 2, (long long)mx);
     }
     return 0;
 }
