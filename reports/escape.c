@@ -45,96 +45,130 @@ static size_t classify(const unsigned char *p, int *kind)
     return len;
 }
 
+/* Where escaped text goes: a FILE, a ps_buf, or a fixed array (ps_tx) that
+ * keeps what fits and ends with an ellipsis when something did not. */
+typedef struct sink {
+    FILE *f;
+    ps_buf *b;
+    char *arr;
+    size_t cap, len;
+    int full;
+} sink;
+
+static void put(sink *k, const void *p, size_t n)
+{
+    if (k->f) {
+        fwrite(p, 1, n, k->f);
+    } else if (k->b) {
+        ps_buf_append(k->b, p, n);
+    } else if (!k->full) {
+        if (k->len + n + 4 > k->cap) {   /* room for "…" and the NUL */
+            memcpy(k->arr + k->len, "\xe2\x80\xa6", 3);
+            k->len += 3;
+            k->full = 1;
+        } else {
+            memcpy(k->arr + k->len, p, n);
+            k->len += n;
+        }
+    }
+}
+
 /* The visible form of a character that must not pass through. */
-static void put_visible(ps_buf *out, const unsigned char *p, size_t len, int kind)
+static void put_visible(sink *out, const unsigned char *p, size_t len, int kind)
 {
     switch (kind) {
     case K_C0: {
         /* U+2400 + c (U+2421 for DEL): E2 90 80+c / E2 90 A1 */
         unsigned c = p[0] == 0x7F ? 0x21 : p[0];
         char pic[3] = {(char)0xE2, (char)(0x90 + (c >> 6)), (char)(0x80 | (c & 0x3F))};
-        ps_buf_append(out, pic, 3);
+        put(out, pic, 3);
         break;
     }
     case K_C1:
-    case K_BIDI:
-        ps_buf_printf(out, "\\u%04x", (unsigned)decode(p, len));
+    case K_BIDI: {
+        char u[8];
+        snprintf(u, sizeof u, "\\u%04x", (unsigned)decode(p, len));
+        put(out, u, 6);
         break;
+    }
     default:
-        ps_buf_puts(out, "\xEF\xBF\xBD");
+        put(out, "\xEF\xBF\xBD", 3);
         break;
     }
 }
 
-static void escape(ps_buf *out, const char *s, int html)
+/* Escapes s[0..n) (up to a NUL) into out; html adds the markup references. */
+static void escape(sink *out, const char *s, size_t n, int html)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
 
     if (!s)
         return;
-    while (*p) {
+    while (p < end && *p) {
         int kind;
         size_t len = classify(p, &kind);
-        if (kind == K_ASCII) {
-            const char *ref = NULL;
-            if (html) {
-                switch (*p) {
-                case '&': ref = "&amp;"; break;
-                case '<': ref = "&lt;"; break;
-                case '>': ref = "&gt;"; break;
-                case '"': ref = "&quot;"; break;
-                case '\'': ref = "&#39;"; break;
-                default: break;
-                }
-            }
-            if (ref)
-                ps_buf_puts(out, ref);
-            else
-                ps_buf_putc(out, (char)*p);
-        } else if (kind == K_UTF8) {
-            ps_buf_append(out, p, len);
-        } else {
-            put_visible(out, p, len, kind);
+        const char *ref = NULL;
+        if (p + len > end) {   /* a sequence cut by the length */
+            len = 1;
+            kind = K_BAD;
         }
+        if (kind == K_ASCII && html) {
+            switch (*p) {
+            case '&': ref = "&amp;"; break;
+            case '<': ref = "&lt;"; break;
+            case '>': ref = "&gt;"; break;
+            case '"': ref = "&quot;"; break;
+            case '\'': ref = "&#39;"; break;
+            default: break;
+            }
+        }
+        if (kind == K_ASCII || kind == K_UTF8) {
+            if (!ref) {
+                p += len;
+                continue;
+            }
+        }
+        put(out, run, (size_t)(p - run));
+        if (ref)
+            put(out, ref, strlen(ref));
+        else
+            put_visible(out, p, len, kind);
         p += len;
+        run = p;
     }
+    put(out, run, (size_t)(p - run));
 }
 
 void ps_html_escape(ps_buf *out, const char *s)
 {
-    escape(out, s, 1);
+    sink k = {NULL, out, NULL, 0, 0, 0};
+    escape(&k, s, s ? strlen(s) : 0, 1);
 }
 
 void ps_html_put(FILE *f, const char *s)
 {
-    static _Thread_local ps_buf b;
-    const unsigned char *p = (const unsigned char *)s;
+    sink k = {f, NULL, NULL, 0, 0, 0};
+    escape(&k, s, s ? strlen(s) : 0, 1);
+}
 
-    if (!s)
-        return;
-    /* fast path: printable ASCII without markup characters */
-    while (*p >= 0x20 && *p < 0x7F && *p != '&' && *p != '<' && *p != '>' && *p != '"' && *p != '\'')
-        p++;
-    if (!*p) {
-        fputs(s, f);
-        return;
-    }
-    ps_buf_reset(&b);
-    escape(&b, s, 1);
-    fwrite(b.data, 1, b.len, f);
+void ps_html_putn(FILE *f, const char *s, size_t n)
+{
+    sink k = {f, NULL, NULL, 0, 0, 0};
+    escape(&k, s, n, 1);
 }
 
 void ps_text_escape(ps_buf *out, const char *s)
 {
-    escape(out, s, 0);
+    sink k = {NULL, out, NULL, 0, 0, 0};
+    escape(&k, s, s ? strlen(s) : 0, 0);
 }
 
 const char *ps_tx(const char *s)
 {
-    static _Thread_local ps_buf bufs[8];
-    static _Thread_local unsigned k;
+    static _Thread_local char bufs[8][PS_TX_MAX];
+    static _Thread_local unsigned slot;
     const unsigned char *p = (const unsigned char *)s;
-    ps_buf *b;
+    sink k;
 
     if (!s)
         return NULL;
@@ -147,10 +181,12 @@ const char *ps_tx(const char *s)
     }
     if (!*p)
         return s;
-    b = &bufs[k++ & 7];
-    ps_buf_reset(b);
-    escape(b, s, 0);
-    return ps_buf_cstr(b);
+    memset(&k, 0, sizeof k);
+    k.arr = bufs[slot++ & 7];
+    k.cap = PS_TX_MAX;
+    escape(&k, s, strlen(s), 0);
+    k.arr[k.len] = '\0';
+    return k.arr;
 }
 
 void ps_base64(ps_buf *out, const uint8_t *p, size_t n)

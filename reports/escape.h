@@ -12,9 +12,10 @@
  *     make a command line read backwards) become "\u202e"-style text;
  *   - invalid UTF-8 bytes and the noncharacters U+FFFE/U+FFFF become U+FFFD.
  *
- * Ownership: the functions append to a caller's ps_buf.  ps_tx returns
- * either its argument or a per-thread buffer that stays valid until eight
- * more calls of ps_tx in the same thread.
+ * Ownership: the functions append to a caller's ps_buf or write to a FILE,
+ * and allocate nothing else.  ps_tx returns either its argument or one of
+ * eight fixed per-thread buffers, valid until eight more calls of ps_tx in
+ * the same thread.
  */
 #ifndef PS_ESCAPE_H
 #define PS_ESCAPE_H
@@ -28,13 +29,17 @@
 /* HTML (and XML) text and attribute values: & < > " ' as references and the
  * characters above made visible.  The result is well-formed in both. */
 void ps_html_escape(ps_buf *out, const char *s);
-/* The same, written to a FILE; NULL writes nothing. */
+/* The same, written to a FILE (streaming, no allocation); NULL writes
+ * nothing.  ps_html_putn: at most n bytes of s. */
 void ps_html_put(FILE *f, const char *s);
+void ps_html_putn(FILE *f, const char *s, size_t n);
 
 /* Text for a terminal or a text report: only the characters above. */
 void ps_text_escape(ps_buf *out, const char *s);
-/* s itself when it needs no change (the usual case), else an escaped copy;
- * NULL gives NULL.  For printf arguments: printf("%s", ps_tx(path)). */
+/* s itself when it needs no change (the usual case), else an escaped copy
+ * of at most PS_TX_MAX bytes (a longer one is cut and ends with "…"); NULL
+ * gives NULL.  For printf arguments: printf("%s", ps_tx(path)). */
+#define PS_TX_MAX 16384
 const char *ps_tx(const char *s);
 
 /* Standard base64 (RFC 4648, with padding). */

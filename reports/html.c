@@ -239,8 +239,9 @@ static const char JS[] =
     "})();\n"
     "//]]>";
 
-/* 'sha256-...' of an inline element's text, for the Content-Security-Policy */
-static void csp_hash(const char *text, char *out, size_t cap)
+/* 'sha256-...' of an inline element's text, for the Content-Security-Policy;
+ * -1 when it cannot be computed */
+static int csp_hash(const char *text, char *out, size_t cap)
 {
     ps_sha256 sh;
     char hex[65];
@@ -260,30 +261,39 @@ static void csp_hash(const char *text, char *out, size_t cap)
     if (hex[0])
         ps_base64(&b, bin, 32);
     snprintf(out, cap, "'sha256-%s'", ps_buf_cstr(&b));
+    i = b.len == 44 ? 0 : -1;
     ps_buf_release(&b);
+    return i;
 }
 
+/* -1: a database error, -2: out of memory */
 static int title_text(html *h, ps_buf *title)
 {
     sqlite3_stmt *st;
-    int n = 0;
+    int n = 0, rc = 0, step = SQLITE_DONE;
 
-    ps_buf_puts(title, "procstage report");
+    if (ps_buf_puts(title, "procstage report") < 0)
+        return -2;
     if (sqlite3_prepare_v2(ps_store_db(h->s), "SELECT path FROM traces WHERE ?1 = 0 OR trace_id = ?1 ORDER BY trace_id",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, h->o->trace_id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *p = col_text(st, 0);
         if (n == 3) {
-            ps_buf_puts(title, ", \xe2\x80\xa6");
+            if (ps_buf_puts(title, ", \xe2\x80\xa6") < 0)
+                rc = -2;
             break;
         }
-        ps_buf_puts(title, n++ ? ", " : ": ");
-        ps_buf_puts(title, p ? ps_path_basename(p) : "?");
+        if (ps_buf_puts(title, n++ ? ", " : ": ") < 0 || ps_buf_puts(title, p ? ps_path_basename(p) : "?") < 0) {
+            rc = -2;
+            break;
+        }
     }
     sqlite3_finalize(st);
-    return 0;
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = -1;
+    return rc;
 }
 
 static int page_head(html *h, ps_error *err)
@@ -292,12 +302,12 @@ static int page_head(html *h, ps_error *err)
     ps_buf title;
     int k;
 
-    csp_hash(CSS, css_hash, sizeof css_hash);
-    csp_hash(JS, js_hash, sizeof js_hash);
+    if (csp_hash(CSS, css_hash, sizeof css_hash) < 0 || csp_hash(JS, js_hash, sizeof js_hash) < 0)
+        return ps_error_nomem(err);
     ps_buf_init(&title);
-    if (title_text(h, &title) < 0) {
+    if ((k = title_text(h, &title)) < 0) {
         ps_buf_release(&title);
-        return ps_report_db_error(h->s, err);
+        return k == -2 ? ps_error_nomem(err) : ps_report_db_error(h->s, err);
     }
     P("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
@@ -548,9 +558,7 @@ static void techniques(html *h, const char *t)
             id[5] = len == 9 ? '.' : id[5];
             P("%s</a>", id);
         } else {
-            char *piece = ps_strndup(p, len);
-            E(h, piece);
-            free(piece);
+            ps_html_putn(h->f, p, len);
         }
         p = *q ? q + 1 : q;
     }

@@ -61,6 +61,7 @@ typedef struct pf {
     lanes *lv;
     size_t nl, lcap;
     int64_t next_tid;
+    bool oom;                  /* an allocation failed: the export is incomplete */
 } pf;
 
 static int64_t origin_of(const pf *p, int64_t trace_id)
@@ -117,15 +118,19 @@ static lanes *thread_of(pf *p, int64_t pid, int64_t key)
         if (p->nl == p->lcap) {
             size_t nc = p->lcap ? p->lcap * 2 : 64;
             lanes *nv = realloc(p->lv, nc * sizeof *nv);
-            if (!nv)
+            if (!nv) {
+                p->oom = true;
                 return NULL;
+            }
             p->lv = nv;
             p->lcap = nc;
         }
         memset(&p->lv[p->nl], 0, sizeof p->lv[p->nl]);
         v = p->nl++;
-        if (ps_map_put(&p->tracks, k, v) < 0)
+        if (ps_map_put(&p->tracks, k, v) < 0) {
+            p->oom = true;
             return NULL;
+        }
     }
     return &p->lv[v];
 }
@@ -306,7 +311,8 @@ static int64_t standin(pf *p, int64_t trace, bool has_pid, int64_t pid)
     if (ps_map_get(&p->standins, k, &v))
         return (int64_t)v;
     v = (uint64_t)p->next_pid++;
-    ps_map_put(&p->standins, k, v);
+    if (ps_map_put(&p->standins, k, v) < 0)
+        p->oom = true;
     track_name(p, name, sizeof name, trace, has_pid ? "creator not in the trace" : "unknown creator", has_pid,
                pid);
     meta(p, "process_name", (int64_t)v, -1, "name", name, 0);
@@ -330,6 +336,7 @@ typedef struct creation_row {
     char status[16];
     stage_ends st[6];
     ps_buf ev;                 /* evidence strings of the six stages, NUL-separated */
+    bool ev_failed;
 } creation_row;
 
 static void stage_slice(pf *p, const creation_row *c, int k, int64_t pid, int64_t tid)
@@ -405,18 +412,22 @@ static void flush_creation(pf *p, creation_row *c)
     int k;
 
     /* stages without a row are missing; then the evidence pointers into the
-     * buffer, now that it stopped growing */
+     * buffer, now that it stopped growing (six strings, or none when memory
+     * ran out while it was filled) */
     for (k = 0; k < 6; k++)
         if (!c->st[k].conf[0]) {
             ps_strlcpy(c->st[k].conf, "missing", sizeof c->st[k].conf);
-            ps_buf_putc(&c->ev, '\0');
+            if (ps_buf_putc(&c->ev, '\0') < 0)
+                c->ev_failed = true;
         }
-    ev = c->ev.data;
+    ev = c->ev_failed ? NULL : c->ev.data;
     for (k = 0; k < 6; k++) {
         c->st[k].evidence = ev && *ev ? ev : NULL;
         if (ev)
             ev += strlen(ev) + 1;
     }
+    if (c->ev_failed)
+        p->oom = true;
     creator = c->has_creator_proc ? c->creator_proc : standin(p, c->trace, c->has_creator_pid, c->creator_pid);
     side(p, c, 0, 3, creator, c->has_creator_tid, c->creator_tid, "creator");
     if (c->has_child_proc)
@@ -455,6 +466,7 @@ static int write_creations(pf *p, const ps_report_opts *o, ps_error *err)
             if (open)
                 flush_creation(p, &c);
             ps_buf_reset(&c.ev);
+            c.ev_failed = false;
             memset(c.st, 0, sizeof c.st);
             c.id = id;
             c.trace = sqlite3_column_int64(st, 1);
@@ -481,7 +493,8 @@ static int write_creations(pf *p, const ps_report_opts *o, ps_error *err)
         for (i = 0; i < k - 1; i++)
             if (!c.st[i].conf[0]) {
                 ps_strlcpy(c.st[i].conf, "missing", sizeof c.st[i].conf);
-                ps_buf_putc(&c.ev, '\0');
+                if (ps_buf_putc(&c.ev, '\0') < 0)
+                    c.ev_failed = true;
             }
         s = &c.st[k - 1];
         if (s->conf[0])
@@ -495,9 +508,8 @@ static int write_creations(pf *p, const ps_report_opts *o, ps_error *err)
         s->start_event = sqlite3_column_int64(st, 16);
         s->has_end_event = sqlite3_column_type(st, 17) != SQLITE_NULL;
         s->end_event = sqlite3_column_int64(st, 17);
-        if (col_text(st, 18))
-            ps_buf_puts(&c.ev, col_text(st, 18));
-        ps_buf_putc(&c.ev, '\0');
+        if ((col_text(st, 18) && ps_buf_puts(&c.ev, col_text(st, 18)) < 0) || ps_buf_putc(&c.ev, '\0') < 0)
+            c.ev_failed = true;
     }
     if (rc == SQLITE_DONE && open)
         flush_creation(p, &c);
@@ -594,7 +606,7 @@ int ps_report_perfetto(ps_store *s, const ps_report_opts *o, ps_error *err)
     ps_json_end_array(&p.j);
     ps_json_end_object(&p.j);
     ps_json_finish(&p.j);
-    rc = 0;
+    rc = p.oom ? ps_error_nomem(err) : 0;
 out:
     free(p.traces);
     free(p.lv);
