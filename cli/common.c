@@ -165,7 +165,7 @@ void ps_cli_progress(void *ctx, const char *name, uint64_t raw_pos, uint64_t raw
     ps_cli *cli = ctx;
     double t = now_s(), el, frac = 0, bps, eps;
     char bytes[32], size[32], evs[32], rate[32], eta[32], stats[256], line[512];
-    const char *base = ps_path_basename(name);
+    const char *base = strcmp(name, "-") ? ps_path_basename(name) : "<stdin>";
     bool tty = cli->stderr_tty;
     int width, barw, namew;
 
@@ -245,8 +245,8 @@ void ps_cli_progress(void *ctx, const char *name, uint64_t raw_pos, uint64_t raw
 void ps_cli_reader_warning(void *ctx, const char *msg)
 {
     ps_cli *cli = ctx;
-    if (ps_cli_show_progress(cli))
-        fputs("\r\033[K", stderr);
+    if (ps_cli_show_progress(cli) && cli->stderr_tty)
+        fputs("\r\033[K", stderr);   /* clear the bar */
     ps_cli_warn(cli, "%s", msg);
 }
 

@@ -51,6 +51,31 @@ static void test_tx(void)
         is_str(a, "1\xe2\x90\x81", "first of two results still valid");
         is_str(b, "2\xe2\x90\x82", "second result");
     }
+    {
+        static char big[3 * PS_TX_MAX];
+        const char *r;
+        size_t n;
+        memset(big, '\x1b', sizeof big - 1);
+        r = ps_tx(big);
+        n = strlen(r);
+        ok(n < PS_TX_MAX && n > PS_TX_MAX - 8, "a long escaped string is cut to the buffer (%zu bytes)", n);
+        ok(n >= 3 && !strcmp(r + n - 3, "\xe2\x80\xa6"), "and ends with an ellipsis");
+        ok(n >= 6 && !memcmp(r + n - 6, "\xe2\x90\x9b", 3), "on a whole character");
+    }
+}
+
+static void test_html_putn(void)
+{
+    FILE *f = tmpfile();
+    char buf[64];
+    size_t n;
+    ps_html_putn(f, "ab<\xe2\x86\x92" "cd", 5);   /* cuts the arrow after two of its bytes */
+    ps_html_put(f, NULL);
+    rewind(f);
+    n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    is_str(buf, "ab&lt;\xef\xbf\xbd\xef\xbf\xbd", "ps_html_putn stops at n, a cut character is invalid");
+    fclose(f);
 }
 
 static void test_base64(void)
@@ -249,6 +274,7 @@ int main(void)
 {
     test_html_escape();
     test_tx();
+    test_html_putn();
     test_base64();
     test_ndjson();
     test_tree();
