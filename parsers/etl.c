@@ -1127,6 +1127,16 @@ static int etl_open(ps_input *in, const ps_reader_opts *opts, ps_reader **out, p
     ps_buf_init(&r->tmp);
     if ((rc = ps_input_map(in, &r->data, &r->size, err)) < 0)
         goto fail;
+    if (r->size < BUF_HDR) {
+        rc = ps_error_set(err, PS_ERR_INPUT, "'%s': the file ends at offset 0x%llx, inside the first buffer header",
+                          ps_input_name(in), (unsigned long long)r->size);
+        goto fail;
+    }
+    if (u32(r->data) < BUF_HDR + 0x20 || u32(r->data) > MAX_BUFFER) {
+        rc = ps_error_set(err, PS_ERR_INPUT, "'%s': buffer at offset 0x0: impossible size %u", ps_input_name(in),
+                          u32(r->data));
+        goto fail;
+    }
     if (r->size < BUF_HDR + 0x20 || etl_probe(r->data, (size_t)(r->size < 4096 ? r->size : 4096)) == 0) {
         rc = ps_error_set(err, PS_ERR_INPUT, "'%s': not an ETW log: no logfile header at offset 0x48",
                           ps_input_name(in));

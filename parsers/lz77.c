@@ -18,12 +18,13 @@ static uint16_t rd16(const uint8_t *p)
 
 long ps_lz77_decompress(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstcap, size_t *bad_at)
 {
-    size_t ip = 0, op = 0, half = 0;
+    size_t ip = 0, op = 0, half = 0, item = 0;
     uint32_t flags = 0;
     unsigned nflags = 0;
 
     *bad_at = 0;
     while (op < dstcap) {
+        item = ip;   /* where the item being decoded starts, for errors */
         if (nflags == 0) {
             if (srclen - ip < 4) {
                 /* the input ends where a flag word would start */
@@ -34,6 +35,7 @@ long ps_lz77_decompress(const uint8_t *src, size_t srclen, uint8_t *dst, size_t 
             flags = rd32(src + ip);
             ip += 4;
             nflags = 32;
+            item = ip;
         }
         nflags--;
         if (!(flags >> nflags & 1)) {
@@ -104,7 +106,7 @@ long ps_lz77_decompress(const uint8_t *src, size_t srclen, uint8_t *dst, size_t 
     }
     return (long)op;
 bad:
-    *bad_at = ip;
+    *bad_at = item;
     return -1;
 }
 

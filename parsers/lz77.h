@@ -23,7 +23,7 @@
  * dst is full or the stream ends.  Returns the number of bytes written, or -1
  * for a corrupt stream (a read past the input, a match reaching before the
  * start of the output or past its end); *bad_at then holds the offset in src
- * where decoding failed. */
+ * of the item that failed. */
 long ps_lz77_decompress(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstcap, size_t *bad_at);
 
 /* The largest compressed size of n bytes (for sizing the output). */
