@@ -43,6 +43,7 @@
 #define MAX_WARNINGS 20              /* damage reports printed; the rest are counted */
 #define MAX_EXT_ITEMS 64
 #define NO_PID 0xFFFFFFFFu
+#define RELEASE_STEP (8u << 20)      /* mapped file given back in steps of this */
 
 /* header types (byte 2 of a record's first word) */
 enum {
@@ -117,6 +118,7 @@ typedef struct etl_reader {
     uint64_t *joined;      /* addresses from StackWalk records joined to it */
     size_t joinedcap;
     uint64_t seq;
+    uint64_t released;     /* the mapped file below this offset was released */
     uint64_t damaged;      /* damage reports, printed or not */
     bool done;
 } etl_reader;
@@ -323,7 +325,14 @@ static int index_buffers(etl_reader *r, ps_error *err)
         if (flag & 0x04)
             flagged_buffers++;
         off += size;
+        if (off >= r->released + RELEASE_STEP) {
+            /* reading the headers maps the pages around them: give them back */
+            ps_input_release(r->base.in, r->released, off);
+            r->released = off;
+        }
     }
+    ps_input_release(r->base.in, 0, r->size);
+    r->released = 0;
     r->base.info.events_lost = r->events_lost > flagged_lost ? r->events_lost : flagged_lost;
     if (r->buffers_lost || flagged_buffers)
         ps_reader_warn(&r->base, "'%s': the log reports %llu lost buffer%s: their events are not in the file",
@@ -529,6 +538,25 @@ static void step(etl_stream *s)
     s->pos += ((size_t)s->rec.size + 7) & ~(size_t)7;
 }
 
+/* Gives back the pages of the mapped file behind every processor's current
+ * buffer (each stream moves forward through the file), so that resident
+ * memory does not grow with the trace. */
+static void release_behind(etl_reader *r)
+{
+    uint64_t low = UINT64_MAX;
+    size_t i;
+
+    for (i = 0; i < r->nstreams; i++) {
+        const etl_stream *s = &r->streams[i];
+        if (s->cur && s->buf_off < low)
+            low = s->buf_off;
+    }
+    if (low != UINT64_MAX && low >= r->released + RELEASE_STEP) {
+        ps_input_release(r->base.in, r->released, low);
+        r->released = low;
+    }
+}
+
 /* Moves the stream to its next record (across buffers).  Sets s->has_rec. */
 static int advance(etl_reader *r, etl_stream *s, ps_error *err)
 {
@@ -553,6 +581,7 @@ static int advance(etl_reader *r, etl_stream *s, ps_error *err)
             s->cur = NULL;
             return 0;
         }
+        release_behind(r);
     }
 }
 
