@@ -119,6 +119,7 @@ typedef struct etl_reader {
     size_t joinedcap;
     uint64_t seq;
     uint64_t released;     /* the mapped file below this offset was released */
+    bool has_stackwalk;    /* a StackWalk record was seen: look for them after events */
     uint64_t damaged;      /* damage reports, printed or not */
     bool done;
 } etl_reader;
@@ -471,6 +472,9 @@ static int parse_rec(etl_reader *r, etl_stream *s, size_t pos, etl_rec *rec, boo
                 type == HT_INSTANCE32 || type == HT_EVENT32)
                    ? 4
                    : 8;
+    if (!quiet && type <= HT_PERFINFO64 && (type <= HT_COMPACT64 || type >= HT_PERFINFO32) && !rec->message &&
+        u16(p + 6) == 0x1820)
+        r->has_stackwalk = true;
     if (rec->message)
         rec->raw_ts = INT64_MIN;   /* merged at once */
     else if (type == HT_PERFINFO32 || type == HT_PERFINFO64)
@@ -709,6 +713,19 @@ static const char *c_wstr(cur *c, etl_reader *r)
     c->i += 2 * units + (units < max ? 2 : 0);
     if (units == max && (c->n - c->i) == 1)
         c->i++;
+    {
+        /* most names are ASCII: straight into the arena */
+        size_t k;
+        char *a;
+        for (k = 0; k < units && p[2 * k] < 0x80 && !p[2 * k + 1]; k++)
+            ;
+        if (k == units && (a = ps_arena_alloc(&r->arena, units + 1)) != NULL) {
+            for (k = 0; k < units; k++)
+                a[k] = (char)p[2 * k];
+            a[units] = '\0';
+            return a;
+        }
+    }
     if (ps_utf16le_to_utf8(p, units, false, &r->tmp) < 0)
         return NULL;
     return ps_arena_strndup(&r->arena, r->tmp.data ? r->tmp.data : "", r->tmp.len);
@@ -1233,7 +1250,9 @@ static int join_stacks(etl_reader *r, etl_stream *s, int64_t raw_ts, uint32_t ti
     int rc;
 
     *nframes = 0;
-    if (!s->has_rec)
+    /* (the stream's next record is parsed before this is called: a stack
+     * walk right after the first event that has one is seen in time) */
+    if (!s->has_rec || !r->has_stackwalk)
         return 0;
     for (seen = 0; seen < STACK_LOOKAHEAD && s->nskip < PS_ARRAY_LEN(s->skip); seen++) {
         etl_rec q;

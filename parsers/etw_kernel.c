@@ -356,6 +356,7 @@ struct ps_etw_state {
     ps_map keyobj;           /* Kernel-Registry KeyObject -> char * (malloc) */
 
     ps_map kind_index;       /* kind hash -> index + 1 */
+    uint64_t last_key, last_kind;   /* the previous event's kind */
     ps_event_kind *kinds;
     size_t nkinds, kindcap;
     uint64_t undecoded;
@@ -517,12 +518,14 @@ static const char *provider_of(const ps_etw_kevent *k, char *buf, size_t cap)
 /* Counts the event's kind; sets *op_name to the kind's operation for
  * undecoded events. */
 static int count_kind(ps_etw_state *st, const ps_etw_kevent *k, const char *operation, bool decoded,
-                      const char **op_name, ps_error *err)
+                      const ps_event_kind **kind, ps_error *err)
 {
     uint64_t key = kind_key(k), v;
     ps_event_kind *e;
 
-    if (!ps_map_get(&st->kind_index, key, &v)) {
+    if (key == st->last_key && st->last_kind) {
+        v = st->last_kind;
+    } else if (!ps_map_get(&st->kind_index, key, &v)) {
         char pbuf[64], obuf[96];
         const char *prov = provider_of(k, pbuf, sizeof pbuf);
         if (!operation) {
@@ -560,10 +563,12 @@ static int count_kind(ps_etw_state *st, const ps_etw_kevent *k, const char *oper
         if (ps_map_put(&st->kind_index, key, v) < 0)
             return ps_error_nomem(err);
     }
+    st->last_key = key;
+    st->last_kind = v;
     e = &st->kinds[v - 1];
     e->count++;
-    if (op_name)
-        *op_name = e->operation;
+    if (kind)
+        *kind = e;
     return 0;
 }
 
@@ -593,6 +598,35 @@ static char *arena_printf(ps_arena *a, const char *fmt, ...)
     if (n < 0)
         n = 0;
     return ps_arena_strndup(a, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+/* A small text builder for event details (printf is slow in the hot path). */
+typedef struct dtext {
+    char b[512];
+    size_t n;
+} dtext;
+
+static void d_s(dtext *d, const char *s)
+{
+    while (s && *s && d->n < sizeof d->b - 1)
+        d->b[d->n++] = *s++;
+}
+
+static void d_u(dtext *d, uint64_t v, unsigned base)
+{
+    char t[24];
+    int i = 0;
+    do {
+        t[i++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    while (i && d->n < sizeof d->b - 1)
+        d->b[d->n++] = t[--i];
+}
+
+static char *d_done(ps_etw_state *st, dtext *d)
+{
+    return ps_arena_strndup(&st->arena, d->b, d->n);
 }
 
 static const char *str_or_empty(const char *s)
@@ -765,8 +799,18 @@ static int map_process_start(ps_etw_state *st, const ps_etw_kevent *k, ps_event 
     ev->result = "SUCCESS";
     child_attrs(st, k, &st->child);
     ev->child = &st->child;
-    ev->detail = arena_printf(&st->arena, "PID: %u, Parent PID: %u%s%s", k->process_id, k->parent_id,
-                              k->command_line ? ", Command line: " : "", str_or_empty(k->command_line));
+    {
+        dtext d = {.n = 0};
+        d_s(&d, "PID: ");
+        d_u(&d, k->process_id, 10);
+        d_s(&d, ", Parent PID: ");
+        d_u(&d, k->parent_id, 10);
+        if (k->command_line) {
+            d_s(&d, ", Command line: ");
+            d_s(&d, k->command_line);
+        }
+        ev->detail = d_done(st, &d);
+    }
     return 1;
 }
 
@@ -866,7 +910,12 @@ static int map_thread(ps_etw_state *st, const ps_etw_kevent *k, ps_event *ev, ps
         ev->new_tid = k->thread_id;
     }
     ev->result = "SUCCESS";
-    ev->detail = arena_printf(&st->arena, "Thread ID: %u", k->thread_id);
+    {
+        dtext d = {.n = 0};
+        d_s(&d, "Thread ID: ");
+        d_u(&d, k->thread_id, 10);
+        ev->detail = d_done(st, &d);
+    }
     return 1;
 }
 
@@ -887,8 +936,14 @@ static int map_image(ps_etw_state *st, const ps_etw_kevent *k, ps_event *ev, ps_
     ev->image_base = k->image_base;
     ev->image_size = k->image_size;
     ev->result = "SUCCESS";
-    ev->detail = arena_printf(&st->arena, "Image Base: 0x%llx, Image Size: 0x%llx",
-                              (unsigned long long)k->image_base, (unsigned long long)k->image_size);
+    {
+        dtext d = {.n = 0};
+        d_s(&d, "Image Base: 0x");
+        d_u(&d, k->image_base, 16);
+        d_s(&d, ", Image Size: 0x");
+        d_u(&d, k->image_size, 16);
+        ev->detail = d_done(st, &d);
+    }
     return 1;
 }
 
@@ -919,9 +974,14 @@ static int map_file(ps_etw_state *st, const ps_etw_kevent *k, ps_event *ev, ps_o
     attribute_thread(st, k, ev);
     ev->path = k->file_name;
     ev->result = result_of(st, k);
-    if (op == PS_OP_FILE_CREATE && (k->have & PS_ETW_F_OPTIONS))
-        ev->detail = arena_printf(&st->arena, "Disposition: %u, Options: 0x%06x", k->create_options >> 24,
-                                  k->create_options & 0xFFFFFF);
+    if (op == PS_OP_FILE_CREATE && (k->have & PS_ETW_F_OPTIONS)) {
+        dtext d = {.n = 0};
+        d_s(&d, "Disposition: ");
+        d_u(&d, k->create_options >> 24, 10);
+        d_s(&d, ", Options: 0x");
+        d_u(&d, k->create_options & 0xFFFFFF, 16);
+        ev->detail = d_done(st, &d);
+    }
     return 1;
 }
 
@@ -1098,9 +1158,12 @@ static int map_alpc(ps_etw_state *st, const ps_etw_kevent *k, ps_event *ev, cons
     ev->operation = *opname;
     set_ids(ev, k);
     if ((k->opcode == 33 || k->opcode == 34) && (k->have & PS_ETW_F_MESSAGE)) {
+        dtext d = {.n = 0};
         ev->ipc = k->opcode == 33 ? PS_IPC_SEND : PS_IPC_RECEIVE;
         ev->ipc_message = k->message_id;
-        ev->detail = arena_printf(&st->arena, "MessageID: %u", k->message_id);
+        d_s(&d, "MessageID: ");
+        d_u(&d, k->message_id, 10);
+        ev->detail = d_done(st, &d);
     }
     return 1;
 }
@@ -1262,8 +1325,8 @@ static int map_manifest(ps_etw_state *st, const ps_etw_kevent *k, ps_record *rec
 int ps_etw_map(ps_etw_state *st, const ps_etw_kevent *k, ps_record *rec, ps_error *err)
 {
     ps_event *ev = &st->ev;
-    const char *opname = NULL, *kind_op = NULL;
-    char pbuf[64];
+    const char *opname = NULL;
+    const ps_event_kind *kind = NULL;
     int r;
 
     ps_arena_reset(&st->arena);
@@ -1292,26 +1355,23 @@ int ps_etw_map(ps_etw_state *st, const ps_etw_kevent *k, ps_record *rec, ps_erro
     if (r == 2)
         return count_kind(st, k, opname, true, NULL, err) < 0 ? PS_ERR_NOMEM : 1;
     if (r <= 0) {
-        /* not decoded: kept as an event of its kind (named when known) */
-        if (count_kind(st, k, opname, false, &kind_op, err) < 0)
+        /* not decoded: kept as an event of its kind (named when known); the
+         * mapping functions leave the event untouched when they give up */
+        if (count_kind(st, k, opname, false, &kind, err) < 0)
             return PS_ERR_NOMEM;
-        ps_event_init(ev);
-        ev->ts = k->ts;
         ev->cls = k->prov == PS_ETW_CLASSIC && k->group == PS_ETW_G_FILEIO     ? PS_CLASS_FILE
                   : k->prov == PS_ETW_CLASSIC && k->group == PS_ETW_G_REGISTRY ? PS_CLASS_REGISTRY
                   : opname && strncmp(opname, "Image/", 6) == 0                ? PS_CLASS_PROCESS
                                                                                : PS_CLASS_OTHER;
         ev->op = ev->cls == PS_CLASS_FILE ? PS_OP_FILE_OTHER : ev->cls == PS_CLASS_REGISTRY ? PS_OP_REG_OTHER
                                                                                              : PS_OP_OTHER;
-        ev->operation = kind_op;
+        ev->operation = kind->operation;
         set_ids(ev, k);
         st->undecoded++;
-    } else if (count_kind(st, k, opname, true, NULL, err) < 0) {
+    } else if (count_kind(st, k, opname, true, &kind, err) < 0) {
         return PS_ERR_NOMEM;
     }
-    ev->category = provider_of(k, pbuf, sizeof pbuf);
-    if (ev->category == pbuf)
-        ev->category = ps_arena_strdup(&st->arena, pbuf);
+    ev->category = kind->provider;
     if (frames_from(st, k, ev) < 0)
         return ps_error_nomem(err);
     rec->type = PS_REC_EVENT;

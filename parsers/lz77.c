@@ -37,13 +37,31 @@ long ps_lz77_decompress(const uint8_t *src, size_t srclen, uint8_t *dst, size_t 
             nflags = 32;
             item = ip;
         }
-        nflags--;
-        if (!(flags >> nflags & 1)) {
-            if (ip >= srclen)
+        if (!(flags >> (nflags - 1) & 1)) {
+            /* a run of literals: as many as the flag word's next clear bits */
+            uint32_t rest = nflags == 32 ? flags : flags << (32 - nflags);
+            size_t run = rest ? (size_t)__builtin_clz(rest) : nflags;
+            if (run > nflags)
+                run = nflags;
+            if (run > dstcap - op)
+                run = dstcap - op;
+            if (run > srclen - ip) {
+                item = srclen;
                 goto bad;
-            dst[op++] = src[ip++];
+            }
+            if (run > 16) {
+                memcpy(dst + op, src + ip, run);
+                op += run;
+                ip += run;
+            } else {
+                size_t k;
+                for (k = 0; k < run; k++)
+                    dst[op++] = src[ip++];
+            }
+            nflags -= (unsigned)run;
             continue;
         }
+        nflags--;
         if (ip == srclen)
             return (long)op;   /* the end of the stream */
         {
@@ -91,15 +109,27 @@ long ps_lz77_decompress(const uint8_t *src, size_t srclen, uint8_t *dst, size_t 
             len += 3;
             if (off > op || len > dstcap - op)
                 goto bad;
-            if (off >= len) {
-                memcpy(dst + op, dst + op - off, len);
-                op += len;
-            } else {
-                /* an overlapping match repeats the last `off` bytes */
-                const uint8_t *from = dst + op - off;
-                size_t i;
-                for (i = 0; i < len; i++)
-                    dst[op + i] = from[i];
+            {
+                uint8_t *to = dst + op;
+                const uint8_t *from = to - off;
+                size_t l = len;
+                /* 8 bytes at a time when they cannot overlap; an overlapping
+                 * match (offset < length) repeats the last `off` bytes, so
+                 * each byte is copied after the one it may depend on */
+                if (off >= 8 && dstcap - op >= len + 8) {
+                    /* far from the end: whole 8-byte words, the last one may
+                     * write past the match (those bytes are written again
+                     * before anything reads them) */
+                    size_t k;
+                    for (k = 0; k < len; k += 8)
+                        memcpy(to + k, from + k, 8);
+                } else {
+                    if (off >= 8)
+                        for (; l >= 8; l -= 8, to += 8, from += 8)
+                            memcpy(to, from, 8);
+                    while (l--)
+                        *to++ = *from++;
+                }
                 op += len;
             }
         }
