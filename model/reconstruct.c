@@ -794,6 +794,21 @@ static void oc_set_image(oc *o, const char *path)
     o->image_hash = *o->image_base ? name_hash(o->image_base, strlen(o->image_base)) : 0;
 }
 
+/* The creator: the process and thread that logged the anchor. */
+static void oc_set_creator(oc *o, const ps_event *ev)
+{
+    ps_creation *c = &o->c;
+
+    c->has_creator = true;
+    c->creator_pid = ev->pid;
+    o->creator_key = thr_key(ev->pid, ev->has_tid ? ev->tid : 0);
+    o->creator_tid_attr = ev->has_tid ? (int64_t)ev->tid : -1;
+    if (ev->has_tid) {
+        c->has_creator_tid = true;
+        c->creator_tid = ev->tid;
+    }
+}
+
 /* Starts waiting for B3: an earlier creation of the same PID that is still
  * open ends as partial first (the PID was reused). */
 static int oc_open(ps_recon *r, oc *o, ps_error *err)
@@ -830,14 +845,7 @@ static int anchor_create(ps_recon *r, const ps_event *ev, int64_t event_id, thr 
     if (!o)
         return ps_error_nomem(err);
     c = &o->c;
-    c->has_creator = true;
-    c->creator_pid = ev->pid;
-    o->creator_key = thr_key(ev->pid, ev->has_tid ? ev->tid : 0);
-    o->creator_tid_attr = ev->has_tid ? (int64_t)ev->tid : -1;
-    if (ev->has_tid) {
-        c->has_creator_tid = true;
-        c->creator_tid = ev->tid;
-    }
+    oc_set_creator(o, ev);
     if (ev->has_child_pid && ev->child_pid) {
         c->has_child_pid = true;
         c->child_pid = ev->child_pid;
@@ -1517,14 +1525,7 @@ static int etw_anchor(ps_recon *r, const ps_event *ev, int64_t event_id, thr *t,
     if (!n)
         return ps_error_nomem(err);
     c = &n->c;
-    c->has_creator = true;
-    c->creator_pid = ev->pid;
-    n->creator_key = thr_key(ev->pid, ev->has_tid ? ev->tid : 0);
-    n->creator_tid_attr = ev->has_tid ? (int64_t)ev->tid : -1;
-    if (ev->has_tid) {
-        c->has_creator_tid = true;
-        c->creator_tid = ev->tid;
-    }
+    oc_set_creator(n, ev);
     c->has_child_pid = true;
     c->child_pid = ev->child_pid;
     if (ev->has_parent_pid) {

@@ -657,34 +657,32 @@ static bool need(cur *c, size_t n)
     return true;
 }
 
+/* An unsigned little-endian field of n bytes (0 when it is not there). */
+static uint64_t c_le(cur *c, unsigned n)
+{
+    uint64_t v = 0;
+    unsigned k;
+    if (!need(c, n))
+        return 0;
+    for (k = n; k-- > 0;)
+        v = v << 8 | c->p[c->i + k];
+    c->i += n;
+    return v;
+}
+
 static uint32_t c_u32(cur *c)
 {
-    uint32_t v;
-    if (!need(c, 4))
-        return 0;
-    v = u32(c->p + c->i);
-    c->i += 4;
-    return v;
+    return (uint32_t)c_le(c, 4);
 }
 
 static uint16_t c_u16(cur *c)
 {
-    uint16_t v;
-    if (!need(c, 2))
-        return 0;
-    v = u16(c->p + c->i);
-    c->i += 2;
-    return v;
+    return (uint16_t)c_le(c, 2);
 }
 
 static uint64_t c_u64(cur *c)
 {
-    uint64_t v;
-    if (!need(c, 8))
-        return 0;
-    v = u64(c->p + c->i);
-    c->i += 8;
-    return v;
+    return c_le(c, 8);
 }
 
 static uint64_t c_ptr(cur *c)
