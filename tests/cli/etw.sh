@@ -51,6 +51,10 @@ out_has "7 events lost: a stage can look missing only because its events were lo
 out_has "PROCESS CREATIONS (0)" "no creations"
 err_has "the log reports 1 lost buffer" "lost buffers on stderr"
 
+# -v lists the kinds of events not decoded
+run -v ingest "$FIX/etw_plain.etl" -o "$TMP/v.db"
+err_has "etw_plain.etl: not decoded: 74 MSNT_SystemTrace Thread/opcode 36" "-v names the undecoded kinds with their counts"
+
 # --no-stacks
 run -q ingest --no-stacks "$FIX/etw_plain.etl" -o "$TMP/ns.db"
 expect_status 0 "--no-stacks ingests"
