@@ -351,6 +351,33 @@ int ps_store_open_temp(ps_store **out, ps_error *err)
     return 0;
 }
 
+int ps_store_open_memory(ps_store **out, ps_error *err)
+{
+    ps_store *s;
+    int rc;
+
+    *out = NULL;
+    s = store_new(MODE_TEMP);
+    if (!s)
+        return ps_error_nomem(err);
+    s->path = ps_strdup(":memory:");
+    if (!s->path) {
+        ps_store_close(s);
+        return ps_error_nomem(err);
+    }
+    if (sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = ps_store_fail(s, err, "cannot open an in-memory database");
+        ps_store_close(s);
+        return rc;
+    }
+    if ((rc = setup_writable(s, true, err)) < 0) {
+        ps_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
 int ps_store_open_read(const char *path, ps_store **out, ps_error *err)
 {
     ps_store *s;
