@@ -120,6 +120,7 @@ typedef struct etl_reader {
     uint64_t seq;
     uint64_t released;     /* the mapped file below this offset was released */
     bool has_stackwalk;    /* a StackWalk record was seen: look for them after events */
+    bool oom;              /* an allocation failed while decoding the record */
     uint64_t damaged;      /* damage reports, printed or not */
     bool done;
 } etl_reader;
@@ -696,6 +697,16 @@ static void c_skip(cur *c, size_t n)
         c->i += n;
 }
 
+/* Copies into the per-record arena; a failure is remembered (r->oom) and
+ * fails the read rather than losing the text. */
+static char *r_ndup(etl_reader *r, const char *s, size_t n)
+{
+    char *d = ps_arena_strndup(&r->arena, s, n);
+    if (!d)
+        r->oom = true;
+    return d;
+}
+
 /* A NUL-terminated UTF-16 string (to the end of the payload when unterminated). */
 static const char *c_wstr(cur *c, etl_reader *r)
 {
@@ -724,9 +735,11 @@ static const char *c_wstr(cur *c, etl_reader *r)
             return a;
         }
     }
-    if (ps_utf16le_to_utf8(p, units, false, &r->tmp) < 0)
+    if (ps_utf16le_to_utf8(p, units, false, &r->tmp) < 0) {
+        r->oom = true;
         return NULL;
-    return ps_arena_strndup(&r->arena, r->tmp.data ? r->tmp.data : "", r->tmp.len);
+    }
+    return r_ndup(r, r->tmp.data ? r->tmp.data : "", r->tmp.len);
 }
 
 /* A NUL-terminated 8-bit string; bytes >= 0x80 read as Latin-1. */
@@ -743,15 +756,19 @@ static const char *c_astr(cur *c, etl_reader *r)
         n++;
     c->i += n + (n < max ? 1 : 0);
     ps_buf_reset(&r->tmp);
+    if (ps_buf_reserve(&r->tmp, 2 * n + 1) < 0) {
+        r->oom = true;
+        return NULL;
+    }
     for (i = 0; i < n; i++) {
         if (p[i] < 0x80) {
-            ps_buf_putc(&r->tmp, (char)p[i]);
+            r->tmp.data[r->tmp.len++] = (char)p[i];
         } else {
-            ps_buf_putc(&r->tmp, (char)(0xC0 | p[i] >> 6));
-            ps_buf_putc(&r->tmp, (char)(0x80 | (p[i] & 0x3F)));
+            r->tmp.data[r->tmp.len++] = (char)(0xC0 | p[i] >> 6);
+            r->tmp.data[r->tmp.len++] = (char)(0x80 | (p[i] & 0x3F));
         }
     }
-    return ps_arena_strndup(&r->arena, r->tmp.data ? r->tmp.data : "", r->tmp.len);
+    return r_ndup(r, r->tmp.data ? r->tmp.data : "", r->tmp.len);
 }
 
 /* The UserSID field of process events: 4 zero bytes (no SID), or a
@@ -781,11 +798,13 @@ static const char *c_sid(cur *c, etl_reader *r)
         return NULL;
     }
     ps_buf_reset(&r->tmp);
-    ps_buf_printf(&r->tmp, "S-%u-%llu", rev, (unsigned long long)auth);
+    if (ps_buf_printf(&r->tmp, "S-%u-%llu", rev, (unsigned long long)auth) < 0)
+        r->oom = true;
     for (i = 0; i < cnt; i++)
-        ps_buf_printf(&r->tmp, "-%u", u32(c->p + c->i + 4 * i));
+        if (ps_buf_printf(&r->tmp, "-%u", u32(c->p + c->i + 4 * i)) < 0)
+            r->oom = true;
     c->i += 4u * cnt;
-    return ps_arena_strdup(&r->arena, ps_buf_cstr(&r->tmp));
+    return r_ndup(r, ps_buf_cstr(&r->tmp), r->tmp.len);
 }
 
 static void dec_process(etl_reader *r, ps_etw_kevent *k, cur *c)
@@ -914,8 +933,10 @@ static void dec_classic(etl_reader *r, ps_etw_kevent *k, cur *c)
             n = (uint32_t)((c->n - c->i) / (size_t)c->ptr);
             if (r->stackcap < n) {
                 uint64_t *ns = realloc(r->stack, n * sizeof *ns);
-                if (!ns)
+                if (!ns) {
+                    r->oom = true;
                     break;
+                }
                 r->stack = ns;
                 r->stackcap = n;
             }
@@ -1029,6 +1050,8 @@ static void dec_manifest(etl_reader *r, ps_etw_kevent *k, cur *c)
                 memcpy(d, c->p + c->i, captured);
                 k->data = d;
                 k->data_len = captured;
+            } else {
+                r->oom = true;
             }
             c->i += captured;
         }
@@ -1075,8 +1098,10 @@ static bool ext_items(etl_reader *r, const etl_rec *rec, ps_etw_kevent *k, uint3
             uint32_t i, cnt = (dsize - 8u) / w;
             if (r->stackcap < cnt) {
                 uint64_t *ns = realloc(r->stack, cnt * sizeof *ns);
-                if (!ns)
-                    return false;
+                if (!ns) {
+                    r->oom = true;   /* not damage: the read fails */
+                    return true;
+                }
                 r->stack = ns;
                 r->stackcap = cnt;
             }
@@ -1315,8 +1340,11 @@ static int etl_next(ps_reader *base, ps_record *out, ps_error *err)
 
         /* decode first: moving on may reuse the buffer the record is in */
         ps_arena_reset(&r->arena);
+        r->oom = false;
         if (!rec.message)
             ok = decode(r, &rec);
+        if (r->oom)
+            return ps_error_nomem(err);
         step(s);
         if ((rc = advance(r, s, err)) < 0)
             return rc;

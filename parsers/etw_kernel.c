@@ -233,7 +233,7 @@ static const field_def fields[] = {
     F("CapturedData", FT_DATA, 0, data),
 };
 
-bool ps_etw_kevent_set(ps_etw_kevent *k, const char *name, const char *text, ps_arena *a)
+int ps_etw_kevent_set(ps_etw_kevent *k, const char *name, const char *text, ps_arena *a)
 {
     size_t i;
     uint64_t v;
@@ -247,15 +247,19 @@ bool ps_etw_kevent_set(ps_etw_kevent *k, const char *name, const char *text, ps_
         case FT_STR: {
             char *s = ps_arena_strdup(a, text ? text : "");
             if (!s)
-                return false;
+                return PS_ERR_NOMEM;
             *(const char **)(void *)slot = s;
-            return true;
+            return 1;
         }
         case FT_DATA:
-            return text && parse_hex_bytes(text, a, &k->data, &k->data_len);
+            if (!text)
+                return 0;
+            if (!ps_arena_alloc(a, 1))
+                return PS_ERR_NOMEM;
+            return parse_hex_bytes(text, a, &k->data, &k->data_len) ? 1 : 0;
         default:
             if (!parse_num(text, &v))
-                return false;
+                return 0;
             if (f->type == FT_U32)
                 *(uint32_t *)(void *)slot = (uint32_t)v;
             else if (f->type == FT_I64)
@@ -263,10 +267,10 @@ bool ps_etw_kevent_set(ps_etw_kevent *k, const char *name, const char *text, ps_
             else
                 *(uint64_t *)(void *)slot = v;
             k->have |= f->bit;
-            return true;
+            return 1;
         }
     }
-    return false;
+    return 0;
 }
 
 /* ---- small renderings --------------------------------------------------------- */
@@ -357,6 +361,7 @@ struct ps_etw_state {
 
     ps_map kind_index;       /* kind hash -> index + 1 */
     uint64_t last_key, last_kind;   /* the previous event's kind */
+    bool oom;                /* an allocation failed while mapping the event */
     ps_event_kind *kinds;
     size_t nkinds, kindcap;
     uint64_t undecoded;
@@ -584,9 +589,36 @@ int ps_etw_count(ps_etw_state *st, const char *provider, const char *operation, 
 
 /* ---- mapping helpers ----------------------------------------------------------------- */
 
-static char *arena_printf(ps_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Copies into the per-event arena; a failure is remembered (st->oom) and
+ * makes ps_etw_map fail rather than lose the text. */
+static char *st_ndup(ps_etw_state *st, const char *s, size_t n)
+{
+    char *d = ps_arena_strndup(&st->arena, s, n);
+    if (!d)
+        st->oom = true;
+    return d;
+}
 
-static char *arena_printf(ps_arena *a, const char *fmt, ...)
+static char *st_dup(ps_etw_state *st, const char *s)
+{
+    return st_ndup(st, s, strlen(s));
+}
+
+static void b_puts(ps_etw_state *st, ps_buf *b, const char *s)
+{
+    if (ps_buf_puts(b, s) < 0)
+        st->oom = true;
+}
+
+static void b_putc(ps_etw_state *st, ps_buf *b, char c)
+{
+    if (ps_buf_putc(b, c) < 0)
+        st->oom = true;
+}
+
+static char *arena_printf(ps_etw_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static char *arena_printf(ps_etw_state *st, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -597,7 +629,7 @@ static char *arena_printf(ps_arena *a, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         n = 0;
-    return ps_arena_strndup(a, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+    return st_ndup(st, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 /* A small text builder for event details (printf is slow in the hot path). */
@@ -626,7 +658,7 @@ static void d_u(dtext *d, uint64_t v, unsigned base)
 
 static char *d_done(ps_etw_state *st, dtext *d)
 {
-    return ps_arena_strndup(&st->arena, d->b, d->n);
+    return st_ndup(st, d->b, d->n);
 }
 
 static const char *str_or_empty(const char *s)
@@ -679,7 +711,7 @@ static const char *result_of(ps_etw_state *st, const ps_etw_kevent *k)
     if (!(k->have & PS_ETW_F_STATUS))
         return "";
     t = ps_etw_status_text(k->status, buf, sizeof buf);
-    return t == buf ? ps_arena_strdup(&st->arena, buf) : t;
+    return t == buf ? st_dup(st, buf) : t;
 }
 
 /* Renders a registry value's data for reg_data. */
@@ -691,30 +723,32 @@ static const char *render_reg_data(ps_etw_state *st, uint32_t type, const uint8_
         return NULL;
     switch (type) {
     case 1: case 2: case 6: case 7:   /* strings */
-        if (ps_utf16le_to_utf8(d, n / 2, false, &st->tmp) < 0)
+        if (ps_utf16le_to_utf8(d, n / 2, false, &st->tmp) < 0) {
+            st->oom = true;
             return NULL;
+        }
         /* REG_MULTI_SZ: NULs between the strings become ", "; a final NUL ends it */
         ps_buf_reset(&st->tmp2);
         for (i = 0; i < st->tmp.len; i++) {
             if (st->tmp.data[i] != '\0') {
-                ps_buf_putc(&st->tmp2, st->tmp.data[i]);
+                b_putc(st, &st->tmp2, st->tmp.data[i]);
                 continue;
             }
             if (type != 7 || i + 1 >= st->tmp.len || st->tmp.data[i + 1] == '\0')
                 break;
-            ps_buf_puts(&st->tmp2, ", ");
+            b_puts(st, &st->tmp2, ", ");
         }
-        return ps_arena_strdup(&st->arena, ps_buf_cstr(&st->tmp2));
+        return st_dup(st, ps_buf_cstr(&st->tmp2));
     case 4:
         if (n >= 4)
-            return arena_printf(&st->arena, "%u", (unsigned)(d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24));
+            return arena_printf(st, "%u", (unsigned)(d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24));
         break;
     case 11:
         if (n >= 8) {
             uint64_t v = 0;
             for (i = 8; i-- > 0;)
                 v = v << 8 | d[i];
-            return arena_printf(&st->arena, "%llu", (unsigned long long)v);
+            return arena_printf(st, "%llu", (unsigned long long)v);
         }
         break;
     default:
@@ -722,8 +756,9 @@ static const char *render_reg_data(ps_etw_state *st, uint32_t type, const uint8_
     }
     ps_buf_reset(&st->tmp2);
     for (i = 0; i < n && i < 64; i++)
-        ps_buf_printf(&st->tmp2, "%s%02X", i ? " " : "", d[i]);
-    return ps_arena_strdup(&st->arena, ps_buf_cstr(&st->tmp2));
+        if (ps_buf_printf(&st->tmp2, "%s%02X", i ? " " : "", d[i]) < 0)
+            st->oom = true;
+    return st_dup(st, ps_buf_cstr(&st->tmp2));
 }
 
 /* key path + "\" + name, normalised */
@@ -733,15 +768,15 @@ static const char *join_reg(ps_etw_state *st, const char *key, const char *name)
 
     ps_buf_reset(b);
     if (key && *key)
-        ps_buf_puts(b, key);
+        b_puts(st, b, key);
     if (name && *name) {
         if (b->len && b->data[b->len - 1] != '\\' && name[0] != '\\')
-            ps_buf_putc(b, '\\');
-        ps_buf_puts(b, name);
+            b_putc(st, b, '\\');
+        b_puts(st, b, name);
     }
-    if (ps_etw_registry_path(b->data ? b->data : "", b->len, &st->tmp2) < 0)
+    if (st->oom || ps_etw_registry_path(b->data ? b->data : "", b->len, &st->tmp2) < 0)
         return NULL;
-    return ps_arena_strdup(&st->arena, ps_buf_cstr(&st->tmp2));
+    return st_dup(st, ps_buf_cstr(&st->tmp2));
 }
 
 static bool absolute_reg(const char *name)
@@ -827,7 +862,7 @@ static int map_process_exit(ps_etw_state *st, const ps_etw_kevent *k, ps_event *
     if (k->have & PS_ETW_F_EXIT) {
         ev->has_exit_status = true;
         ev->exit_status = (int32_t)k->exit_status;
-        ev->detail = arena_printf(&st->arena, "Exit Status: %d", (int)(int32_t)k->exit_status);
+        ev->detail = arena_printf(st, "Exit Status: %d", (int)(int32_t)k->exit_status);
     }
     return 1;
 }
@@ -1139,7 +1174,7 @@ static int map_kernel_registry(ps_etw_state *st, const ps_etw_kevent *k, ps_even
         }
     }
     if (ev->reg_type)
-        ev->detail = arena_printf(&st->arena, "Type: %s%s%s", ev->reg_type, ev->reg_data ? ", Data: " : "",
+        ev->detail = arena_printf(st, "Type: %s%s%s", ev->reg_type, ev->reg_data ? ", Data: " : "",
                                   str_or_empty(ev->reg_data));
     return 1;
 }
@@ -1345,8 +1380,9 @@ int ps_etw_map(ps_etw_state *st, const ps_etw_kevent *k, ps_record *rec, ps_erro
         }
     }
 
+    st->oom = false;
     r = k->prov == PS_ETW_CLASSIC ? map_classic(st, k, rec, &opname) : map_manifest(st, k, rec, &opname);
-    if (r == PS_ERR_NOMEM)
+    if (r == PS_ERR_NOMEM || st->oom)
         return ps_error_nomem(err);
     if (r == 0 && opname) {
         /* decoded into the state only (or a field it needs is missing) */

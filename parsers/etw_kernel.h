@@ -148,8 +148,9 @@ void ps_etw_kevent_identify(ps_etw_kevent *k, const uint8_t guid[16], unsigned o
 
 /* Sets one payload field from its rendered text (decimal or 0x-hex numbers,
  * strings as they are, CapturedData as hex).  Strings are copied into `a`.
- * Returns false for a field name the mapping does not use. */
-bool ps_etw_kevent_set(ps_etw_kevent *k, const char *name, const char *text, ps_arena *a);
+ * Returns 1 when set, 0 for a field name the mapping does not use (or a
+ * number that does not parse), PS_ERR_NOMEM when `a` cannot grow. */
+int ps_etw_kevent_set(ps_etw_kevent *k, const char *name, const char *text, ps_arena *a);
 
 /* Text GUIDs: "{22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716}" (braces optional),
  * bytes in the mixed-endian order of the binary format. */
