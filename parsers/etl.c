@@ -498,6 +498,8 @@ static int load_buffer(etl_reader *r, etl_stream *s, ps_error *err)
         if (b->flag & 0x40) {
             size_t want = b->filled > BUF_HDR ? b->filled - BUF_HDR : 0, bad;
             long got;
+            if (b->filled <= BUF_HDR)
+                continue;   /* nothing but the header */
             if (b->filled > MAX_BUFFER) {
                 damage(r, "buffer at offset 0x%llx: decompressed size %u larger than 16 MiB; the buffer is skipped",
                        (unsigned long long)b->off, b->filled);
