@@ -352,6 +352,21 @@ static proc *proc_live(ps_recon *r, uint32_t pid)
     return ps_map_get(&r->proc_by_pid, pid, &v) ? proc_at(r, v) : NULL;
 }
 
+/* The live process of a PID, or a new row for a process that existed
+ * before the trace started; NULL when out of memory. */
+static proc *proc_live_or_new(ps_recon *r, uint32_t pid)
+{
+    proc *p = proc_live(r, pid);
+
+    if (p)
+        return p;
+    p = proc_new(r, pid);
+    if (!p || ps_map_put(&r->proc_by_pid, pid, r->nprocs) < 0)
+        return NULL;
+    r->sum.processes++;
+    return p;
+}
+
 static int etw_process_record(ps_recon *r, const ps_process_rec *pr, ps_error *err);
 static int etw_resolve(ps_recon *r, const ps_event *ev, int64_t *process_id, ps_error *err);
 
@@ -457,15 +472,8 @@ int ps_recon_resolve(ps_recon *r, const ps_event *ev, int64_t *process_id, ps_er
             r->sum.processes++;
         }
     }
-    if (!p)
-        p = proc_live(r, ev->pid);
-    if (!p) {
-        /* a process that existed before the trace started */
-        p = proc_new(r, ev->pid);
-        if (!p || ps_map_put(&r->proc_by_pid, ev->pid, r->nprocs) < 0)
-            return ps_error_nomem(err);
-        r->sum.processes++;
-    }
+    if (!p && !(p = proc_live_or_new(r, ev->pid)))
+        return ps_error_nomem(err);
     proc_absorb_attrs(r, p, ev);
     if (r->oom)
         return ps_error_nomem(err);
@@ -1422,14 +1430,8 @@ static int etw_resolve(ps_recon *r, const ps_event *ev, int64_t *process_id, ps_
     *process_id = 0;
     if (ev->pid == 0xFFFFFFFFu)
         return 0;   /* not attributed to a process (PERFINFO headers) */
-    p = proc_live(r, ev->pid);
-    if (!p) {
-        /* a process that existed before the trace started */
-        p = proc_new(r, ev->pid);
-        if (!p || ps_map_put(&r->proc_by_pid, ev->pid, r->nprocs) < 0)
-            return ps_error_nomem(err);
-        r->sum.processes++;
-    }
+    if (!(p = proc_live_or_new(r, ev->pid)))
+        return ps_error_nomem(err);
     *process_id = p->process_id;
     if (ev->op == PS_OP_PROCESS_EXIT) {
         p->exited = true;
