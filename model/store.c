@@ -842,6 +842,32 @@ int ps_store_add_finding(ps_store *s, const ps_store_finding *f, ps_error *err)
     return step_reset(s, st, err, "cannot add a finding");
 }
 
+int ps_store_add_event_kinds(ps_store *s, int64_t trace_id, const ps_event_kind *kinds, size_t n,
+                             ps_error *err)
+{
+    sqlite3_stmt *st;
+    size_t i;
+    int rc = 0;
+
+    if (!n)
+        return 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO event_kinds (trace_id, provider, operation, decoded, count) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return ps_store_fail(s, err, "cannot prepare the event kinds");
+    for (i = 0; i < n && rc == 0; i++) {
+        sqlite3_bind_int64(st, 1, trace_id);
+        sqlite3_bind_text(st, 2, kinds[i].provider, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, kinds[i].operation, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, kinds[i].decoded);
+        sqlite3_bind_int64(st, 5, (int64_t)kinds[i].count);
+        rc = step_reset(s, st, err, "cannot add an event kind");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int exec_bound(ps_store *s, const char *sql, int64_t a, int64_t b, ps_error *err)
 {
     sqlite3_stmt *st;

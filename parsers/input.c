@@ -507,6 +507,20 @@ fail:
     return rc;
 }
 
+void ps_input_release(ps_input *in, uint64_t from, uint64_t to)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+    if (!in->map || page == 0 || (page & (page - 1)))
+        return;
+    if (to > in->map_len)
+        to = in->map_len;
+    from = (from + page - 1) & ~(page - 1);
+    to &= ~(page - 1);
+    if (to > from)
+        madvise((uint8_t *)in->map + from, (size_t)(to - from), MADV_DONTNEED);
+}
+
 int ps_input_finish(ps_input *in, char sha256_hex[65], ps_error *err)
 {
     int rc;

@@ -62,6 +62,13 @@ ssize_t ps_input_read(ps_input *in, void *buf, size_t n, ps_error *err);
 /* The whole content for random access.  May be called once, before any read. */
 int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *err);
 
+/* Tells the input that the mapped content in [from, to) will not be read
+ * again soon: its pages leave the process's resident memory (they are read
+ * from the file again if touched).  Binary readers call it behind them so
+ * that memory stays flat however large the mapped file.  No effect without
+ * a mapping. */
+void ps_input_release(ps_input *in, uint64_t from, uint64_t to);
+
 /* Content bytes consumed so far (decompressed offset). */
 uint64_t ps_input_offset(const ps_input *in);
 /* Raw (on-disk) bytes consumed so far and the raw size (0 when unknown): progress. */

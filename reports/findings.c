@@ -18,9 +18,11 @@ static const char *col_text(sqlite3_stmt *st, int i)
 static const char *const FINDING_SQL =
     "SELECT f.finding_id, f.trace_id, f.severity, f.rule_id, f.title, f.technique, f.creation_id, "
     "f.event_id, f.evidence, c.image_path, c.requested_image, c.parent_pid, c.child_pid, "
-    "coalesce(cp.process_name, (SELECT p.process_name FROM processes p WHERE p.trace_id = c.trace_id "
-    "  AND p.pid = c.parent_pid ORDER BY p.process_id LIMIT 1)), c.create_ts, t.time_basis, "
-    "json_valid(f.evidence) "
+    "CASE WHEN c.creator_pid <> c.parent_pid THEN (SELECT p.process_name FROM processes p "
+    "  WHERE p.trace_id = c.trace_id AND p.pid = c.parent_pid ORDER BY p.process_id LIMIT 1) "
+    "ELSE coalesce(cp.process_name, (SELECT p.process_name FROM processes p WHERE p.trace_id = c.trace_id "
+    "  AND p.pid = c.parent_pid ORDER BY p.process_id LIMIT 1)) END, c.create_ts, t.time_basis, "
+    "c.creator_pid, cp.process_name, json_valid(f.evidence) "
     "FROM findings f JOIN traces t ON t.trace_id = f.trace_id "
     "LEFT JOIN creations c ON c.creation_id = f.creation_id "
     "LEFT JOIN processes cp ON cp.process_id = c.creator_process_id "
@@ -120,6 +122,10 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
                     img_path ? ps_tx(ps_path_basename(img_path)) : "?", (long long)sqlite3_column_int64(st, 12));
             if (req && img_path && strcmp(req, img_path) != 0)
                 fprintf(f, "    %-10s %s, ran %s\n", "requested:", ps_tx(req), ps_tx(img_path));
+            if (sqlite3_column_type(st, 16) != SQLITE_NULL && sqlite3_column_type(st, 11) != SQLITE_NULL &&
+                sqlite3_column_int64(st, 16) != sqlite3_column_int64(st, 11))
+                fprintf(f, "    %-10s %s (%lld), not the recorded parent\n", "creator:",
+                        col_text(st, 17) ? ps_tx(col_text(st, 17)) : "?", (long long)sqlite3_column_int64(st, 16));
         } else if (img) {
             fprintf(f, "    %-10s %s\n", "image:", ps_tx(img));
         }
@@ -168,7 +174,7 @@ int ps_report_findings_json(ps_store *s, const ps_report_opts *o, ps_json *j, ps
         ps_json_kv_str(j, "requested_image", col_text(st, 10));
         ps_json_kv_str(j, "image_path", col_text(st, 9));
         ps_json_key(j, "evidence");
-        if (sqlite3_column_int(st, 16))
+        if (sqlite3_column_int(st, 18))
             ps_json_raw(j, col_text(st, 8));
         else   /* not JSON (a model written by something else): a string */
             ps_json_string(j, col_text(st, 8));

@@ -11,11 +11,13 @@
 
 static const char *const CREATION_SQL =
     "SELECT c.creation_id, c.trace_id, c.create_ts, c.status, c.parent_pid, c.creator_pid, "
-    "c.child_pid, coalesce(cp.process_name, pp.process_name, "
+    "c.child_pid, CASE WHEN c.creator_pid <> c.parent_pid THEN coalesce(pp.process_name, "
     "  (SELECT p.process_name FROM processes p WHERE p.trace_id = c.trace_id AND p.pid = c.parent_pid "
-    "   ORDER BY p.start_ts IS NULL DESC, p.process_id LIMIT 1)), "
+    "   ORDER BY p.start_ts IS NULL DESC, p.process_id LIMIT 1)) ELSE coalesce(cp.process_name, pp.process_name, "
+    "  (SELECT p.process_name FROM processes p WHERE p.trace_id = c.trace_id AND p.pid = c.parent_pid "
+    "   ORDER BY p.start_ts IS NULL DESC, p.process_id LIMIT 1)) END, "
     "c.image_path, c.requested_image, c.note, t.time_basis, c.anchor, c.command_line, c.creator_tid, "
-    "c.initial_tid "
+    "c.initial_tid, cp.process_name "
     "FROM creations c JOIN traces t USING (trace_id) "
     "LEFT JOIN processes cp ON cp.process_id = c.creator_process_id "
     "LEFT JOIN processes ch ON ch.process_id = c.child_process_id "
@@ -436,6 +438,11 @@ static int timing_text(ps_store *s, const ps_report_opts *o, ps_error *err)
         if (req && img && strcmp(req, img) != 0)
             fprintf(f, "  %4s  %-18s %srequested %s, ran %s%s\n", "", "", ps_color(o, PS_C_RED), ps_tx(req), ps_tx(img),
                     ps_color(o, PS_C_RESET));
+        if (sqlite3_column_type(st, 5) != SQLITE_NULL && sqlite3_column_type(st, 4) != SQLITE_NULL &&
+            sqlite3_column_int64(st, 5) != sqlite3_column_int64(st, 4))
+            fprintf(f, "  %4s  %-18s %screated by %s (%lld), not by its recorded parent%s\n", "", "",
+                    ps_color(o, PS_C_RED), col_text(st, 16) ? col_text(st, 16) : "?",
+                    (long long)sqlite3_column_int64(st, 5), ps_color(o, PS_C_RESET));
         if (note && *note)
             fprintf(f, "  %4s  %-18s %snote: %s%s\n", "", "", ps_color(o, PS_C_DIM), ps_tx(note),
                     ps_color(o, PS_C_RESET));

@@ -29,7 +29,7 @@ while IFS='|' read -r name args; do
 done <"$top_srcdir/tests/cli/golden.list"
 
 # machine-readable outputs are valid
-for name in analyze_demo_json report_timing_json report_findings_json report_creations_json \
+for name in analyze_demo_json analyze_etw_spoof_json report_timing_json report_findings_json report_creations_json \
     report_traces_json formats_json report_stages_json report_processes_json; do
     sed '$d' "$top_srcdir/tests/golden/$name.out" >"$TMP/$name.json"
     q --json "$TMP/$name.json"

@@ -6,7 +6,8 @@ seeds() {
     case $name in
     procmon_csv) ls "$top_srcdir"/fixtures/*.csv ;;
     procmon_xml) ls "$top_srcdir"/fixtures/*.xml ;;
-    ingest) ls "$top_srcdir"/fixtures/*.csv "$top_srcdir"/fixtures/*.xml ;;
+    etw_etl) ls "$top_srcdir"/fixtures/*.etl ;;
+    ingest) ls "$top_srcdir"/fixtures/*.csv "$top_srcdir"/fixtures/*.xml "$top_srcdir"/fixtures/*.etl ;;
     yaml) ls "$top_srcdir"/rules/*.yml ;;
     zstd) ;;
     esac
