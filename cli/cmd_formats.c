@@ -38,7 +38,7 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (ps_out_format_parse(optarg, &fmt) < 0 || fmt == PS_FMT_CSV)
+            if (ps_out_format_parse(optarg, &fmt) < 0 || fmt == PS_FMT_CSV || fmt == PS_FMT_NDJSON)
                 return ps_cli_usage(cli, "formats", "--format takes text or json, not '%s'", optarg);
             break;
         case 'h':
@@ -109,9 +109,9 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
     printf("INPUT FORMATS (plain or zstd-compressed; detected by content)\n");
     for (i = 0; i < n; i++)
         printf("  %-14s %s\n  %-14s detected by %s\n", t[i]->name, t[i]->summary, "", t[i]->detects);
-    printf("\nDETECTORS (the default rule pack; 'procstage rules list' for details)\n");
+    printf("\nDETECTORS (built in, then the default rule pack; see 'procstage rules list')\n");
     for (i = 0; i < nd; i++)
-        printf("  %-22s %-9s %-10s %s\n", d[i].id, d[i].severity, d[i].technique, d[i].title);
+        printf("  %-38s %-9s %-10s %s\n", d[i].id, d[i].severity, d[i].technique, d[i].title);
     for (i = 0; i < nr; i++) {
         const char *comma;
         ps_rule_info r;

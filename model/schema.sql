@@ -161,6 +161,14 @@ CREATE TABLE frames (
     PRIMARY KEY (stack_id, depth)
 ) WITHOUT ROWID;
 
+CREATE TABLE event_kinds (
+    trace_id        INTEGER NOT NULL REFERENCES traces(trace_id),
+    provider        TEXT NOT NULL,          -- ETW: MSNT_SystemTrace, a manifest provider, a GUID
+    operation       TEXT NOT NULL,          -- Process/Start, Image/DCStart, event 144 (opcode 40), ...
+    decoded         INTEGER NOT NULL,       -- 1: mapped to the model, 0: kept without details
+    count           INTEGER NOT NULL        -- source events of this kind in the trace
+);
+
 CREATE TABLE findings (
     finding_id      INTEGER PRIMARY KEY,
     trace_id        INTEGER NOT NULL,

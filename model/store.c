@@ -360,6 +360,33 @@ int ps_store_open_temp(ps_store **out, ps_error *err)
     return 0;
 }
 
+int ps_store_open_memory(ps_store **out, ps_error *err)
+{
+    ps_store *s;
+    int rc;
+
+    *out = NULL;
+    s = store_new(MODE_TEMP);
+    if (!s)
+        return ps_error_nomem(err);
+    s->path = ps_strdup(":memory:");
+    if (!s->path) {
+        ps_store_close(s);
+        return ps_error_nomem(err);
+    }
+    if (sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = ps_store_fail(s, err, "cannot open an in-memory database");
+        ps_store_close(s);
+        return rc;
+    }
+    if ((rc = setup_writable(s, true, err)) < 0) {
+        ps_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
 int ps_store_open_read(const char *path, ps_store **out, ps_error *err)
 {
     ps_store *s;
@@ -842,6 +869,32 @@ int ps_store_add_finding(ps_store *s, const ps_store_finding *f, ps_error *err)
     bind_text(st, 7, f->technique);
     bind_text(st, 8, f->evidence_json);
     return step_reset(s, st, err, "cannot add a finding");
+}
+
+int ps_store_add_event_kinds(ps_store *s, int64_t trace_id, const ps_event_kind *kinds, size_t n,
+                             ps_error *err)
+{
+    sqlite3_stmt *st;
+    size_t i;
+    int rc = 0;
+
+    if (!n)
+        return 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO event_kinds (trace_id, provider, operation, decoded, count) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return ps_store_fail(s, err, "cannot prepare the event kinds");
+    for (i = 0; i < n && rc == 0; i++) {
+        sqlite3_bind_int64(st, 1, trace_id);
+        sqlite3_bind_text(st, 2, kinds[i].provider, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, kinds[i].operation, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, kinds[i].decoded);
+        sqlite3_bind_int64(st, 5, (int64_t)kinds[i].count);
+        rc = step_reset(s, st, err, "cannot add an event kind");
+    }
+    sqlite3_finalize(st);
+    return rc;
 }
 
 static int exec_bound(ps_store *s, const char *sql, int64_t a, int64_t b, ps_error *err)

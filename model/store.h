@@ -35,6 +35,8 @@ typedef struct ps_store ps_store;
 int ps_store_open_write(const char *path, ps_store **out, ps_error *err);
 /* A scratch model in $TMPDIR, deleted by ps_store_close. */
 int ps_store_open_temp(ps_store **out, ps_error *err);
+/* A scratch model in memory (tests, fuzzing): no file at all. */
+int ps_store_open_memory(ps_store **out, ps_error *err);
 /* Read-only access to an existing model, for reports. */
 int ps_store_open_read(const char *path, ps_store **out, ps_error *err);
 /* Creates the indexes, commits, and (write mode) moves the file into place.
@@ -123,6 +125,10 @@ typedef struct ps_store_finding {
 } ps_store_finding;
 
 int ps_store_add_finding(ps_store *s, const ps_store_finding *f, ps_error *err);
+
+/* The per-kind counts of a trace's source events (event_kinds). */
+int ps_store_add_event_kinds(ps_store *s, int64_t trace_id, const ps_event_kind *kinds, size_t n,
+                             ps_error *err);
 
 /* Adds `delta` ticks to every event/creation/boundary/stage time of a trace
  * (used when a trace's local times are anchored to UTC at its end). */

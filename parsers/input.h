@@ -42,6 +42,10 @@ typedef struct ps_input_opts {
 void ps_input_opts_init(ps_input_opts *o);
 
 int ps_input_open(const char *path, const ps_input_opts *opts, ps_input **out, ps_error *err);
+/* The same over bytes in memory (fuzzing, tests); `data` is borrowed and
+ * must outlive the input; `name` is used in messages. */
+int ps_input_open_mem(const void *data, size_t len, const char *name, const ps_input_opts *opts,
+                      ps_input **out, ps_error *err);
 void ps_input_close(ps_input *in);
 
 /* The name used in messages: the path, or "<stdin>". */
@@ -57,6 +61,13 @@ ssize_t ps_input_read(ps_input *in, void *buf, size_t n, ps_error *err);
 
 /* The whole content for random access.  May be called once, before any read. */
 int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *err);
+
+/* Tells the input that the mapped content in [from, to) will not be read
+ * again soon: its pages leave the process's resident memory (they are read
+ * from the file again if touched).  Binary readers call it behind them so
+ * that memory stays flat however large the mapped file.  No effect without
+ * a mapping. */
+void ps_input_release(ps_input *in, uint64_t from, uint64_t to);
 
 /* Content bytes consumed so far (decompressed offset). */
 uint64_t ps_input_offset(const ps_input *in);

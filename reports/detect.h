@@ -4,12 +4,17 @@
  *
  * Each detector is an entry of the static table in detect.c: an id, a title,
  * an ATT&CK technique, and callbacks for single events and for finished
- * creations.  Findings go straight to the store.  Detections that a rule
- * can express live in the rule pack instead (rules/, YAML: the IFEO
- * Debugger detectors ifeo-debugger-set and ifeo-debugger-hijack moved
- * there); a loaded rule with the id of a built-in detector replaces it
- * (ps_detect_defer_to), so a detector can move to the pack without
- * reporting twice.
+ * creations.  Findings go straight to the store.
+ *
+ *   ppid-spoofing         the creator of a process is not its recorded parent
+ *                         (T1134.004); high; known brokers (consent.exe,
+ *                         AppInfo, Task Scheduler, seclogon, WMI) allowed
+ *
+ * Detections that a rule can express live in the rule pack instead (rules/,
+ * YAML: the IFEO Debugger detectors ifeo-debugger-set and
+ * ifeo-debugger-hijack moved there); a loaded rule with the id of a
+ * built-in detector replaces it (ps_detect_defer_to), so a detector can move
+ * to the pack without reporting twice.
  *
  * Ownership: ps_detect_new returns an object owned by the caller (freed with
  * ps_detect_free) that borrows the store.

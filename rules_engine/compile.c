@@ -43,8 +43,10 @@ int fdict_intern(fdict *d, const char *name)
         d->cap = nc;
     }
     d->names[d->n] = ps_strdup(name);
-    if (!d->names[d->n] || ps_map_put(&d->by_hash, ps_hash_ci(name, len), d->n + 1) < 0)
+    if (!d->names[d->n] || ps_map_put(&d->by_hash, ps_hash_ci(name, len), d->n + 1) < 0) {
+        free(d->names[d->n]);
         return -1;
+    }
     return (int)d->n++;
 }
 
@@ -118,21 +120,28 @@ static void svlist_free(svlist *l)
     memset(l, 0, sizeof *l);
 }
 
+/* On failure nothing is left allocated in s. */
 static int sval_alloc(sval *s, size_t n)
 {
     s->b = malloc(n + 1);
     s->w = calloc(n + 1, 1);
     s->n = 0;
-    return s->b && s->w ? 0 : PS_ERR_NOMEM;
+    if (s->b && s->w)
+        return 0;
+    sval_free(s);
+    return PS_ERR_NOMEM;
 }
 
+/* Moves s into l; on failure s is freed. */
 static int svlist_push(svlist *l, sval *s)
 {
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 8;
         sval *nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv)
+        if (!nv) {
+            sval_free(s);
             return PS_ERR_NOMEM;
+        }
         l->v = nv;
         l->cap = nc;
     }
@@ -468,6 +477,7 @@ static int build_str_tests(cctx *c, item *it, svlist *vals, bool cased)
             return fail(c, NULL, "limit exceeded", "a value longer than %d bytes", PS_RULE_MAX_VALUE_LEN);
         t->kind = V_STR;
         t->cased = cased;
+        it->nv++;   /* item_release frees what is allocated below */
         if (inner_wild || (s->n == 1 && lead)) {
             t->mode = S_GLOB;
             t->lit = malloc(s->n + 1);
@@ -488,7 +498,6 @@ static int build_str_tests(cctx *c, item *it, svlist *vals, bool cased)
         t->lit[t->len] = '\0';
         if (!cased)
             lower_ascii(t->lit, t->len);
-        it->nv++;
     }
     /* many plain case-insensitive equalities: a hash lookup instead of a scan */
     if (it->nv >= 8 && !it->all && !cased) {
@@ -1359,17 +1368,16 @@ static int compile_correlation(cctx *c, const ps_ynode *root, const ps_ynode *cn
             for (j = 0; j < m->n; j++) {
                 const char *rn = scalar(ps_ymap_key(m, j)), *fn = scalar(ps_ymap_val(m, j));
                 size_t n = k->naliases + 1;
-                char **a1 = realloc(k->alias_name, n * sizeof *a1);
-                if (a1)
-                    k->alias_name = a1;
-                a1 = realloc(k->alias_rule, n * sizeof *a1);
-                if (a1)
-                    k->alias_rule = a1;
-                a1 = realloc(k->alias_field, n * sizeof *a1);
-                if (a1)
-                    k->alias_field = a1;
-                if (!a1 || !k->alias_name || !k->alias_rule)
+                char **a1;
+                if (!(a1 = realloc(k->alias_name, n * sizeof *a1)))
                     return nomem(c);
+                k->alias_name = a1;
+                if (!(a1 = realloc(k->alias_rule, n * sizeof *a1)))
+                    return nomem(c);
+                k->alias_rule = a1;
+                if (!(a1 = realloc(k->alias_field, n * sizeof *a1)))
+                    return nomem(c);
+                k->alias_field = a1;
                 if (!rn || !fn)
                     return fail(c, m, "invalid rule", "an alias maps rule names to field names");
                 k->alias_name[k->naliases] = ps_strdup(ps_ymap_key(al, i)->value);
@@ -1519,7 +1527,9 @@ int ps_rule_compile_doc(ps_ruleset *rs, const ps_ydoc *doc, const ps_ynode *root
     r.file = ps_strdup(doc->name);
     r.line = root->line;
     r.builtin = builtin;
-    if (!r.file)
+    if (!r.file || (title && !r.title) || (scalar(ps_ymap_get(root, "id")) && !r.id) ||
+        (scalar(ps_ymap_get(root, "name")) && !r.name) || (scalar(ps_ymap_get(root, "status")) && !r.status) ||
+        (scalar(ps_ymap_get(root, "description")) && !r.description))
         goto oom;
     action = scalar(ps_ymap_get(root, "action"));
     if (action) {

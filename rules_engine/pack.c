@@ -497,6 +497,16 @@ static void pf(const rule *r, int node, int depth, pfset *out)
     }
 }
 
+/* realloc that keeps *p on failure */
+static int grow(void **p, size_t size)
+{
+    void *n = realloc(*p, size);
+    if (!n)
+        return PS_ERR_NOMEM;
+    *p = n;
+    return 0;
+}
+
 static int build_prefilters(ps_ruleset *rs)
 {
     size_t ri;
@@ -727,10 +737,10 @@ int ps_ruleset_finish(ps_ruleset *rs, ps_error *err)
             if (r->corr || key < 0)
                 continue;
             n = rs->nbucket[key];
-            if (!(rs->bucket[key] = realloc(rs->bucket[key], (n + 1) * sizeof *rs->bucket[key])) ||
-                !(rs->bdeferred[key] = realloc(rs->bdeferred[key], n + 1)) ||
-                !(rs->bpre_first[key] = realloc(rs->bpre_first[key], (n + 1) * sizeof *rs->bpre_first[key])) ||
-                !(rs->bpre_n[key] = realloc(rs->bpre_n[key], (n + 1) * sizeof *rs->bpre_n[key])))
+            if (grow((void **)&rs->bucket[key], (n + 1) * sizeof *rs->bucket[key]) < 0 ||
+                grow((void **)&rs->bdeferred[key], n + 1) < 0 ||
+                grow((void **)&rs->bpre_first[key], (n + 1) * sizeof *rs->bpre_first[key]) < 0 ||
+                grow((void **)&rs->bpre_n[key], (n + 1) * sizeof *rs->bpre_n[key]) < 0)
                 return ps_error_nomem(err);
             rs->bucket[key][n] = (int)i;
             rs->bdeferred[key][n] = r->deferred;

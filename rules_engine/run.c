@@ -1290,9 +1290,11 @@ void ps_rules_run_free(ps_rules_run *rr)
     size_t i;
     if (!rr)
         return;
-    for (i = 0; rr->pstamp && i < rr->rs->nacms; i++) {
-        free(rr->pstamp[i]);
-        free(rr->pflags[i]);
+    for (i = 0; i < rr->rs->nacms; i++) {
+        if (rr->pstamp)
+            free(rr->pstamp[i]);
+        if (rr->pflags)
+            free(rr->pflags[i]);
     }
     free(rr->pstamp);
     free(rr->pflags);

@@ -3,7 +3,7 @@
 
 #include "model/ingest.h"
 #include "model/store.h"
-#include "rules_engine/rules.h"
+#include "default_pack.h"
 #include "tap.h"
 
 static const char *srcdir(void)
@@ -14,8 +14,7 @@ static const char *srcdir(void)
 
 static ps_recon_config cfg;
 
-/* the default rule pack, which holds the IFEO detectors */
-static ps_ruleset *pack;
+/* the rule run of the last ingest (the default pack holds the IFEO detectors) */
 static ps_rules_run *run;
 
 static ps_store *ingest(const char *fixture, ps_detect **det)
@@ -26,11 +25,6 @@ static ps_store *ingest(const char *fixture, ps_detect **det)
     ps_ingest_stats st;
     ps_error err;
 
-    if (!pack && (ps_ruleset_new(&pack, &err) < 0 || ps_ruleset_add_default(pack, &err) < 0 ||
-                  ps_ruleset_finish(pack, &err) < 0)) {
-        printf("# %s\n", err.msg);
-        return NULL;
-    }
     ps_rules_run_free(run);
     run = NULL;
 
@@ -43,7 +37,7 @@ static ps_store *ingest(const char *fixture, ps_detect **det)
         return NULL;
     }
     o.detect = *det;
-    if (ps_rules_run_new(pack, s, &run, &err) < 0) {
+    if (!(run = test_default_rules(s, &err))) {
         printf("# %s\n", err.msg);
         return NULL;
     }
@@ -231,6 +225,6 @@ int main(void)
     }
     ps_recon_config_release(&cfg);
     ps_rules_run_free(run);
-    ps_ruleset_free(pack);
+    ps_ruleset_free(test_pack);
     return tap_done();
 }
