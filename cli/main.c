@@ -19,6 +19,7 @@ static const ps_command commands[] = {
     {"ingest", cmd_ingest, "build or append to a procstage database (SQLite)"},
     {"report", cmd_report, "report timing, findings, creations or traces from a database"},
     {"formats", cmd_formats, "list the input formats procstage reads and how it detects them"},
+    {"events", cmd_events, "print the events of a trace as CSV (Procmon's export layout) or NDJSON"},
     {"help", cmd_help, "show help for procstage or one command"},
     {"version", cmd_version, "print the version"},
 };

@@ -80,6 +80,7 @@ typedef struct ps_proc_attrs {
     uint32_t parent_pid;
     bool has_parent_pid;
     int32_t session;        /* -1 unknown */
+    const char *virtualized;    /* "True"/"False" as Procmon writes it; NULL unknown */
 } ps_proc_attrs;
 
 typedef struct ps_event {

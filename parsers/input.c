@@ -459,3 +459,17 @@ int ps_input_finish(ps_input *in, char sha256_hex[65], ps_error *err)
     ps_sha256_final_hex(&in->sha, sha256_hex);
     return 0;
 }
+
+void ps_input_release(ps_input *in, uint64_t from, uint64_t to)
+{
+    uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+
+    if (!in->mapped || !in->map || !pg)
+        return;
+    if (to > in->map_len)
+        to = in->map_len;
+    from = (from + pg - 1) / pg * pg;
+    to = to / pg * pg;
+    if (to > from)
+        madvise((char *)in->map + from, (size_t)(to - from), MADV_DONTNEED);
+}

@@ -58,6 +58,11 @@ ssize_t ps_input_read(ps_input *in, void *buf, size_t n, ps_error *err);
 /* The whole content for random access.  May be called once, before any read. */
 int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *err);
 
+/* Hands the pages of the map covering [from, to) back to the kernel (they
+ * are read again from the file if touched later): readers that walk a large
+ * map call it behind them so that resident memory stays flat. */
+void ps_input_release(ps_input *in, uint64_t from, uint64_t to);
+
 /* Content bytes consumed so far (decompressed offset). */
 uint64_t ps_input_offset(const ps_input *in);
 /* Raw (on-disk) bytes consumed so far and the raw size (0 when unknown): progress. */
