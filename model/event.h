@@ -124,6 +124,11 @@ typedef struct ps_event {
     /* where the event came from, for messages */
     uint64_t src_line;          /* text formats: first line of the record; 0 = n/a */
     uint64_t src_offset;        /* byte offset of the record in the (decompressed) input */
+
+    /* Optional: a reader that knows the identity of frames[] cheaply sets
+     * it (equal frames give an equal value, never 0) so that the store need
+     * not hash the frames itself; 0 = not known. */
+    uint64_t stack_hash;
 } ps_event;
 
 typedef struct ps_module {

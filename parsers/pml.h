@@ -112,7 +112,16 @@ static inline uint64_t pml_ptr(pml_cur *c, int ptr_size)
 
 /* All appenders keep the buffer NUL-terminated and return < 0 only when
  * memory runs out (then the buffer keeps what fit). */
-int pml_put(ps_buf *b, const char *s, size_t n);
+int pml_put_slow(ps_buf *b, const char *s, size_t n);
+static inline int pml_put(ps_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap)
+        return pml_put_slow(b, s, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
 static inline int pml_puts(ps_buf *b, const char *s)
 {
     return pml_put(b, s, strlen(s));
@@ -167,6 +176,17 @@ const char *pml_priority(uint32_t p);                          /* NULL when unkn
 const char *pml_key_info_class(uint32_t c);                    /* NULL when unknown */
 const char *pml_key_set_info_class(uint32_t c);                /* NULL when unknown */
 
+/* Reverse lookups for the fixture generator's PML writer: the status of a
+ * Result name, the class/operation/sub-operation numbers of an Operation
+ * name, the mask of a flag list as Procmon prints it.  False when unknown. */
+bool pml_result_code(const char *name, uint32_t *status);
+bool pml_op_code(const char *name, unsigned *cls, unsigned *op, unsigned *sub);
+typedef enum pml_mask_kind {
+    PML_MASK_REG_ACCESS, PML_MASK_FILE_ACCESS, PML_MASK_SHARE, PML_MASK_OPTIONS, PML_MASK_SECURITY,
+    PML_MASK_ATTRIBUTES
+} pml_mask_kind;
+bool pml_parse_mask(pml_mask_kind kind, const char *text, uint32_t *mask);
+
 /* ---- detail decoding (pml_detail.c) --------------------------------------------- */
 
 typedef struct pml_host {
@@ -189,6 +209,7 @@ typedef struct pml_decoder {
     const pml_port *ports;
     size_t nports;
     /* outputs */
+    const char *opname;      /* the Operation: static text or op.data */
     ps_buf op, path, detail, cmdline, cwd, regdata, tmp;
     const char *category;    /* static text or "" */
     const char *reg_type;    /* static text or NULL */
@@ -207,6 +228,7 @@ typedef struct pml_decoder {
 /* Remembers the account name of a SID (the reader learns it from a Process
  * Create and the child's user in the process table). */
 int pml_learn_sid(pml_decoder *d, const uint8_t *sid, size_t len, const char *name);
+bool pml_known_sid(const pml_decoder *d, const uint8_t *sid, size_t len);
 
 void pml_decoder_init(pml_decoder *d);
 void pml_decoder_release(pml_decoder *d);

@@ -35,13 +35,14 @@ static void read_dstr(pml_cur *c, uint16_t info, ps_buf *out)
 }
 
 /* "Key: " with the ", " separator when something precedes it. */
-static void key(ps_buf *b, const char *k)
+static void key_n(ps_buf *b, const char *k, size_t n)
 {
     if (b->len)
         pml_put(b, ", ", 2);
-    pml_puts(b, k);
+    pml_put(b, k, n);
     pml_put(b, ": ", 2);
 }
+#define key(b, k) key_n((b), (k), strlen(k))
 
 static void kv_str(ps_buf *b, const char *k, const char *v)
 {
@@ -1016,6 +1017,17 @@ static void pml_put_sid(pml_decoder *d, ps_buf *b, const uint8_t *s, size_t len)
     }
 }
 
+bool pml_known_sid(const pml_decoder *d, const uint8_t *sid, size_t len)
+{
+    size_t i;
+    if (!len || len > sizeof d->sids[0].sid)
+        return true;   /* nothing to learn */
+    for (i = 0; i < d->nsids; i++)
+        if (d->sids[i].len == len && memcmp(d->sids[i].sid, sid, len) == 0)
+            return true;
+    return d->nsids == PS_ARRAY_LEN(d->sids);
+}
+
 int pml_learn_sid(pml_decoder *d, const uint8_t *sid, size_t len, const char *name)
 {
     size_t i;
@@ -1220,8 +1232,7 @@ static void decode_file(pml_decoder *d, unsigned op, pml_cur *c, const uint8_t *
         if (d->version == 7 && op == F_SETINFO && sub == 0x13)
             sn = "SetAllInformationFile";   /* Procmon 2's name for it */
         if (has_sub) {
-            reset(&d->op);
-            pml_puts(&d->op, sn ? sn : "<Unknown>");
+            d->opname = sn ? sn : "<Unknown>";
             if (!sn)
                 d->undecoded = true;
         }
@@ -1471,6 +1482,7 @@ static void decode_network(pml_decoder *d, unsigned op, pml_cur *c)
     reset(&d->op);
     pml_puts(&d->op, tcp ? "TCP " : "UDP ");
     pml_puts(&d->op, on ? on : "Unknown");
+    d->opname = d->op.data;
     put_ip(d, &d->path, src, flags & 1);
     pml_put(&d->path, ":", 1);
     put_port(d, &d->path, sport, tcp);
@@ -1514,7 +1526,6 @@ int pml_decode(pml_decoder *d, unsigned cls, unsigned op, uint32_t tid, uint32_t
     const char *name = NULL;
 
     (void)result;
-    reset(&d->op);
     reset(&d->path);
     reset(&d->detail);
     reset(&d->cmdline);
@@ -1536,11 +1547,11 @@ int pml_decode(pml_decoder *d, unsigned cls, unsigned op, uint32_t tid, uint32_t
     default: break;
     }
     if (!name) {
-        pml_puts(&d->op, "<Unknown>");
+        d->opname = "<Unknown>";
         d->undecoded = true;
         goto out;
     }
-    pml_puts(&d->op, name);
+    d->opname = name;
     switch (cls) {
     case 1:
         decode_process(d, op, tid, &c, ev);
@@ -1560,10 +1571,12 @@ int pml_decode(pml_decoder *d, unsigned cls, unsigned op, uint32_t tid, uint32_t
         break;
     }
 out:
-    if (!d->op.data || !d->path.data || !d->detail.data) {
+    if (!d->path.data || !d->detail.data || !d->opname) {
         /* make every output a valid empty string */
-        if (pml_put(&d->op, "", 0) < 0 || pml_put(&d->path, "", 0) < 0 || pml_put(&d->detail, "", 0) < 0)
+        if (pml_put(&d->path, "", 0) < 0 || pml_put(&d->detail, "", 0) < 0)
             return PS_ERR_NOMEM;
+        if (!d->opname)
+            d->opname = "";
     }
     return 0;
 }

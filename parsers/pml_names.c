@@ -10,10 +10,11 @@
 #include "parsers/pml.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* ---- text builders ------------------------------------------------------------------ */
 
-int pml_put(ps_buf *b, const char *s, size_t n)
+int pml_put_slow(ps_buf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap && ps_buf_reserve(b, n + 1) < 0)
         return PS_ERR_NOMEM;
@@ -112,6 +113,20 @@ int pml_put_utf16(ps_buf *b, const uint8_t *p, size_t n, bool stop_at_nul)
             size_t start = b->len;
             char *o = b->data;
             size_t k = start;
+            while (i + 4 <= n) {
+                uint64_t w;
+                memcpy(&w, p + 2 * i, 8);
+                /* four units below 0x80 and none zero */
+                if ((w & 0xFF80FF80FF80FF80ULL) ||
+                    ((w - 0x0001000100010001ULL) & ~w & 0x0080008000800080ULL))
+                    break;
+                o[k] = (char)w;
+                o[k + 1] = (char)(w >> 16);
+                o[k + 2] = (char)(w >> 32);
+                o[k + 3] = (char)(w >> 48);
+                k += 4;
+                i += 4;
+            }
             while (i < n) {
                 u = (uint32_t)p[2 * i] | ((uint32_t)p[2 * i + 1] << 8);
                 if (u >= 0x80 || (u == 0 && stop_at_nul))
@@ -149,10 +164,21 @@ int pml_put_utf16(ps_buf *b, const uint8_t *p, size_t n, bool stop_at_nul)
 
 int pml_put_latin1(ps_buf *b, const uint8_t *p, size_t n, bool stop_at_nul)
 {
-    size_t i;
+    size_t i = 0;
     if (b->len + 2 * n + 1 > b->cap && ps_buf_reserve(b, 2 * n + 1) < 0)
         return PS_ERR_NOMEM;
-    for (i = 0; i < n; i++) {
+    /* plain ASCII without NUL, eight bytes at a time */
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if ((w & 0x8080808080808080ULL) ||
+            ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL))
+            break;
+        memcpy(b->data + b->len, p + i, 8);
+        b->len += 8;
+        i += 8;
+    }
+    for (; i < n; i++) {
         uint8_t c = p[i];
         if (c == 0 && stop_at_nul)
             break;
@@ -179,51 +205,104 @@ static void civil(int64_t filetime, int64_t *y, unsigned *mo, unsigned *d, int64
     *tod = t;
 }
 
-static int put_clock(ps_buf *b, int64_t tod, bool frac)
+static char *two(char *o, unsigned v)
 {
-    char t[40];
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+    return o + 2;
+}
+
+static char *uint_txt(char *o, uint64_t v)
+{
+    char t[24];
+    size_t n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *o++ = t[--n];
+    return o;
+}
+
+/* "h:mm:ss[.fffffff] AM" */
+static char *clock_txt(char *o, int64_t tod, bool frac)
+{
     int64_t s = tod / PS_TICKS_PER_SEC;
-    int h = (int)(s / 3600), m = (int)(s / 60 % 60), sec = (int)(s % 60);
-    int n;
-    if (frac)
-        n = snprintf(t, sizeof t, "%d:%02d:%02d.%07d %s", h % 12 ? h % 12 : 12, m, sec,
-                     (int)(tod % PS_TICKS_PER_SEC), h < 12 ? "AM" : "PM");
-    else
-        n = snprintf(t, sizeof t, "%d:%02d:%02d %s", h % 12 ? h % 12 : 12, m, sec, h < 12 ? "AM" : "PM");
-    return pml_put(b, t, (size_t)n);
+    unsigned h = (unsigned)(s / 3600), m = (unsigned)(s / 60 % 60), sec = (unsigned)(s % 60);
+    unsigned h12 = h % 12 ? h % 12 : 12;
+    o = uint_txt(o, h12);
+    *o++ = ':';
+    o = two(o, m);
+    *o++ = ':';
+    o = two(o, sec);
+    if (frac) {
+        unsigned f = (unsigned)(tod % PS_TICKS_PER_SEC), k;
+        *o++ = '.';
+        for (k = 7; k-- > 0;) {
+            o[k] = (char)('0' + f % 10);
+            f /= 10;
+        }
+        o += 7;
+    }
+    memcpy(o, h < 12 ? " AM" : " PM", 3);
+    return o + 3;
 }
 
 int pml_put_datetime(ps_buf *b, int64_t filetime)
 {
-    int64_t y, tod;
-    unsigned mo, d;
-    char t[32];
-    int n;
+    /* file times repeat: remember the last one formatted */
+    static __thread int64_t last_sec = INT64_MIN;
+    static __thread char last[48];
+    static __thread size_t last_len;
+    int64_t sec = filetime / PS_TICKS_PER_SEC - (filetime % PS_TICKS_PER_SEC < 0);
 
-    civil(filetime, &y, &mo, &d, &tod);
-    n = snprintf(t, sizeof t, "%u/%u/%lld ", mo, d, (long long)y);
-    if (pml_put(b, t, (size_t)n) < 0)
-        return PS_ERR_NOMEM;
-    return put_clock(b, tod, false);
+    if (sec != last_sec) {
+        int64_t y, tod;
+        unsigned mo, d;
+        char *o = last;
+        civil(filetime, &y, &mo, &d, &tod);
+        o = uint_txt(o, mo);
+        *o++ = '/';
+        o = uint_txt(o, d);
+        *o++ = '/';
+        if (y < 0) {
+            *o++ = '-';
+            y = -y;
+        }
+        o = uint_txt(o, (uint64_t)y);
+        *o++ = ' ';
+        o = clock_txt(o, tod, false);
+        last_len = (size_t)(o - last);
+        last_sec = sec;
+    }
+    return pml_put(b, last, last_len);
 }
 
 int pml_put_time_of_day(ps_buf *b, int64_t filetime)
 {
-    int64_t y, tod;
-    unsigned mo, d;
-    civil(filetime, &y, &mo, &d, &tod);
-    return put_clock(b, tod, true);
+    char t[40];
+    int64_t tod = filetime % PS_TICKS_PER_DAY;
+    if (tod < 0)
+        tod += PS_TICKS_PER_DAY;
+    return pml_put(b, t, (size_t)(clock_txt(t, tod, true) - t));
 }
 
 int pml_put_seconds(ps_buf *b, int64_t ticks)
 {
-    char t[40];
-    int n;
+    char t[40], *o = t;
+    unsigned f, k;
     if (ticks < 0)
         ticks = 0;
-    n = snprintf(t, sizeof t, "%lld.%07d", (long long)(ticks / PS_TICKS_PER_SEC),
-                 (int)(ticks % PS_TICKS_PER_SEC));
-    return pml_put(b, t, (size_t)n);
+    o = uint_txt(o, (uint64_t)(ticks / PS_TICKS_PER_SEC));
+    *o++ = '.';
+    f = (unsigned)(ticks % PS_TICKS_PER_SEC);
+    for (k = 7; k-- > 0;) {
+        o[k] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    o += 7;
+    return pml_put(b, t, (size_t)(o - t));
 }
 
 /* ---- flag lists ------------------------------------------------------------------------ */
@@ -1036,4 +1115,142 @@ const char *pml_result_name(uint32_t status, char *buf)
         return results[lo].name;
     snprintf(buf, 16, "0x%X", status);
     return buf;
+}
+
+/* ---- reverse lookups (the fixture generator's PML writer) ------------------------------------------ */
+
+bool pml_result_code(const char *name, uint32_t *status)
+{
+    size_t i;
+    for (i = 0; i < PS_ARRAY_LEN(results); i++)
+        if (!strcmp(results[i].name, name)) {
+            *status = results[i].status;
+            return true;
+        }
+    return false;
+}
+
+bool pml_op_code(const char *name, unsigned *cls, unsigned *op, unsigned *sub)
+{
+    static const unsigned subops[] = {25, 26, 30, 31, 32, 37, 47};
+    unsigned c, o, k, s;
+    bool has;
+
+    *sub = 0;
+    for (c = 1; c <= 5; c++) {
+        for (o = 0; o < 64; o++) {
+            const char *n = c == 1 ? pml_process_op(o) : c == 2 ? pml_registry_op(o) : c == 3 ? pml_file_op(o)
+                          : c == 4 ? pml_profiling_op(o) : NULL;
+            if (n && !strcmp(n, name)) {
+                *cls = c;
+                *op = o;
+                return true;
+            }
+        }
+    }
+    for (k = 0; k < PS_ARRAY_LEN(subops); k++)
+        for (s = 1; s < 256; s++) {
+            const char *n = pml_file_subop(subops[k], s, &has);
+            if (n && !strcmp(n, name)) {
+                *cls = 3;
+                *op = subops[k];
+                *sub = s;
+                return true;
+            }
+        }
+    return false;
+}
+
+/* Parses "A, B, C" against a flag list: every name must be known. */
+static bool parse_flags(const char *text, const flag *f, size_t n, const flag *f2, size_t n2, uint32_t *mask)
+{
+    const char *p = text;
+    uint32_t m = 0;
+    while (*p) {
+        const char *e = strstr(p, ", ");
+        size_t len = e ? (size_t)(e - p) : strlen(p), i;
+        bool found = false;
+        for (i = 0; i < n && !found; i++)
+            if (strlen(f[i].name) == len && !strncmp(f[i].name, p, len)) {
+                m |= f[i].bits;
+                found = true;
+            }
+        for (i = 0; i < n2 && !found; i++)
+            if (strlen(f2[i].name) == len && !strncmp(f2[i].name, p, len)) {
+                m |= f2[i].bits;
+                found = true;
+            }
+        if (!found) {
+            if (len > 2 && p[0] == '0' && p[1] == 'x')
+                m |= (uint32_t)strtoul(p, NULL, 16);
+            else
+                return false;
+        }
+        p += len;
+        if (*p)
+            p += 2;
+    }
+    *mask = m;
+    return true;
+}
+
+bool pml_parse_mask(pml_mask_kind kind, const char *text, uint32_t *mask)
+{
+    static const flag share[] = {{0x1, "Read"}, {0x2, "Write"}, {0x4, "Delete"}};
+    static const flag options[] = {
+        {0x1, "Directory"},              {0x2, "Write Through"},
+        {0x4, "Sequential Access"},      {0x8, "No Buffering"},
+        {0x10, "Synchronous IO Alert"},  {0x20, "Synchronous IO Non-Alert"},
+        {0x40, "Non-Directory File"},    {0x80, "Create Tree Connection"},
+        {0x100, "Complete If Oplocked"}, {0x200, "No EA Knowledge"},
+        {0x400, "Open for Recovery"},    {0x800, "Random Access"},
+        {0x1000, "Delete On Close"},     {0x2000, "Open By ID"},
+        {0x4000, "Open For Backup"},     {0x8000, "No Compression"},
+        {0x100000, "Reserve OpFilter"},  {0x200000, "Open Reparse Point"},
+        {0x400000, "Open No Recall"},    {0x800000, "Open For Free Space Query"},
+    };
+    static const flag security[] = {
+        {0x1, "Owner"}, {0x2, "Group"},     {0x4, "DACL"},  {0x8, "SACL"},
+        {0x10, "Label"}, {0x20, "Attribute"}, {0x40, "Scope"}, {0x80, "Process Trust Label"},
+    };
+    *mask = 0;
+    switch (kind) {
+    case PML_MASK_REG_ACCESS:
+        return parse_flags(text, reg_access, PS_ARRAY_LEN(reg_access), common_access,
+                           PS_ARRAY_LEN(common_access), mask);
+    case PML_MASK_FILE_ACCESS:
+        return parse_flags(text, file_access, PS_ARRAY_LEN(file_access), common_access,
+                           PS_ARRAY_LEN(common_access), mask);
+    case PML_MASK_SHARE:
+        if (!strcmp(text, "None"))
+            return true;
+        return parse_flags(text, share, PS_ARRAY_LEN(share), NULL, 0, mask);
+    case PML_MASK_OPTIONS:
+        return parse_flags(text, options, PS_ARRAY_LEN(options), NULL, 0, mask);
+    case PML_MASK_SECURITY:
+        return parse_flags(text, security, PS_ARRAY_LEN(security), NULL, 0, mask);
+    case PML_MASK_ATTRIBUTES: {
+        static const struct {
+            const char *s;
+            uint32_t bit;
+        } a[] = {{"NCI", 0x2000}, {"SF", 0x200}, {"RP", 0x400}, {"R", 0x1}, {"H", 0x2}, {"S", 0x4},
+                 {"D", 0x10},     {"A", 0x20},   {"N", 0x80},    {"T", 0x100}, {"C", 0x800},
+                 {"O", 0x1000},   {"E", 0x4000}, {"V", 0x10000}};
+        const char *p = text;
+        size_t i;
+        if (!strcmp(text, "n/a"))
+            return true;
+        while (*p) {
+            for (i = 0; i < PS_ARRAY_LEN(a); i++)
+                if (!strncmp(p, a[i].s, strlen(a[i].s)))
+                    break;
+            if (i == PS_ARRAY_LEN(a))
+                return false;
+            *mask |= a[i].bit;
+            p += strlen(a[i].s);
+        }
+        return true;
+    }
+    }
+    return false;
 }

@@ -56,6 +56,27 @@ typedef struct pml_proc {
     uint32_t nmodules;
 } pml_proc;
 
+/* Resolved frames, by (module list, address): stacks repeat the same
+ * return addresses over and over. */
+#define PML_FCACHE_BITS 16
+typedef struct pml_fslot {
+    uint64_t address;
+    const pml_mod *mod;      /* NULL: no module holds the address */
+    int32_t owner;           /* process slot whose list was searched; -1 empty */
+} pml_fslot;
+
+/* Resolved stacks, by (module list, raw return addresses): most events
+ * repeat a stack seen shortly before. */
+#define PML_SCACHE 1024
+#define PML_SCACHE_DEPTH 64
+typedef struct pml_sentry {
+    uint64_t key;            /* hash of owner and addresses; 0 empty */
+    int32_t owner;
+    uint32_t depth;
+    uint64_t raw[PML_SCACHE_DEPTH];
+    ps_frame frames[PML_SCACHE_DEPTH];
+} pml_sentry;
+
 typedef struct pml_reader {
     ps_reader base;
     const uint8_t *data;
@@ -88,10 +109,16 @@ typedef struct pml_reader {
     bool warned_frames;
 
     pml_decoder dec;
+    pml_fslot *fcache;
+    pml_sentry *scache;
     ps_event ev;
     ps_process_rec prec;
     ps_frame *frames;
     char result_buf[16];
+    const char *last_result;
+    uint32_t last_status;
+    const pml_proc *last_proc;
+    uint32_t last_pidx;
 } pml_reader;
 
 static int pml_probe(const uint8_t *p, size_t n)
@@ -438,9 +465,16 @@ static int pml_open(ps_input *in, const ps_reader_opts *opts, ps_reader **out, p
     ps_buf_init(&tmp);
     r->system_slot = -1;
     r->frames = malloc(PML_MAX_FRAMES * sizeof *r->frames);
-    if (!r->frames) {
+    r->fcache = malloc(((size_t)1 << PML_FCACHE_BITS) * sizeof *r->fcache);
+    r->scache = opts && opts->no_stacks ? NULL : calloc(PML_SCACHE, sizeof *r->scache);
+    if (!r->frames || !r->fcache || (!r->scache && !(opts && opts->no_stacks))) {
         rc = ps_error_nomem(err);
         goto fail;
+    }
+    {
+        size_t k;
+        for (k = 0; k < ((size_t)1 << PML_FCACHE_BITS); k++)
+            r->fcache[k].owner = -1;
     }
 
     if ((rc = ps_input_map(in, &r->data, &r->size, err)) < 0)
@@ -542,6 +576,8 @@ static void pml_close(ps_reader *base)
     ps_map_release(&r->by_index);
     pml_decoder_release(&r->dec);
     free(r->frames);
+    free(r->fcache);
+    free(r->scache);
     free(r);
 }
 
@@ -639,22 +675,34 @@ static const pml_mod *find_mod(const pml_proc *p, uint64_t addr)
     }
 }
 
-static void resolve_frames(pml_reader *r, const pml_proc *p, const uint8_t *st, uint32_t depth)
+static void resolve_frames(pml_reader *r, const pml_proc *p, const uint8_t *st, uint32_t depth, ps_frame *out)
 {
     const pml_proc *sys = r->system_slot >= 0 ? &r->procs[r->system_slot] : NULL;
     uint64_t kmin = r->ptr == 8 ? PML_KERNEL64 : PML_KERNEL32;
+    int32_t pslot = p ? (int32_t)(p - r->procs) : -2;
     uint32_t i;
 
     for (i = 0; i < depth; i++) {
-        ps_frame *f = &r->frames[i];
+        ps_frame *f = &out[i];
         uint64_t a = r->ptr == 8 ? pml_rd64(st + 8 * (size_t)i) : pml_rd32(st + 4 * (size_t)i);
         const pml_mod *m;
+        int32_t owner;
+        pml_fslot *slot;
         f->address = a;
         f->kernel = a >= kmin;
         f->symbol = NULL;
-        m = find_mod(f->kernel ? sys : p, a);
-        if (!m && !f->kernel)
-            m = find_mod(sys, a);   /* ntdll and friends are in System's list too */
+        owner = f->kernel ? -3 : pslot;
+        slot = &r->fcache[((a ^ ((uint64_t)(uint32_t)owner << 40)) * 0x9E3779B97F4A7C15ULL) >> (64 - PML_FCACHE_BITS)];
+        if (slot->owner == owner && slot->address == a) {
+            m = slot->mod;
+        } else {
+            m = find_mod(f->kernel ? sys : p, a);
+            if (!m && !f->kernel)
+                m = find_mod(sys, a);   /* ntdll and friends are in System's list too */
+            slot->owner = owner;
+            slot->address = a;
+            slot->mod = m;
+        }
         if (m) {
             f->module = m->name;
             f->offset = a - m->base;
@@ -663,6 +711,43 @@ static void resolve_frames(pml_reader *r, const pml_proc *p, const uint8_t *st, 
             f->offset = 0;
         }
     }
+}
+
+/* The frames of a stack of n return addresses at st, through the stack
+ * cache when it fits; sets ev->frames, nframes and stack_hash. */
+static void set_frames(pml_reader *r, const pml_proc *p, const uint8_t *st, uint32_t n, ps_event *ev)
+{
+    int32_t owner = p ? (int32_t)(p - r->procs) : -2;
+    size_t bytes = (size_t)n * (size_t)r->ptr, i;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)(uint32_t)owner << 32) ^ n;
+    pml_sentry *e;
+
+    for (i = 0; i + 8 <= bytes; i += 8)
+        h = (h ^ pml_rd64(st + i)) * 0xFF51AFD7ED558CCDULL;
+    if (i < bytes)
+        h = (h ^ pml_rd32(st + i)) * 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 29;
+    if (!h)
+        h = 1;
+    ev->nframes = n;
+    if (n > PML_SCACHE_DEPTH || !r->scache) {
+        resolve_frames(r, p, st, n, r->frames);
+        ev->frames = r->frames;
+        ev->stack_hash = h;
+        return;
+    }
+    e = &r->scache[h % PML_SCACHE];
+    if (e->key != h || e->owner != owner || e->depth != n || memcmp(e->raw, st, bytes) != 0) {
+        e->key = h;
+        e->owner = owner;
+        e->depth = n;
+        memcpy(e->raw, st, bytes);
+        resolve_frames(r, p, st, n, e->frames);
+    }
+    ev->frames = e->frames;
+    /* the module names are the reader's own strings: equal addresses in the
+     * same module list resolve equally */
+    ev->stack_hash = h;
 }
 
 /* Gives back the pages of the map below the events being read. */
@@ -681,6 +766,8 @@ static void learn_user(pml_reader *r, uint32_t pid, int64_t ts)
 {
     uint32_t i;
     const pml_proc *best = NULL;
+    if (pml_known_sid(&r->dec, r->dec.user_sid, r->dec.user_sid_len))
+        return;
     for (i = 0; i < r->nprocs; i++) {
         const pml_proc *p = &r->procs[i];
         if (p->pid != pid || !p->user || !*p->user)
@@ -764,20 +851,31 @@ static int decode_event(pml_reader *r, uint64_t off, uint64_t *end, const char *
     ev->proc_index = pidx;
     ev->cls = cls >= 1 && cls <= 5 ? (ps_event_class)cls : PS_CLASS_UNKNOWN;
     ev->src_offset = off;
-    if (!r->sequential && ps_map_get(&r->by_index, pidx, &v))
+    if (r->sequential) {
+        p = NULL;
+    } else if (r->last_proc && r->last_pidx == pidx) {
+        p = r->last_proc;
+    } else if (ps_map_get(&r->by_index, pidx, &v)) {
         p = &r->procs[v - 1];
+        r->last_proc = p;
+        r->last_pidx = pidx;
+    }
     if (p) {
         ev->pid = p->pid;
         ev->process_name = p->name;
         ev->proc = &p->attrs;
     }
-    ev->result = pml_result_name(result, r->result_buf);
+    if (result != r->last_status || !r->last_result) {
+        r->last_result = pml_result_name(result, r->result_buf);
+        r->last_status = result;
+    }
+    ev->result = r->last_result;
     if (!ev->result[0])
         ev->duration = -1;   /* still pending: Procmon shows no duration */
     rc = pml_decode(&r->dec, cls, op, tid, result, r->data + det_at, dsize, extra, xlen, has_extra, ev);
     if (rc < 0)
         return rc;
-    ev->operation = r->dec.op.data;
+    ev->operation = r->dec.opname;
     ev->path = r->dec.path.data;
     ev->detail = r->dec.detail.data;
     ev->category = r->dec.category;
@@ -799,9 +897,7 @@ static int decode_event(pml_reader *r, uint64_t off, uint64_t *end, const char *
                                PML_MAX_FRAMES);
             }
         }
-        resolve_frames(r, p, r->data + stack_at, n);
-        ev->frames = r->frames;
-        ev->nframes = n;
+        set_frames(r, p, r->data + stack_at, n, ev);
     }
     return 0;
 }
