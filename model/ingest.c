@@ -92,7 +92,8 @@ int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, 
             if ((rc = ps_recon_resolve(rc_engine, ev, &process_id, err)) < 0)
                 goto out;
             if (ev->nframes && !o->no_stacks) {
-                if ((rc = ps_store_add_stack(store, ev->frames, ev->nframes, &stack_id, err)) < 0)
+                if ((rc = ps_store_add_stack_hashed(store, ev->frames, ev->nframes, ev->stack_hash, &stack_id,
+                                                    err)) < 0)
                     goto out;
                 stacks++;
             }
