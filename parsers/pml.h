@@ -214,6 +214,7 @@ typedef struct pml_decoder {
     const char *category;    /* static text or "" */
     const char *reg_type;    /* static text or NULL */
     bool undecoded;          /* the operation or its detail could not be decoded */
+    unsigned sub;            /* file system: the sub-operation byte */
     const uint8_t *user_sid; /* Process Create: the child's user SID (into the blob) */
     size_t user_sid_len;
     /* accounts learned from Process Create events, for "Impersonating" */

@@ -1213,6 +1213,7 @@ static void decode_file(pml_decoder *d, unsigned op, pml_cur *c, const uint8_t *
 
     (void)ev;
     sub = pml_u8(c);
+    d->sub = sub;
     pml_skip(c, 3);
     if (!pml_need(c, plen)) {
         d->undecoded = true;
@@ -1536,6 +1537,7 @@ int pml_decode(pml_decoder *d, unsigned cls, unsigned op, uint32_t tid, uint32_t
     d->undecoded = false;
     d->user_sid = NULL;
     d->user_sid_len = 0;
+    d->sub = 0;
     pml_cur_init(&c, det, dlen);
 
     switch (cls) {
@@ -1571,6 +1573,26 @@ int pml_decode(pml_decoder *d, unsigned cls, unsigned op, uint32_t tid, uint32_t
         break;
     }
 out:
+    if (d->undecoded) {
+        /* keep what identifies the event for a later, better decoder */
+        key(&d->detail, "Undecoded");
+        pml_puts(&d->detail, "class ");
+        pml_put_u64(&d->detail, cls);
+        pml_puts(&d->detail, ", operation ");
+        pml_put_u64(&d->detail, op);
+        if (cls == 3) {
+            pml_puts(&d->detail, ", sub-operation ");
+            pml_put_u64(&d->detail, d->sub);
+        }
+        pml_puts(&d->detail, ", ");
+        pml_put_u64(&d->detail, dlen);
+        pml_puts(&d->detail, " detail bytes");
+        if (has_extra) {
+            pml_puts(&d->detail, ", ");
+            pml_put_u64(&d->detail, xlen);
+            pml_puts(&d->detail, " extra bytes");
+        }
+    }
     if (!d->path.data || !d->detail.data || !d->opname) {
         /* make every output a valid empty string */
         if (pml_put(&d->path, "", 0) < 0 || pml_put(&d->detail, "", 0) < 0)

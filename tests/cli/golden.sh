@@ -35,4 +35,9 @@ for name in analyze_demo_json report_timing_json report_findings_json report_cre
     q --json "$TMP/$name.json"
     ok $? "$name is valid JSON"
 done
+for name in events_plain32_ndjson events_plain_xml_ndjson; do
+    sed '$d' "$top_srcdir/tests/golden/$name.out" >"$TMP/$name.ndjson"
+    q --ndjson "$TMP/$name.ndjson"
+    ok $? "$name: every line is valid JSON"
+done
 finish
