@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "common/util.h"
 
 #include <ctype.h>
@@ -314,11 +315,18 @@ const char *ps_strstr_ci(const char *hay, const char *needle)
     if (!n)
         return hay;
     first = fold((unsigned char)needle[0]);
+#ifdef __GLIBC__
+    /* glibc's two-way search folds ASCII like fold() in the C locale
+     * procstage runs in, and is several times faster on long paths */
+    (void)first;
+    return strcasestr(hay, needle);
+#else
     for (; *hay; hay++) {
         if (fold((unsigned char)*hay) == first && ps_strneq_ci(hay, needle, n))
             return hay;
     }
     return NULL;
+#endif
 }
 
 bool ps_ends_with_ci(const char *s, const char *suffix)

@@ -83,11 +83,11 @@ static const char *const stmt_sql[ST__COUNT] = {
  * stored in `strings`, stacks and frames already stored.  A text, stack or
  * frame evicted from its cache and seen again is stored again under a new
  * id; the views read the same either way. */
-#define STR_SLOTS (1u << 15)
-#define STR_MAX 480
-#define STACK_SLOTS (1u << 16)
-#define FRAME_SLOTS (1u << 16)
-#define FRAME_NAME 64
+#define STR_SLOTS (1u << 14)
+#define STR_MAX 240
+#define STACK_SLOTS (1u << 14)
+#define FRAME_SLOTS (1u << 14)
+#define FRAME_NAME 48
 
 typedef struct str_slot {
     uint64_t hash;
@@ -243,7 +243,7 @@ static int setup_writable(ps_store *s, bool fresh, ps_error *err)
     if (fresh && (rc = exec(s, "PRAGMA page_size = 8192", err)) < 0)
         return rc;
     if ((rc = exec(s, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
-                      "PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -16384; "
+                      "PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = 512; "
                       "PRAGMA temp_store = FILE;",
                    err)) < 0)
         return rc;
@@ -275,11 +275,16 @@ static int setup_writable(ps_store *s, bool fresh, ps_error *err)
     s->next_trace = query_int(s, "SELECT max(trace_id) FROM traces", 0) + 1;
     s->next_string = query_int(s, "SELECT max(string_id) FROM strings", 0) + 1;
     s->next_frame = query_int(s, "SELECT max(frame_id) FROM frame_values", 0) + 1;
-    s->strs = calloc(STR_SLOTS, sizeof *s->strs);
-    s->stacks = calloc(STACK_SLOTS, sizeof *s->stacks);
-    s->frames = calloc(FRAME_SLOTS, sizeof *s->frames);
+    /* fixed-size caches, cleared (and so made resident) now: the store's
+     * memory does not grow with the trace */
+    s->strs = malloc(STR_SLOTS * sizeof *s->strs);
+    s->stacks = malloc(STACK_SLOTS * sizeof *s->stacks);
+    s->frames = malloc(FRAME_SLOTS * sizeof *s->frames);
     if (!s->strs || !s->stacks || !s->frames)
         return ps_error_nomem(err);
+    memset(s->strs, 0, STR_SLOTS * sizeof *s->strs);
+    memset(s->stacks, 0, STACK_SLOTS * sizeof *s->stacks);
+    memset(s->frames, 0, FRAME_SLOTS * sizeof *s->frames);
     if ((rc = ps_writer_new(s->db, s->st, ST__COUNT, ps_store_name(s), &s->w, err)) < 0)
         return rc;
     ps_writer_set_multi(s->w, ST_EVENT, ST_EVENT_MULTI, EVENT_ROWS);
@@ -309,11 +314,24 @@ static int open_tmp(ps_store *s, const char *template, const char *where, ps_err
     return 0;
 }
 
+/* The page cache of every connection, in pages of STORE_PAGE bytes: a pool
+ * reserved (and touched) once, so that the store's memory does not grow with
+ * the size of the model.  Pages beyond the pool come from malloc. */
+#define STORE_PAGE 8192
+#define STORE_CACHE_PAGES 512
+#define STORE_SLOT (STORE_PAGE + 512)   /* a page and SQLite's header for it */
+
 /* SQLite's memory statistics take a global mutex on every allocation; the
  * store does not read them.  Must run before SQLite initialises itself. */
 static void sqlite_once(void)
 {
+    static void *pool;
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    pool = malloc((size_t)STORE_SLOT * STORE_CACHE_PAGES);
+    if (pool) {
+        memset(pool, 0, (size_t)STORE_SLOT * STORE_CACHE_PAGES);
+        sqlite3_config(SQLITE_CONFIG_PAGECACHE, pool, STORE_SLOT, STORE_CACHE_PAGES);
+    }
 }
 
 static ps_store *store_new(store_mode mode)
@@ -484,6 +502,29 @@ static int fsync_path(const char *path, int flags)
     return rc;
 }
 
+/* model/indexes.sql, one statement per line.  A temporary model (analyze
+ * without -o) is read only by procstage's reports, which never look events
+ * up by process: it skips the costliest index, events_pid_ts. */
+static int build_indexes(ps_store *s, ps_error *err)
+{
+    const char *p = ps_embedded_indexes_sql;
+    char line[512];
+    int rc;
+
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n < sizeof line && !(s->mode == MODE_TEMP && memmem(p, n, "events_pid_ts", 13))) {
+            memcpy(line, p, n);
+            line[n] = '\0';
+            if (!strncmp(line, "CREATE", 6) && (rc = exec(s, line, err)) < 0)
+                return rc;
+        }
+        p += n + (e ? 1 : 0);
+    }
+    return 0;
+}
+
 int ps_store_commit(ps_store *s, ps_error *err)
 {
     int rc;
@@ -496,7 +537,7 @@ int ps_store_commit(ps_store *s, ps_error *err)
     s->w = NULL;
     /* the indexes of a new model are built now, sorting with both cores: far
      * cheaper than keeping them up to date row by row (docs/performance.md) */
-    if ((rc = exec(s, "PRAGMA threads = 2", err)) < 0 || (rc = exec(s, ps_embedded_indexes_sql, err)) < 0)
+    if ((rc = build_indexes(s, err)) < 0)
         return rc;
     if ((rc = exec(s, "COMMIT", err)) < 0)
         return rc;
@@ -692,30 +733,16 @@ int ps_store_add_event(ps_store *s, int64_t trace_id, const ps_event *ev, int64_
     category = rc < 0 ? 0 : intern(s, ev->category, err, &rc);
     if (rc < 0)
         return rc;
-    ps_writer_begin(W, ST_EVENT, "cannot add an event");
-    ps_writer_int(W, s->next_event);
-    ps_writer_int(W, trace_id);
-    ps_writer_int(W, (int64_t)ev->seq);
-    ps_writer_int(W, ev->ts);
-    ps_writer_int(W, ev->pid);
-    if (ev->has_tid)
-        ps_writer_int(W, ev->tid);
-    else
-        ps_writer_null(W);
-    ps_writer_id(W, process_id);
-    ps_writer_int(W, (int64_t)ev->cls);
-    ps_writer_id(W, op);
-    ps_writer_id(W, path);
-    ps_writer_id(W, result);
-    ps_writer_id(W, detail);
-    if (ev->duration >= 0)
-        ps_writer_int(W, ev->duration);
-    else
-        ps_writer_null(W);
-    ps_writer_id(W, category);
-    ps_writer_id(W, stack_id);
-    if ((rc = ps_writer_end(W, err)) < 0)
-        return rc;
+    {
+        int64_t v[15] = {s->next_event, trace_id, (int64_t)ev->seq, ev->ts, ev->pid, ev->tid, process_id,
+                         (int64_t)ev->cls, op, path, result, detail, ev->duration, category, stack_id};
+        uint32_t nulls = (ev->has_tid ? 0 : 1u << 5) | (process_id > 0 ? 0 : 1u << 6) | (op > 0 ? 0 : 1u << 8) |
+                         (path > 0 ? 0 : 1u << 9) | (result > 0 ? 0 : 1u << 10) | (detail > 0 ? 0 : 1u << 11) |
+                         (ev->duration >= 0 ? 0 : 1u << 12) | (category > 0 ? 0 : 1u << 13) |
+                         (stack_id > 0 ? 0 : 1u << 14);
+        if ((rc = ps_writer_ints(W, ST_EVENT, "cannot add an event", v, nulls, 15, err)) < 0)
+            return rc;
+    }
     if (event_id)
         *event_id = s->next_event;
     s->next_event++;
@@ -746,7 +773,7 @@ static bool same_name(const char *cached, const char *s)
 static int64_t frame_id(ps_store *s, const ps_frame *f, ps_error *err, int *rc)
 {
     uint64_t h = (f->address ^ (f->offset << 17)) * 0x9E3779B97F4A7C15ULL;
-    frame_slot *slot = &s->frames[h >> (64 - 16)];
+    frame_slot *slot = &s->frames[h >> (64 - 14)];
     int64_t id;
 
     if (slot->id && slot->address == f->address && slot->offset == f->offset && same_name(slot->module, f->module) &&
@@ -787,7 +814,7 @@ int ps_store_add_stack_hashed(ps_store *s, const ps_frame *frames, uint32_t n, u
     hash &= 0x7FFFFFFFFFFFFFFFULL;   /* fits a SQLite INTEGER */
     if (!hash)
         hash = 1;
-    slot = &s->stacks[(hash * 0x9E3779B97F4A7C15ULL) >> (64 - 16)];
+    slot = &s->stacks[(hash * 0x9E3779B97F4A7C15ULL) >> (64 - 14)];
     if (slot->id && slot->hash == hash) {
         *stack_id = slot->id;
         return 0;

@@ -8,6 +8,7 @@
  * writer thread drains; executed batches come back on a free list.  At most
  * WRITER_BATCHES batches exist, so a producer that runs ahead waits.
  */
+#define _GNU_SOURCE
 #include "model/writer.h"
 
 #include <pthread.h>
@@ -207,6 +208,9 @@ static void *thread_main(void *arg)
 {
     ps_writer *w = arg;
 
+#ifdef __linux__
+    pthread_setname_np(pthread_self(), "procstage-db");
+#endif
     pthread_mutex_lock(&w->mu);
     for (;;) {
         batch *b;
@@ -402,6 +406,30 @@ int ps_writer_end(ps_writer *w, ps_error *err)
     if (w->cur->len >= WRITER_BATCH - 4096)
         submit(w);
     return 0;
+}
+
+int ps_writer_ints(ps_writer *w, int stmt, const char *what, const int64_t *v, uint32_t null_mask, int n,
+                   ps_error *err)
+{
+    unsigned char *o;
+    int i;
+
+    ps_writer_begin(w, stmt, what);
+    if (!reserve(w, (size_t)n * 9))
+        return ps_writer_end(w, err);
+    o = w->cur->data + w->cur->len;
+    for (i = 0; i < n; i++) {
+        if (null_mask & (1u << i)) {
+            *o++ = 0;
+        } else {
+            *o++ = 1;
+            memcpy(o, &v[i], 8);
+            o += 8;
+        }
+    }
+    w->cur->len = (size_t)(o - w->cur->data);
+    w->nargs = (uint16_t)n;
+    return ps_writer_end(w, err);
 }
 
 int ps_writer_sync(ps_writer *w, ps_error *err)

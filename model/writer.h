@@ -49,6 +49,11 @@ void ps_writer_text(ps_writer *w, const char *s);
 void ps_writer_id(ps_writer *w, int64_t v);
 int ps_writer_end(ps_writer *w, ps_error *err);
 
+/* A whole command of n integer arguments at once (argument i is NULL when
+ * bit i of null_mask is set): the hot path for events. */
+int ps_writer_ints(ps_writer *w, int stmt, const char *what, const int64_t *v, uint32_t null_mask, int n,
+                   ps_error *err);
+
 /* Waits until every command ran; returns the first error, if any. */
 int ps_writer_sync(ps_writer *w, ps_error *err);
 

@@ -33,7 +33,7 @@
 #define PML_HEADER_SIZE 0x3A8
 #define PML_EVENT_HEADER 52
 #define PML_MAX_FRAMES 1024
-#define PML_RELEASE_STEP (16u << 20)
+#define PML_RELEASE_STEP (1u << 20)
 #define PML_KERNEL64 0xFFFF800000000000ULL
 #define PML_KERNEL32 0x80000000ULL
 
@@ -466,15 +466,19 @@ static int pml_open(ps_input *in, const ps_reader_opts *opts, ps_reader **out, p
     r->system_slot = -1;
     r->frames = malloc(PML_MAX_FRAMES * sizeof *r->frames);
     r->fcache = malloc(((size_t)1 << PML_FCACHE_BITS) * sizeof *r->fcache);
-    r->scache = opts && opts->no_stacks ? NULL : calloc(PML_SCACHE, sizeof *r->scache);
+    r->scache = opts && opts->no_stacks ? NULL : malloc(PML_SCACHE * sizeof *r->scache);
     if (!r->frames || !r->fcache || (!r->scache && !(opts && opts->no_stacks))) {
         rc = ps_error_nomem(err);
         goto fail;
     }
     {
+        /* fixed-size caches, initialised (and so resident) now: memory does
+         * not grow with the log */
         size_t k;
         for (k = 0; k < ((size_t)1 << PML_FCACHE_BITS); k++)
             r->fcache[k].owner = -1;
+        if (r->scache)
+            memset(r->scache, 0, PML_SCACHE * sizeof *r->scache);
     }
 
     if ((rc = ps_input_map(in, &r->data, &r->size, err)) < 0)
@@ -753,8 +757,8 @@ static void set_frames(pml_reader *r, const pml_proc *p, const uint8_t *st, uint
 /* Gives back the pages of the map below the events being read. */
 static void release_behind(pml_reader *r, uint64_t off)
 {
-    if (off > r->released + PML_RELEASE_STEP + (1u << 20)) {
-        uint64_t to = off - (1u << 20);
+    if (off > r->released + 2 * PML_RELEASE_STEP) {
+        uint64_t to = off - PML_RELEASE_STEP;
         ps_input_release(r->base.in, r->released, to);
         r->released = to;
     }
@@ -959,6 +963,9 @@ static int pml_next(ps_reader *base, ps_record *rec, ps_error *err)
             return 0;
         }
         r->next_event++;
+        /* the offset array is read once, front to back: release it too */
+        if ((r->next_event & 0x3FFFF) == 0)
+            ps_input_release(r->base.in, r->offarr, r->offarr + 5 * r->next_event);
     }
     release_behind(r, off);
     rec->type = PS_REC_EVENT;
