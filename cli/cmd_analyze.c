@@ -24,7 +24,7 @@ static void analyze_usage(FILE *f)
             "  -o, --output DB          keep the model in DB (created, or appended to);\n"
             "                           default: a temporary database removed at exit\n"
             "      --format FORMAT      text (default) or json\n"
-            "      --input-format FMT   auto (default), procmon-csv, procmon-xml\n"
+            "      --input-format FMT   auto (default), procmon-csv, procmon-xml, procmon-pml\n"
             "      --fail-on SEVERITY   exit 1 when a finding is at least this severe:\n"
             "                           info, low, medium, high, critical, none (default)\n" PS_CLI_INGEST_HELP
             "  -h, --help               show this help and exit\n");

@@ -143,7 +143,7 @@ static void ingest_usage(FILE *f)
             "is left as it was (or not created).  One line per trace is printed on stdout.\n"
             "\n"
             "  -o, --output DB        the database to create or append to (required)\n"
-            "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml\n" PS_CLI_INGEST_HELP
+            "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml, procmon-pml\n" PS_CLI_INGEST_HELP
             "  -h, --help             show this help and exit\n");
 }
 

@@ -38,8 +38,8 @@ static void usage(FILE *f)
     size_t i;
     fprintf(f,
             "Usage: procstage [OPTION]... COMMAND [ARG]...\n"
-            "Turn Windows traces (Procmon CSV/XML) into process creations split into the six\n"
-            "CreateProcess stages, with timings and IFEO hijack findings.\n"
+            "Turn Windows traces (Procmon PML, CSV, XML) into process creations split into\n"
+            "the six CreateProcess stages, with timings and IFEO hijack findings.\n"
             "\n"
             "Commands:\n");
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
