@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "common/util.h"
 
 #include <ctype.h>
@@ -315,18 +314,21 @@ const char *ps_strstr_ci(const char *hay, const char *needle)
     if (!n)
         return hay;
     first = fold((unsigned char)needle[0]);
-#ifdef __GLIBC__
-    /* glibc's two-way search folds ASCII like fold() in the C locale
-     * procstage runs in, and is several times faster on long paths */
-    (void)first;
-    return strcasestr(hay, needle);
-#else
+    if (n >= 2) {
+        /* the first two characters filter the candidates: paths are full
+         * of backslashes, far fewer are followed by the needle's second */
+        int second = fold((unsigned char)needle[1]);
+        for (; hay[0] && hay[1]; hay++)
+            if (fold((unsigned char)hay[0]) == first && fold((unsigned char)hay[1]) == second &&
+                ps_strneq_ci(hay + 2, needle + 2, n - 2))
+                return hay;
+        return NULL;
+    }
     for (; *hay; hay++) {
-        if (fold((unsigned char)*hay) == first && ps_strneq_ci(hay, needle, n))
+        if (fold((unsigned char)*hay) == first)
             return hay;
     }
     return NULL;
-#endif
 }
 
 bool ps_ends_with_ci(const char *s, const char *suffix)
