@@ -18,7 +18,7 @@
 #include <string.h>
 
 #define WRITER_BATCH (256u << 10)
-#define WRITER_BATCHES 8
+#define WRITER_BATCHES 6
 #define WRITER_MAX_STMTS 32
 
 typedef struct batch {
@@ -268,12 +268,22 @@ int ps_writer_new(sqlite3 *db, sqlite3_stmt **stmts, int nstmts, const char *nam
     pthread_cond_init(&w->cv_work, NULL);
     pthread_cond_init(&w->cv_free, NULL);
     pthread_cond_init(&w->cv_idle, NULL);
-    w->cur = batch_new();
-    if (!w->cur) {
-        ps_writer_free(w);
-        return ps_error_nomem(err);
+    /* every batch now, cleared: the writer's memory is fixed from the start */
+    for (i = 0; i < WRITER_BATCHES; i++) {
+        batch *b = batch_new();
+        if (!b) {
+            ps_writer_free(w);
+            return ps_error_nomem(err);
+        }
+        memset(b->data, 0, b->cap);
+        w->nbatches++;
+        if (!w->cur) {
+            w->cur = b;
+        } else {
+            b->next = w->free_list;
+            w->free_list = b;
+        }
     }
-    w->nbatches = 1;
     if (pthread_create(&w->thread, NULL, thread_main, w) != 0) {
         ps_writer_free(w);
         return ps_error_set(err, PS_ERR_INTERNAL, "cannot start the database writer thread");

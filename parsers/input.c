@@ -468,7 +468,9 @@ void ps_input_release(ps_input *in, uint64_t from, uint64_t to)
         return;
     if (to > in->map_len)
         to = in->map_len;
-    from = (from + pg - 1) / pg * pg;
+    /* whole pages; a page shared with bytes before `from` goes too (its
+     * contents come back from the file if they are read again) */
+    from = from / pg * pg;
     to = to / pg * pg;
     if (to > from)
         madvise((char *)in->map + from, (size_t)(to - from), MADV_DONTNEED);

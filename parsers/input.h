@@ -59,8 +59,9 @@ ssize_t ps_input_read(ps_input *in, void *buf, size_t n, ps_error *err);
 int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *err);
 
 /* Hands the pages of the map covering [from, to) back to the kernel (they
- * are read again from the file if touched later): readers that walk a large
- * map call it behind them so that resident memory stays flat. */
+ * are read again from the file if touched later; the page holding `from` is
+ * included): readers that walk a large map call it behind them so that
+ * resident memory stays flat. */
 void ps_input_release(ps_input *in, uint64_t from, uint64_t to);
 
 /* Content bytes consumed so far (decompressed offset). */

@@ -33,7 +33,7 @@
 #define PML_HEADER_SIZE 0x3A8
 #define PML_EVENT_HEADER 52
 #define PML_MAX_FRAMES 1024
-#define PML_RELEASE_STEP (1u << 20)
+#define PML_RELEASE_STEP (256u << 10)
 #define PML_KERNEL64 0xFFFF800000000000ULL
 #define PML_KERNEL32 0x80000000ULL
 
@@ -964,7 +964,7 @@ static int pml_next(ps_reader *base, ps_record *rec, ps_error *err)
         }
         r->next_event++;
         /* the offset array is read once, front to back: release it too */
-        if ((r->next_event & 0x3FFFF) == 0)
+        if ((r->next_event & 0xFFFF) == 0)
             ps_input_release(r->base.in, r->offarr, r->offarr + 5 * r->next_event);
     }
     release_behind(r, off);
