@@ -20,6 +20,19 @@ int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, 
                     ps_error *err)
 {
     ps_input *in = NULL;
+    int rc;
+
+    memset(st, 0, sizeof *st);
+    if ((rc = ps_input_open(path, &o->input, &in, err)) < 0)
+        return rc;
+    rc = ps_ingest_input(store, in, path, o, st, err);
+    ps_input_close(in);
+    return rc;
+}
+
+int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_ingest_opts *o,
+                    ps_ingest_stats *st, ps_error *err)
+{
     ps_reader *rd = NULL;
     ps_recon *rc_engine = NULL;
     const ps_reader_ops *ops = NULL;
@@ -35,8 +48,6 @@ int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, 
     int rc;
 
     memset(st, 0, sizeof *st);
-    if ((rc = ps_input_open(path, &o->input, &in, err)) < 0)
-        return rc;
     if (o->format && *o->format && strcmp(o->format, "auto") != 0) {
         ops = ps_reader_find(o->format);
         if (!ops) {
@@ -168,6 +179,5 @@ int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, 
 out:
     ps_recon_free(rc_engine);
     ps_reader_close(rd);
-    ps_input_close(in);
     return rc;
 }

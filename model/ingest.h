@@ -43,5 +43,9 @@ typedef struct ps_ingest_stats {
 
 int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, ps_ingest_stats *st,
                     ps_error *err);
+/* The same over an input already open (borrowed; not closed); `path` is
+ * what traces.path records. */
+int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_ingest_opts *o,
+                    ps_ingest_stats *st, ps_error *err);
 
 #endif

@@ -136,6 +136,7 @@ struct ps_recon {
 
     ps_recon_summary sum;
     uint64_t events;
+    bool oom;                     /* an allocation failed (see dup_or_null) */
     bool seen_file_or_registry;   /* the capture was not filtered to process events */
     /* time anchoring: votes for the local->UTC shift, in 15-minute units */
     int64_t votes[8];
@@ -148,15 +149,23 @@ struct ps_recon {
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static char *dup_or_null(const char *s)
+/* The engine's string copies: a failed allocation sets r->oom, which every
+ * entry point turns into PS_ERR_NOMEM, so that nothing is dropped silently. */
+static char *dup_or_null(ps_recon *r, const char *s)
 {
-    return s && *s ? ps_strdup(s) : NULL;
+    char *d;
+    if (!s || !*s)
+        return NULL;
+    d = ps_strdup(s);
+    if (!d)
+        r->oom = true;
+    return d;
 }
 
-static void set_str(char **dst, const char *s)
+static void set_str(ps_recon *r, char **dst, const char *s)
 {
     if (!*dst && s && *s)
-        *dst = ps_strdup(s);
+        *dst = dup_or_null(r, s);
 }
 
 static uint64_t name_hash(const char *s, size_t n)
@@ -324,7 +333,7 @@ static bool name_in(const ps_strlist *l, const char *name)
 static void proc_set_name(ps_recon *r, proc *p, const char *name)
 {
     if (!p->name && name && *name) {
-        p->name = ps_strdup(name);
+        p->name = dup_or_null(r, name);
         p->subsystem = name_in(&r->cfg->subsystem_processes, name);
     }
 }
@@ -354,13 +363,13 @@ int ps_recon_process_record(ps_recon *r, const ps_process_rec *pr, ps_error *err
     p->has_parent_pid = true;
     p->parent_pid = pr->parent_pid;
     proc_set_name(r, p, pr->process_name);
-    set_str(&p->image_path, pr->image_path);
-    set_str(&p->command_line, pr->command_line);
-    set_str(&p->user, pr->user);
-    set_str(&p->integrity, pr->integrity);
-    set_str(&p->company, pr->company);
-    set_str(&p->version, pr->version);
-    set_str(&p->description, pr->description);
+    set_str(r, &p->image_path, pr->image_path);
+    set_str(r, &p->command_line, pr->command_line);
+    set_str(r, &p->user, pr->user);
+    set_str(r, &p->integrity, pr->integrity);
+    set_str(r, &p->company, pr->company);
+    set_str(r, &p->version, pr->version);
+    set_str(r, &p->description, pr->description);
     if (pr->start_ts > 0) {
         p->has_start = true;
         p->start_ts = pr->start_ts;
@@ -389,7 +398,7 @@ int ps_recon_process_record(ps_recon *r, const ps_process_rec *pr, ps_error *err
         }
     }
     r->sum.processes++;
-    return 0;
+    return r->oom ? ps_error_nomem(err) : 0;
 }
 
 static void proc_absorb_attrs(ps_recon *r, proc *p, const ps_event *ev)
@@ -399,13 +408,13 @@ static void proc_absorb_attrs(ps_recon *r, proc *p, const ps_event *ev)
     proc_set_name(r, p, ev->process_name);
     if (!a)
         return;
-    set_str(&p->image_path, a->image_path);
-    set_str(&p->command_line, a->command_line);
-    set_str(&p->user, a->user);
-    set_str(&p->integrity, a->integrity);
-    set_str(&p->company, a->company);
-    set_str(&p->version, a->version);
-    set_str(&p->description, a->description);
+    set_str(r, &p->image_path, a->image_path);
+    set_str(r, &p->command_line, a->command_line);
+    set_str(r, &p->user, a->user);
+    set_str(r, &p->integrity, a->integrity);
+    set_str(r, &p->company, a->company);
+    set_str(r, &p->version, a->version);
+    set_str(r, &p->description, a->description);
     if (!p->has_parent_pid && a->has_parent_pid) {
         p->has_parent_pid = true;
         p->parent_pid = a->parent_pid;
@@ -447,6 +456,8 @@ int ps_recon_resolve(ps_recon *r, const ps_event *ev, int64_t *process_id, ps_er
         r->sum.processes++;
     }
     proc_absorb_attrs(r, p, ev);
+    if (r->oom)
+        return ps_error_nomem(err);
     if (ev->op == PS_OP_PROCESS_START && !p->from_table) {
         p->has_start = true;
         p->start_ts = ev->ts;
@@ -457,10 +468,10 @@ int ps_recon_resolve(ps_recon *r, const ps_event *ev, int64_t *process_id, ps_er
             if (pp && pp != p)
                 p->parent_process_id = pp->process_id;
         }
-        set_str(&p->command_line, ev->command_line);
-        set_str(&p->current_dir, ev->current_dir);
+        set_str(r, &p->command_line, ev->command_line);
+        set_str(r, &p->current_dir, ev->current_dir);
     } else if (ev->op == PS_OP_PROCESS_START) {
-        set_str(&p->current_dir, ev->current_dir);
+        set_str(r, &p->current_dir, ev->current_dir);
     }
     if (ev->op == PS_OP_PROCESS_EXIT) {
         p->exited = true;
@@ -652,7 +663,7 @@ static int open_push(ps_recon *r, oc *o)
 }
 
 /* "C:\Windows\System32\sethc.exe" from a command line carrying the name X. */
-static char *requested_from_cmdline(const char *cmd, const char *name)
+static char *requested_from_cmdline(ps_recon *r, const char *cmd, const char *name)
 {
     const char *p = cmd, *hit = NULL;
     size_t nl = strlen(name);
@@ -681,7 +692,10 @@ static char *requested_from_cmdline(const char *cmd, const char *name)
             while (s > cmd && s[-1] != ' ' && s[-1] != '"' && s[-1] != '\t')
                 s--;
         }
-        return ps_strndup(s, (size_t)(hit + nl - s));
+        char *out = ps_strndup(s, (size_t)(hit + nl - s));
+        if (!out)
+            r->oom = true;
+        return out;
     }
 }
 
@@ -744,16 +758,16 @@ static oc *oc_new(ps_recon *r, ps_anchor_kind kind, const ps_event *ev, int64_t 
     c->trace_id = r->trace_id;
     c->anchor = kind;
     c->anchor_event_id = event_id;
-    c->result = dup_or_null(ev->result);
+    c->result = dup_or_null(r, ev->result);
     c->create_ts = ev->ts;
     return o;
 }
 
 /* Sets the image of an open creation and the hash B0/B1 look for. */
-static void oc_set_image(oc *o, const char *path)
+static void oc_set_image(ps_recon *r, oc *o, const char *path)
 {
-    o->c.image_path = dup_or_null(path);
-    o->c.requested_image = dup_or_null(path);
+    o->c.image_path = dup_or_null(r, path);
+    o->c.requested_image = dup_or_null(r, path);
     o->image_base = o->c.image_path ? ps_path_basename(o->c.image_path) : "";
     o->image_hash = *o->image_base ? name_hash(o->image_base, strlen(o->image_base)) : 0;
 }
@@ -805,8 +819,8 @@ static int anchor_create(ps_recon *r, const ps_event *ev, int64_t event_id, thr 
         c->has_child_pid = true;
         c->child_pid = ev->child_pid;
     }
-    oc_set_image(o, ev->path);
-    c->command_line = dup_or_null(ev->command_line);
+    oc_set_image(r, o, ev->path);
+    c->command_line = dup_or_null(r, ev->command_line);
     {
         proc *cp = proc_live(r, ev->pid);
         if (cp)
@@ -826,13 +840,13 @@ static int anchor_create(ps_recon *r, const ps_event *ev, int64_t event_id, thr 
             continue;
         if (!c->command_line || !ps_strstr_ci(c->command_line, d->name))
             continue;
-        c->ifeo_image = ps_strdup(d->name);
-        c->ifeo_debugger = ps_strdup(d->data);
+        c->ifeo_image = dup_or_null(r, d->name);
+        c->ifeo_debugger = dup_or_null(r, d->data);
         c->ifeo_event_id = d->event_id;
         free(c->requested_image);
-        c->requested_image = requested_from_cmdline(c->command_line, d->name);
+        c->requested_image = requested_from_cmdline(r, c->command_line, d->name);
         if (!c->requested_image)
-            c->requested_image = ps_strdup(d->name);
+            c->requested_image = dup_or_null(r, d->name);
         h2 = name_hash(d->name, strlen(d->name));
         snprintf(c->note, sizeof c->note, "IFEO Debugger of %s redirected the launch", d->name);
         break;
@@ -869,9 +883,9 @@ static int anchor_start(ps_recon *r, const ps_event *ev, int64_t event_id, proc 
     }
     if (evp)
         c->child_process_id = evp->process_id;
-    oc_set_image(o, evp && evp->image_path ? evp->image_path : ev->proc ? ev->proc->image_path : NULL);
-    c->command_line = dup_or_null(ev->command_line);
-    c->current_dir = dup_or_null(ev->current_dir);
+    oc_set_image(r, o, evp && evp->image_path ? evp->image_path : ev->proc ? ev->proc->image_path : NULL);
+    c->command_line = dup_or_null(r, ev->command_line);
+    c->current_dir = dup_or_null(r, ev->current_dir);
     o->start_seen = true;
     set_boundary(&c->b[2], ev->ts, event_id, PS_CONF_INFERRED,
                  "the child's Process Start (its Process Create is not in the trace)");
@@ -1050,9 +1064,9 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
                 c->parent_pid = ev->parent_pid;
             }
             if (!c->command_line)
-                c->command_line = dup_or_null(ev->command_line);
+                c->command_line = dup_or_null(r, ev->command_line);
             if (!c->current_dir)
-                c->current_dir = dup_or_null(ev->current_dir);
+                c->current_dir = dup_or_null(r, ev->current_dir);
             if (p)
                 c->child_process_id = p->process_id;
         }
@@ -1174,7 +1188,17 @@ static void sweep_threads(ps_recon *r, int64_t now)
     }
 }
 
+static int recon_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error *err);
+
 int ps_recon_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error *err)
+{
+    int rc = recon_event(r, ev, event_id, err);
+    if (rc == 0 && r->oom)
+        rc = ps_error_nomem(err);
+    return rc;
+}
+
+static int recon_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error *err)
 {
     thr *t;
     proc *evp = NULL;

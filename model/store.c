@@ -322,16 +322,15 @@ static int open_tmp(ps_store *s, const char *template, const char *where, ps_err
 #define STORE_SLOT (STORE_PAGE + 512)   /* a page and SQLite's header for it */
 
 /* SQLite's memory statistics take a global mutex on every allocation; the
- * store does not read them.  Must run before SQLite initialises itself. */
+ * store does not read them.  Must run before SQLite initialises itself.  The
+ * pool is static (never freed, never counted as a leak) and touched here so
+ * that the store's resident memory is the same for every model size. */
 static void sqlite_once(void)
 {
-    static void *pool;
+    static _Alignas(16) unsigned char pool[(size_t)STORE_SLOT * STORE_CACHE_PAGES];
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    pool = malloc((size_t)STORE_SLOT * STORE_CACHE_PAGES);
-    if (pool) {
-        memset(pool, 0, (size_t)STORE_SLOT * STORE_CACHE_PAGES);
-        sqlite3_config(SQLITE_CONFIG_PAGECACHE, pool, STORE_SLOT, STORE_CACHE_PAGES);
-    }
+    memset(pool, 0, sizeof pool);
+    sqlite3_config(SQLITE_CONFIG_PAGECACHE, pool, STORE_SLOT, STORE_CACHE_PAGES);
 }
 
 static ps_store *store_new(store_mode mode)
@@ -451,6 +450,33 @@ int ps_store_open_temp(ps_store **out, ps_error *err)
     if (!s->path) {
         ps_store_close(s);
         return ps_error_nomem(err);
+    }
+    if ((rc = setup_writable(s, true, err)) < 0) {
+        ps_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int ps_store_open_memory(ps_store **out, ps_error *err)
+{
+    ps_store *s;
+    int rc;
+
+    *out = NULL;
+    s = store_new(MODE_TEMP);
+    if (!s)
+        return ps_error_nomem(err);
+    s->path = ps_strdup(":memory:");
+    if (!s->path) {
+        ps_store_close(s);
+        return ps_error_nomem(err);
+    }
+    if (sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = ps_store_fail(s, err, "cannot open an in-memory database");
+        ps_store_close(s);
+        return rc;
     }
     if ((rc = setup_writable(s, true, err)) < 0) {
         ps_store_close(s);

@@ -41,6 +41,8 @@ typedef struct ps_store ps_store;
 int ps_store_open_write(const char *path, ps_store **out, ps_error *err);
 /* A scratch model in $TMPDIR, deleted by ps_store_close. */
 int ps_store_open_temp(ps_store **out, ps_error *err);
+/* A scratch model in memory (tests, fuzzing): no file at all. */
+int ps_store_open_memory(ps_store **out, ps_error *err);
 /* Read-only access to an existing model, for reports. */
 int ps_store_open_read(const char *path, ps_store **out, ps_error *err);
 /* Creates the indexes, commits, and (write mode) moves the file into place.

@@ -21,6 +21,8 @@
 struct ps_input {
     char *name;
     int fd;
+    const uint8_t *mem;   /* memory source (ps_input_open_mem), or NULL */
+    size_t mem_len, mem_pos;
     bool is_stdin;
     bool regular;
     uint64_t raw_size;
@@ -96,9 +98,18 @@ static int raw_fill(ps_input *in, ps_error *err)
     }
     if (in->raw_len == RAW_CHUNK)
         return 0;
-    do {
-        n = read(in->fd, in->raw + in->raw_len, RAW_CHUNK - in->raw_len);
-    } while (n < 0 && errno == EINTR);
+    if (in->mem) {
+        size_t take = in->mem_len - in->mem_pos;
+        if (take > RAW_CHUNK - in->raw_len)
+            take = RAW_CHUNK - in->raw_len;
+        memcpy(in->raw + in->raw_len, in->mem + in->mem_pos, take);
+        in->mem_pos += take;
+        n = (ssize_t)take;
+    } else {
+        do {
+            n = read(in->fd, in->raw + in->raw_len, RAW_CHUNK - in->raw_len);
+        } while (n < 0 && errno == EINTR);
+    }
     if (n < 0)
         return ps_error_set(err, PS_ERR_IO, "cannot read '%s': %s", in->name, ps_errno_text(errno));
     if (n == 0) {
@@ -110,6 +121,9 @@ static int raw_fill(ps_input *in, ps_error *err)
     in->raw_pos += (uint64_t)n;
     return 0;
 }
+
+static int start(ps_input *in, ps_error *err);
+static void set_opts(ps_input *in, const ps_input_opts *opts);
 
 static bool is_zstd_magic(const uint8_t *p, size_t n)
 {
@@ -132,14 +146,7 @@ int ps_input_open(const char *path, const ps_input_opts *opts, ps_input **out, p
     if (!in)
         return ps_error_nomem(err);
     in->fd = -1;
-    if (opts)
-        in->opts = *opts;
-    else
-        ps_input_opts_init(&in->opts);
-    if (!in->opts.zstd_window_log_max)
-        in->opts.zstd_window_log_max = PS_INPUT_DEFAULT_WINDOW_LOG;
-    if (!in->opts.max_decompressed)
-        in->opts.max_decompressed = PS_INPUT_DEFAULT_MAX_OUT;
+    set_opts(in, opts);
     ps_sha256_init(&in->sha);
 
     if (strcmp(path, "-") == 0) {
@@ -172,30 +179,75 @@ int ps_input_open(const char *path, const ps_input_opts *opts, ps_input **out, p
             in->raw_size = (uint64_t)st.st_size;
         }
     }
-    in->raw = malloc(RAW_CHUNK);
-    if (!in->raw) {
-        rc = ps_error_nomem(err);
+    if ((rc = start(in, err)) < 0)
         goto fail;
-    }
+    *out = in;
+    return 0;
+fail:
+    ps_input_close(in);
+    return rc;
+}
+
+/* Allocates the raw buffer and detects zstd by its magic number. */
+static int start(ps_input *in, ps_error *err)
+{
+    int rc;
+
+    in->raw = malloc(RAW_CHUNK);
+    if (!in->raw)
+        return ps_error_nomem(err);
     /* read enough to see the magic */
     while (!in->raw_eof && in->raw_len < 4)
         if ((rc = raw_fill(in, err)) < 0)
-            goto fail;
+            return rc;
     if (is_zstd_magic(in->raw, in->raw_len)) {
         size_t r;
         in->zstd = true;
         in->dctx = ZSTD_createDCtx();
-        if (!in->dctx) {
-            rc = ps_error_nomem(err);
-            goto fail;
-        }
+        if (!in->dctx)
+            return ps_error_nomem(err);
         r = ZSTD_DCtx_setParameter(in->dctx, ZSTD_d_windowLogMax, (int)in->opts.zstd_window_log_max);
-        if (ZSTD_isError(r)) {
-            rc = ps_error_set(err, PS_ERR_USAGE, "invalid zstd window limit %u",
-                              in->opts.zstd_window_log_max);
-            goto fail;
-        }
+        if (ZSTD_isError(r))
+            return ps_error_set(err, PS_ERR_USAGE, "invalid zstd window limit %u", in->opts.zstd_window_log_max);
     }
+    return 0;
+}
+
+static void set_opts(ps_input *in, const ps_input_opts *opts)
+{
+    if (opts)
+        in->opts = *opts;
+    else
+        ps_input_opts_init(&in->opts);
+    if (!in->opts.zstd_window_log_max)
+        in->opts.zstd_window_log_max = PS_INPUT_DEFAULT_WINDOW_LOG;
+    if (!in->opts.max_decompressed)
+        in->opts.max_decompressed = PS_INPUT_DEFAULT_MAX_OUT;
+}
+
+int ps_input_open_mem(const void *data, size_t len, const char *name, const ps_input_opts *opts,
+                      ps_input **out, ps_error *err)
+{
+    ps_input *in;
+    int rc;
+
+    *out = NULL;
+    in = calloc(1, sizeof *in);
+    if (!in)
+        return ps_error_nomem(err);
+    in->fd = -1;
+    in->mem = len ? data : (const uint8_t *)"";
+    in->mem_len = len;
+    in->raw_size = len;
+    set_opts(in, opts);
+    ps_sha256_init(&in->sha);
+    in->name = ps_strdup(name ? name : "<memory>");
+    if (!in->name) {
+        rc = ps_error_nomem(err);
+        goto fail;
+    }
+    if ((rc = start(in, err)) < 0)
+        goto fail;
     *out = in;
     return 0;
 fail:
@@ -372,8 +424,16 @@ int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *e
     uint64_t total = 0;
 
     if (in->mapped) {
-        *data = in->map;
-        *size = in->map_len;
+        *data = in->mem && !in->zstd ? in->mem : in->map;
+        *size = in->mem && !in->zstd ? in->mem_len : in->map_len;
+        return 0;
+    }
+    if (!in->zstd && in->mem) {
+        in->mapped = true;
+        in->map_len = 0;   /* not ours to unmap */
+        in->consumed = in->mem_len;
+        *data = in->mem;
+        *size = in->mem_len;
         return 0;
     }
     if (!in->zstd && in->regular && !in->is_stdin) {

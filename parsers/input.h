@@ -42,6 +42,10 @@ typedef struct ps_input_opts {
 void ps_input_opts_init(ps_input_opts *o);
 
 int ps_input_open(const char *path, const ps_input_opts *opts, ps_input **out, ps_error *err);
+/* The same over bytes in memory (fuzzing, tests); `data` is borrowed and
+ * must outlive the input; `name` is used in messages. */
+int ps_input_open_mem(const void *data, size_t len, const char *name, const ps_input_opts *opts,
+                      ps_input **out, ps_error *err);
 void ps_input_close(ps_input *in);
 
 /* The name used in messages: the path, or "<stdin>". */

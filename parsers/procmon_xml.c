@@ -61,6 +61,7 @@ typedef struct pm_xml_reader {
     bool in_eventlist, in_processlist, seen_root;
     int field;                /* current field id within the record; -1 none */
     int field_kind;           /* 0 record field, 1 module field, 2 frame field */
+    int field_depth;          /* the depth of the open field element */
     bool in_stack, in_modulelist;
     ps_buf text;
 
@@ -145,8 +146,19 @@ static void error_cb(void *ctx, xmlErrorPtr e)
     r->have_xml_err = true;
     r->xml_err_line = e->line;
     ps_strlcpy(r->xml_err, e->message ? e->message : "malformed XML", sizeof r->xml_err);
+    /* libxml2 messages may span lines ("...\nBytes: 0xFF ..."): one line */
+    for (n = 0; r->xml_err[n]; n++)
+        if (r->xml_err[n] == '\n' || r->xml_err[n] == '\r' || r->xml_err[n] == '\t')
+            r->xml_err[n] = ' ';
+    {
+        char *bang;
+        while ((bang = strstr(r->xml_err, " ! ")) != NULL) {   /* "encoding ! Bytes" */
+            bang[0] = ';';
+            memmove(bang + 1, bang + 2, strlen(bang + 2) + 1);
+        }
+    }
     n = strlen(r->xml_err);
-    while (n && (r->xml_err[n - 1] == '\n' || r->xml_err[n - 1] == ' '))
+    while (n && (r->xml_err[n - 1] == ' ' || r->xml_err[n - 1] == '!'))
         r->xml_err[--n] = '\0';
     if (r->xml_err[0] >= 'A' && r->xml_err[0] <= 'Z' && !(r->xml_err[1] >= 'A' && r->xml_err[1] <= 'Z'))
         r->xml_err[0] = (char)(r->xml_err[0] + 32);
@@ -438,6 +450,7 @@ static int xml_next(ps_reader *base, ps_record *rec, ps_error *err)
                         ps_pm_col c = ps_pm_col_from_name(name);
                         r->field = c == PM_COL_UNKNOWN ? -1 : (int)c;
                     }
+                    r->field_depth = 3;
                     ps_buf_reset(&r->text);
                     if (empty && r->field >= 0) {
                         if (r->in == IN_PROCESS)
@@ -453,6 +466,7 @@ static int xml_next(ps_reader *base, ps_record *rec, ps_error *err)
                 r->field_kind = r->in_stack ? 2 : 1;
                 r->field = r->in_stack ? lookup(frame_fields, FF__COUNT, name)
                                        : lookup(module_fields, MF__COUNT, name);
+                r->field_depth = 5;
                 ps_buf_reset(&r->text);
                 if (empty)
                     r->field = -1;
@@ -467,7 +481,8 @@ static int xml_next(ps_reader *base, ps_record *rec, ps_error *err)
         case XML_READER_TYPE_CDATA:
         case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
         case XML_READER_TYPE_WHITESPACE:
-            if (r->field >= 0) {
+            /* only the field element's own text, not that of elements nested in it */
+            if (r->field >= 0 && depth == r->field_depth + 1) {
                 const char *v = (const char *)xmlTextReaderConstValue(r->xr);
                 size_t n = v ? strlen(v) : 0;
                 if (r->text.len + n > XML_MAX_TEXT)
@@ -478,7 +493,7 @@ static int xml_next(ps_reader *base, ps_record *rec, ps_error *err)
             }
             break;
         case XML_READER_TYPE_END_ELEMENT:
-            if (depth == 5 && r->field >= 0) {
+            if (depth == 5 && r->field >= 0 && r->field_depth == 5) {
                 const char *s = ps_arena_strndup(&r->arena, ps_buf_cstr(&r->text), r->text.len);
                 if (!s)
                     return ps_error_nomem(err);
@@ -494,7 +509,7 @@ static int xml_next(ps_reader *base, ps_record *rec, ps_error *err)
                 if ((rc = add_module(r, where, err)) < 0)
                     return rc;
             } else if (depth == 3 && r->in != IN_NONE) {
-                if (r->field >= 0) {
+                if (r->field >= 0 && r->field_depth == 3) {
                     const char *s = ps_arena_strndup(&r->arena, ps_buf_cstr(&r->text), r->text.len);
                     if (!s)
                         return ps_error_nomem(err);

@@ -274,7 +274,20 @@ static int compute_stats(const samples *S, const char *img, image_stats *out)
 }
 
 /* Collects the measured stages (observed or inferred durations) per image. */
+static int collect_rows(ps_store *s, const ps_report_opts *o, samples *S, ps_error *err);
+
+/* Collects the measured stages; on failure S holds nothing. */
 static int collect(ps_store *s, const ps_report_opts *o, samples *S, ps_error *err)
+{
+    int rc = collect_rows(s, o, S, err);
+    if (rc < 0) {
+        samples_release(S);
+        memset(S, 0, sizeof *S);
+    }
+    return rc;
+}
+
+static int collect_rows(ps_store *s, const ps_report_opts *o, samples *S, ps_error *err)
 {
     sqlite3_stmt *st;
     int rc;

@@ -76,6 +76,14 @@ err_has "document type declaration" "says why"
 one_line "one line"
 no_db "$TMP/b.db" "no database created"
 
+# XML: invalid UTF-8
+printf '<?xml version="1.0" encoding="UTF-8"?>\n<procmon><eventlist><event><Operation>Reg\377\376Key</Operation></event></eventlist></procmon>\n' >"$TMP/utf8.xml"
+run ingest "$TMP/utf8.xml" -o "$TMP/x8.db"
+expect_status 3 "XML with invalid UTF-8: input error"
+err_has "utf8.xml': line 2: input is not proper UTF-8" "names the file and line"
+one_line "one line"
+no_db "$TMP/x8.db" "no database created"
+
 # XML: malformed in the middle
 awk 'NR == 200 { print "<broken attr=>" } { print }' "$FIX/plain.xml" >"$TMP/mid.xml"
 run analyze "$TMP/mid.xml"

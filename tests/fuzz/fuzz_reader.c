@@ -1,0 +1,95 @@
+/*
+ * fuzz_reader - one reader over arbitrary bytes: PS_FUZZ_READER names it
+ * (compile-time), or NULL to detect the format like procstage does.  Every
+ * string and array of every record is touched so that a dangling pointer or
+ * an out-of-bounds length shows up under the sanitizers.
+ */
+#include <string.h>
+
+#include "fuzz.h"
+#include "parsers/input.h"
+#include "parsers/reader.h"
+
+#ifndef PS_FUZZ_READER
+#define PS_FUZZ_READER NULL
+#endif
+
+static volatile size_t sink;
+
+static void touch(const char *s)
+{
+    if (s)
+        sink += strlen(s);
+}
+
+static void touch_event(const ps_event *ev)
+{
+    uint32_t i;
+    touch(ev->operation);
+    touch(ev->process_name);
+    touch(ev->path);
+    touch(ev->result);
+    touch(ev->detail);
+    touch(ev->category);
+    touch(ev->command_line);
+    touch(ev->current_dir);
+    touch(ev->reg_type);
+    touch(ev->reg_data);
+    for (i = 0; i < ev->nframes; i++) {
+        touch(ev->frames[i].module);
+        touch(ev->frames[i].symbol);
+        sink += ev->frames[i].address;
+    }
+    if (ev->proc) {
+        touch(ev->proc->image_path);
+        touch(ev->proc->command_line);
+        touch(ev->proc->user);
+    }
+}
+
+static void touch_process(const ps_process_rec *p)
+{
+    uint32_t i;
+    touch(p->process_name);
+    touch(p->image_path);
+    touch(p->command_line);
+    touch(p->user);
+    for (i = 0; i < p->nmodules; i++) {
+        touch(p->modules[i].path);
+        touch(p->modules[i].version);
+        sink += p->modules[i].base;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    ps_input_opts io;
+    ps_input *in = NULL;
+    const ps_reader_ops *ops = NULL;
+    ps_reader *r = NULL;
+    ps_error err;
+    ps_record rec;
+    const char *name = PS_FUZZ_READER;
+
+    ps_input_opts_init(&io);
+    io.max_decompressed = PS_FUZZ_MAX_DECOMPRESSED;
+    io.zstd_window_log_max = PS_FUZZ_WINDOW_LOG;
+    if (ps_input_open_mem(data, size, "fuzz", &io, &in, &err) < 0)
+        return 0;
+    if (name)
+        ops = ps_reader_find(name);
+    else if (ps_reader_detect(in, &ops, &err) < 0)
+        ops = NULL;
+    if (ops && ops->open(in, NULL, &r, &err) == 0) {
+        while (ps_reader_next(r, &rec, &err) > 0) {
+            if (rec.type == PS_REC_EVENT)
+                touch_event(rec.event);
+            else
+                touch_process(rec.process);
+        }
+        touch(r->info.time_note);
+        ps_reader_close(r);
+    }
+    ps_input_close(in);
+    return 0;
+}

@@ -1,0 +1,260 @@
+/*
+ * Allocation failures (libyal style): ingest a fixture into a new model and
+ * report on it, failing the Nth allocation for N = 1, 2, ... until a run
+ * completes without reaching N.  procstage's own allocations are wrapped with
+ * the linker (--wrap=malloc,calloc,realloc,free), SQLite's through
+ * SQLITE_CONFIG_MALLOC.  Every run must end cleanly: either a full result
+ * identical to the reference run, or an error (out of memory, or the
+ * database error SQLite reports) with no database left behind; and every
+ * block procstage allocated must be freed again.
+ */
+#include <execinfo.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model/ingest.h"
+#include "model/store.h"
+#include "reports/report.h"
+#include "tap.h"
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__real_realloc(void *p, size_t n);
+void __real_free(void *p);
+
+static long fail_at = -1, calls, live;
+
+static int trace_fail;
+
+static int should_fail(void)
+{
+    if (++calls != fail_at)
+        return 0;
+    if (trace_fail) {
+        void *bt[16];
+        int n = backtrace(bt, 16);
+        backtrace_symbols_fd(bt, n, 2);
+    }
+    return 1;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    void *p;
+    if (should_fail())
+        return NULL;
+    p = __real_malloc(n);
+    if (p)
+        live++;
+    return p;
+}
+
+void *__wrap_calloc(size_t a, size_t b)
+{
+    void *p;
+    if (should_fail())
+        return NULL;
+    p = __real_calloc(a, b);
+    if (p)
+        live++;
+    return p;
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    void *q;
+    if (should_fail())
+        return NULL;
+    q = __real_realloc(p, n);
+    if (!p && q)
+        live++;
+    return q;
+}
+
+void __wrap_free(void *p)
+{
+    if (p)
+        live--;
+    __real_free(p);
+}
+
+/* SQLite's allocator, sharing the counter */
+static sqlite3_mem_methods sql_default;
+
+static void *sql_malloc(int n)
+{
+    return should_fail() ? NULL : sql_default.xMalloc(n);
+}
+
+static void *sql_realloc(void *p, int n)
+{
+    return should_fail() ? NULL : sql_default.xRealloc(p, n);
+}
+
+typedef struct result {
+    int rc, code;
+    long long events, creations, boundaries, findings;
+} result;
+
+static char db[512];
+static ps_recon_config cfg;
+
+static long long count(const char *path, const char *sql)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    long long v = -1;
+    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(h);
+        return -1;
+    }
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+static result run_once(const char *fixture)
+{
+    result r;
+    ps_store *s = NULL;
+    ps_detect *det = NULL;
+    ps_ingest_opts o;
+    ps_ingest_stats st;
+    ps_error err;
+    FILE *devnull = fopen("/dev/null", "w");
+
+    memset(&r, 0, sizeof r);
+    unlink(db);
+    memset(&o, 0, sizeof o);
+    ps_input_opts_init(&o.input);
+    o.config = &cfg;
+    ps_error_clear(&err);
+    r.rc = ps_store_open_write(db, &s, &err);
+    if (r.rc == 0)
+        r.rc = ps_detect_new(s, &det, &err);
+    o.detect = det;
+    if (r.rc == 0)
+        r.rc = ps_ingest_trace(s, fixture, &o, &st, &err);
+    if (r.rc == 0)
+        r.rc = ps_store_commit(s, &err);
+    if (r.rc == 0) {
+        ps_report_opts ro;
+        memset(&ro, 0, sizeof ro);
+        ro.out = devnull;
+        r.rc = ps_report_timing(s, &ro, &err);
+        if (r.rc == 0)
+            r.rc = ps_report_findings(s, &ro, &err);
+    }
+    r.code = r.rc < 0 ? err.code : 0;
+    ps_detect_free(det);
+    ps_store_close(s);
+    fclose(devnull);
+    return r;
+}
+
+static void measure(result *r)
+{
+    long saved = fail_at;
+    fail_at = -1;
+    r->events = count(db, "SELECT count(*) FROM events");
+    r->creations = count(db, "SELECT count(*) FROM creations");
+    r->boundaries = count(db, "SELECT count(*) FROM boundaries WHERE confidence <> 'missing'");
+    r->findings = count(db, "SELECT count(*) FROM findings");
+    fail_at = saved;
+}
+
+int main(void)
+{
+    char fixture[1024];
+    const char *src = getenv("top_srcdir");
+    result ref, r;
+    long n, base_live, bad_rc = 0, leaks = 0, partial = 0, runs = 0, silent = 0;
+    struct stat sb;
+    ps_error err;
+    sqlite3_mem_methods m;
+
+    snprintf(fixture, sizeof fixture, "%s/fixtures/ifeo_hijack.csv", src && *src ? src : ".");
+    if (access(fixture, R_OK) != 0)
+        tap_skip_all("fixtures not found (set top_srcdir)");
+    /* thousands of runs each create and sync a database: use memory-backed
+     * storage when the system has it */
+    if (access("/dev/shm", W_OK) == 0)
+        setenv("TMPDIR", "/dev/shm", 1);
+    snprintf(db, sizeof db, "%s/nomem.db", tap_tmpdir());
+    sqlite3_config(SQLITE_CONFIG_GETMALLOC, &sql_default);
+    m = sql_default;
+    m.xMalloc = sql_malloc;
+    m.xRealloc = sql_realloc;
+    sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
+    if (ps_recon_config_load_default(&cfg, &err) < 0) {
+        printf("Bail out! %s\n", err.msg);
+        return 1;
+    }
+
+    base_live = live;
+    ref = run_once(fixture);
+    ok(ref.rc == 0, "reference run succeeds");
+    measure(&ref);
+    ok(ref.creations == 1 && ref.findings == 1, "reference: one creation, one finding");
+    ok(live == base_live, "reference run frees everything (%ld blocks)", live - base_live);
+
+    if (getenv("PS_FAIL_AT")) {
+        trace_fail = 1;
+        fail_at = atol(getenv("PS_FAIL_AT"));
+        calls = 0;
+        r = run_once(fixture);
+        fail_at = -1;
+        measure(&r);
+        printf("# rc %d events %lld creations %lld boundaries %lld findings %lld leaked %ld\n", r.rc, r.events, r.creations, r.boundaries, r.findings, live - base_live);
+        return 0;
+    }
+    for (n = 1;; n++) {
+        fail_at = n;
+        calls = 0;
+        base_live = live;
+        r = run_once(fixture);
+        fail_at = -1;
+        runs++;
+        if (calls < n)
+            break;   /* completed without reaching allocation n */
+        if (live != base_live) {
+            if (leaks < 5)
+                printf("# allocation %ld: %ld blocks not freed\n", n, live - base_live);
+            leaks++;
+        }
+        if (r.rc < 0) {
+            if (r.code != PS_ERR_NOMEM && r.code != PS_ERR_DB) {
+                if (bad_rc < 5)
+                    printf("# allocation %ld: error code %d\n", n, r.code);
+                bad_rc++;
+            }
+        }
+        /* the guarantee: no database, or a complete one (a failure after
+         * the rename - reopening, reporting - leaves the complete model) */
+        if (stat(db, &sb) == 0) {
+            measure(&r);
+            if (r.events != ref.events || r.creations != ref.creations || r.boundaries != ref.boundaries ||
+                r.findings != ref.findings) {
+                if (partial < 5)
+                    printf("# allocation %ld: an incomplete database (%lld events, %lld creations, %lld "
+                           "findings)\n",
+                           n, r.events, r.creations, r.findings);
+                partial++;
+            }
+        } else if (r.rc == 0) {
+            if (silent < 5)
+                printf("# allocation %ld: success without a database\n", n);
+            silent++;
+        }
+    }
+    ok(runs > 100, "%ld allocation points exercised", runs - 1);
+    is_int(leaks, 0, "no leak after any failure");
+    is_int(bad_rc, 0, "every failure is reported as out of memory or a database error");
+    is_int(partial, 0, "every database left on disk is the complete model");
+    is_int(silent, 0, "every success leaves the database");
+    ps_recon_config_release(&cfg);
+    return tap_done();
+}
