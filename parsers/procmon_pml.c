@@ -350,8 +350,14 @@ static int read_hosts_ports(pml_reader *r, ps_buf *tmp, ps_error *err)
     pml_cur c;
     uint32_t n, i;
 
-    if (!r->hoststab || r->hoststab >= r->size)
+    if (!r->hoststab)
         return 0;
+    if (r->hoststab >= r->size) {
+        ps_reader_warn(&r->base, "'%s': the hosts and ports table at offset 0x%llx is past the end of the file "
+                                 "(truncated); network events show addresses and port numbers",
+                       name_of(r), (unsigned long long)r->hoststab);
+        return 0;
+    }
     pml_cur_init(&c, r->data + r->hoststab, r->size - r->hoststab);
     n = pml_u32(&c);
     if ((uint64_t)n * 20 > pml_left(&c))

@@ -286,6 +286,20 @@ int main(void)
     ok(r.rc == 0 && r.events == 84 && r.undecoded == 1, "an unknown operation is kept and counted as undecoded");
     free(c);
 
+    c = copy();
+    put64(c, 0x3A0, orig_len + 4096);   /* hosts and ports table */
+    read_bytes(c, orig_len, &r);
+    ok(r.rc == 0 && r.events == 84 && r.warnings == 1 && has(r.warning, "hosts and ports table at offset") &&
+           has(r.warning, "past the end of the file"),
+       "a hosts table past the end: the events, and a warning (%s)", r.warning);
+    free(c);
+    c = copy();
+    put32(c, (size_t)get32(c, 0x3A0), 0x7FFFFFFF);   /* host count */
+    read_bytes(c, orig_len, &r);
+    ok(r.rc == 0 && r.events == 84 && r.warnings == 1 && has(r.warning, "hosts and ports table") && has(r.warning, "is damaged"),
+       "an absurd host count: the events, and a warning (%s)", r.warning);
+    free(c);
+
     /* deep and cyclic stacks */
     deep_stack(tmp, 3000);
     read_file(tmp, false, &r);
