@@ -77,27 +77,7 @@ int pml_put_hex(ps_buf *b, uint64_t v, bool upper)
 static int put_utf8_cp(ps_buf *b, uint32_t u)
 {
     char t[4];
-    size_t n;
-    if (u < 0x80) {
-        t[0] = (char)u;
-        n = 1;
-    } else if (u < 0x800) {
-        t[0] = (char)(0xC0 | (u >> 6));
-        t[1] = (char)(0x80 | (u & 0x3F));
-        n = 2;
-    } else if (u < 0x10000) {
-        t[0] = (char)(0xE0 | (u >> 12));
-        t[1] = (char)(0x80 | ((u >> 6) & 0x3F));
-        t[2] = (char)(0x80 | (u & 0x3F));
-        n = 3;
-    } else {
-        t[0] = (char)(0xF0 | (u >> 18));
-        t[1] = (char)(0x80 | ((u >> 12) & 0x3F));
-        t[2] = (char)(0x80 | ((u >> 6) & 0x3F));
-        t[3] = (char)(0x80 | (u & 0x3F));
-        n = 4;
-    }
-    return pml_put(b, t, n);
+    return pml_put(b, t, ps_utf8_encode(u, t));
 }
 
 int pml_put_utf16(ps_buf *b, const uint8_t *p, size_t n, bool stop_at_nul)

@@ -31,6 +31,16 @@ static void test_utf16(void)
     ps_utf16le_to_utf8(nul, 4, true, &b);
     is_str(ps_buf_cstr(&b), "hi", "stops at NUL");
     ps_buf_release(&b);
+    {
+        static const uint32_t cps[] = {0x41, 0xE9, 0x20AC, 0x1F600};
+        static const char *const want[] = {"A", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+        char t[4];
+        size_t i, n;
+        for (i = 0; i < 4; i++) {
+            n = ps_utf8_encode(cps[i], t);
+            ok(n == strlen(want[i]) && !memcmp(t, want[i], n), "U+%04X encodes in %zu bytes", (unsigned)cps[i], n);
+        }
+    }
 }
 
 static void test_numbers(void)
