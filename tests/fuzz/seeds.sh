@@ -7,7 +7,7 @@ seeds() {
     procmon_csv) ls "$top_srcdir"/fixtures/*.csv ;;
     procmon_xml) ls "$top_srcdir"/fixtures/*.xml ;;
     procmon_pml) ls "$top_srcdir"/fixtures/*.pml ;;
-    ingest) ls "$top_srcdir"/fixtures/*.csv "$top_srcdir"/fixtures/*.xml ;;
+    ingest) ls "$top_srcdir"/fixtures/*.csv "$top_srcdir"/fixtures/*.xml "$top_srcdir"/fixtures/*.pml ;;
     yaml) ls "$top_srcdir"/rules/*.yml ;;
     zstd) ;;
     esac
