@@ -97,7 +97,11 @@ enum {
     PS_OPT_FAIL_ON,
     PS_OPT_INPUT_FORMAT,
     PS_OPT_TRACE,
-    PS_OPT_MIN_SEVERITY
+    PS_OPT_MIN_SEVERITY,
+    PS_OPT_HTML,
+    PS_OPT_PERFETTO,
+    PS_OPT_UNICODE,
+    PS_OPT_ASCII
 };
 /* Handles one of the shared ingest options; returns 1 when handled, 0 when
  * the option is not one of them, or a usage exit status (> 1) on error.
@@ -117,11 +121,19 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
     "      --no-stacks        do not store stack frames\n"                                    \
     "      --max-window SIZE  largest zstd window accepted (default 128M)\n"                  \
     "      --max-decompressed SIZE  largest decompressed size (default 1T)\n"                 \
-    "      --progress, --no-progress  force or suppress the progress line on stderr\n"
+    "      --progress, --no-progress  force or suppress the progress bar on stderr\n"
 
 /* --fail-on: PS_EXIT_FINDINGS when the model holds a finding of at least
  * `rank` (in `trace_id`, 0 = all), else PS_EXIT_OK; rank < 0 never fails. */
 int ps_cli_fail_on(ps_cli *cli, struct ps_store *store, int64_t trace_id, int rank);
+
+/* Runs a report into the file `path` (NULL or "-": standard output).  A
+ * file is written next to `path` and renamed into place when complete; on
+ * any error no file is left.  Sets ro->out; returns an exit status. */
+struct ps_report_opts;
+typedef int (*ps_cli_report_fn)(struct ps_store *s, const struct ps_report_opts *o, ps_error *err);
+int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, struct ps_store *store,
+                     struct ps_report_opts *ro);
 
 /* Subcommands. */
 int cmd_analyze(ps_cli *cli, int argc, char **argv);

@@ -24,9 +24,12 @@ static void analyze_usage(FILE *f)
             "  -o, --output DB          keep the model in DB (created, or appended to);\n"
             "                           default: a temporary database removed at exit\n"
             "      --format FORMAT      text (default) or json\n"
-            "      --input-format FMT   auto (default), procmon-csv, procmon-xml, procmon-pml\n"
+            "      --input-format FMT   auto (default), procmon-csv, procmon-xml, etw-etl,\n"
+            "                           procmon-pml\n"
             "      --fail-on SEVERITY   exit 1 when a finding is at least this severe:\n"
-            "                           info, low, medium, high, critical, none (default)\n" PS_CLI_INGEST_HELP
+            "                           info, low, medium, high, critical, none (default)\n"
+            "      --html FILE          also write the HTML report to FILE (as 'report html')\n"
+            "      --perfetto FILE      also write the Chrome trace-event JSON to FILE\n" PS_CLI_INGEST_HELP
             "  -h, --help               show this help and exit\n");
 }
 
@@ -37,10 +40,12 @@ int cmd_analyze(ps_cli *cli, int argc, char **argv)
         {"format", required_argument, NULL, 'F'},
         {"input-format", required_argument, NULL, PS_OPT_INPUT_FORMAT},
         {"fail-on", required_argument, NULL, PS_OPT_FAIL_ON},
+        {"html", required_argument, NULL, PS_OPT_HTML},
+        {"perfetto", required_argument, NULL, PS_OPT_PERFETTO},
         PS_CLI_INGEST_LONG_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *out = NULL, *recon = NULL;
+    const char *out = NULL, *recon = NULL, *html = NULL, *perfetto = NULL;
     ps_cli_ingest io;
     ps_recon_config cfg;
     ps_store *store = NULL;
@@ -56,7 +61,7 @@ int cmd_analyze(ps_cli *cli, int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'F':
-            if (ps_out_format_parse(optarg, &ro.format) < 0 || ro.format == PS_FMT_CSV)
+            if (ps_out_format_parse(optarg, &ro.format) < 0 || ro.format == PS_FMT_CSV || ro.format == PS_FMT_NDJSON)
                 return ps_cli_usage(cli, "analyze", "--format takes text or json, not '%s'", optarg);
             break;
         case PS_OPT_INPUT_FORMAT:
@@ -70,6 +75,12 @@ int cmd_analyze(ps_cli *cli, int argc, char **argv)
                 return ps_cli_usage(cli, "analyze",
                                     "--fail-on takes info, low, medium, high, critical or none, not '%s'",
                                     optarg);
+            break;
+        case PS_OPT_HTML:
+            html = optarg;
+            break;
+        case PS_OPT_PERFETTO:
+            perfetto = optarg;
             break;
         case 'h':
             analyze_usage(stdout);
@@ -106,6 +117,14 @@ int cmd_analyze(ps_cli *cli, int argc, char **argv)
                ps_report_findings(store, &ro, &err) < 0) {
         rc = ps_cli_fail(cli, &err);
         goto out;
+    }
+    {
+        ps_report_opts fo = ro;   /* files: no colour, their own format */
+        fo.color = false;
+        if (html && (rc = ps_cli_report_to(cli, html, ps_report_html, store, &fo)) != PS_EXIT_OK)
+            goto out;
+        if (perfetto && (rc = ps_cli_report_to(cli, perfetto, ps_report_perfetto, store, &fo)) != PS_EXIT_OK)
+            goto out;
     }
     rc = ps_cli_fail_on(cli, store, 0, fail_on);
 out:

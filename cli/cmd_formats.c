@@ -34,7 +34,7 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (ps_out_format_parse(optarg, &fmt) < 0 || fmt == PS_FMT_CSV)
+            if (ps_out_format_parse(optarg, &fmt) < 0 || fmt == PS_FMT_CSV || fmt == PS_FMT_NDJSON)
                 return ps_cli_usage(cli, "formats", "--format takes text or json, not '%s'", optarg);
             break;
         case 'h':

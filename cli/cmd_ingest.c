@@ -11,6 +11,25 @@
 #include "model/store.h"
 #include "reports/detect.h"
 
+/* -v: the kinds of source events not decoded, most frequent first (from the
+ * event_kinds table; ETW logs). */
+static void verbose_kinds(ps_cli *cli, ps_store *store, int64_t trace_id, const char *path)
+{
+    sqlite3_stmt *st;
+
+    if (cli->verbosity < 1 ||
+        sqlite3_prepare_v2(ps_store_db(store),
+                           "SELECT provider, operation, count FROM event_kinds WHERE trace_id = ?1 AND NOT decoded "
+                           "ORDER BY count DESC, provider, operation LIMIT 10",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, trace_id);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        ps_cli_verbose(cli, "%s: not decoded: %lld %s %s", path, (long long)sqlite3_column_int64(st, 2),
+                       (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+    sqlite3_finalize(st);
+}
+
 int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **paths, int n,
                          const ps_cli_ingest *o)
 {
@@ -43,6 +62,7 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
         if (st.undecoded)
             ps_cli_verbose(cli, "%s: %llu events kept without decoded details", paths[i],
                            (unsigned long long)st.undecoded);
+        verbose_kinds(cli, store, st.trace_id, paths[i]);
         if (o->summary && cli->verbosity >= 0)
         {
             unsigned long long nf = det ? ps_detect_count(det) - before : 0;
@@ -143,7 +163,8 @@ static void ingest_usage(FILE *f)
             "is left as it was (or not created).  One line per trace is printed on stdout.\n"
             "\n"
             "  -o, --output DB        the database to create or append to (required)\n"
-            "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml, procmon-pml\n" PS_CLI_INGEST_HELP
+            "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml, etw-etl,\n"
+            "                         procmon-pml\n" PS_CLI_INGEST_HELP
             "  -h, --help             show this help and exit\n");
 }
 

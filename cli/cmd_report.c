@@ -1,5 +1,6 @@
 /*
- * cmd_report.c - procstage report timing|findings|creations|traces DB
+ * cmd_report.c - procstage report KIND DB: timing, findings, creations,
+ * traces, stages, processes, tree, html, perfetto
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -18,7 +19,33 @@ static const struct {
     {"findings", ps_report_findings, "findings with severity, technique and evidence"},
     {"creations", ps_report_creations, "one row per process creation"},
     {"traces", ps_report_traces, "the ingested traces and their time basis"},
+    {"stages", ps_report_stages, "one row per creation and stage: times, confidence, evidence"},
+    {"processes", ps_report_processes, "one row per process: identity, parent, times, command line"},
+    {"tree", ps_report_tree, "the process tree, hijacked launches marked (text)"},
+    {"html", ps_report_html, "self-contained HTML page: findings, timeline, tree, statistics"},
+    {"perfetto", ps_report_perfetto, "Chrome trace-event JSON for ui.perfetto.dev and chrome://tracing"},
 };
+
+/* The formats a kind writes; kinds not listed write text, json, csv and ndjson. */
+#define F_TEXT (1u << PS_FMT_TEXT)
+#define F_OWN (1u << 16)   /* its own format (HTML, trace JSON): --format does not apply */
+static const struct {
+    const char *name;
+    unsigned formats;
+} kind_formats[] = {
+    {"tree", F_TEXT},
+    {"html", F_OWN},
+    {"perfetto", F_OWN},
+};
+
+static unsigned formats_of(const char *kind)
+{
+    size_t i;
+    for (i = 0; i < sizeof kind_formats / sizeof kind_formats[0]; i++)
+        if (!strcmp(kind_formats[i].name, kind))
+            return kind_formats[i].formats;
+    return ~0u & ~F_OWN;
+}
 
 static void report_usage(FILE *f)
 {
@@ -28,10 +55,15 @@ static void report_usage(FILE *f)
     for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         fprintf(f, "  %-10s %s\n", kinds[i].name, kinds[i].summary);
     fprintf(f, "\n"
-               "  -f, --format FORMAT     text (default), json or csv\n"
+               "  -f, --format FORMAT     text (default), json, csv or ndjson (one JSON object\n"
+               "                          per line); tree is text only, html and perfetto\n"
+               "                          write their own format\n"
+               "  -o, --output FILE       write to FILE (replaced atomically) instead of stdout\n"
                "      --trace N           only trace N (traces.trace_id)\n"
                "      --min-severity SEV  findings: hide findings below SEV\n"
                "      --fail-on SEVERITY  exit 1 when a finding is at least this severe\n"
+               "      --unicode, --ascii  tree: box drawing characters or ASCII (default:\n"
+               "                          box drawing when stdout is a terminal)\n"
                "  -h, --help              show this help and exit\n");
 }
 
@@ -42,22 +74,37 @@ int cmd_report(ps_cli *cli, int argc, char **argv)
         {"trace", required_argument, NULL, PS_OPT_TRACE},
         {"min-severity", required_argument, NULL, PS_OPT_MIN_SEVERITY},
         {"fail-on", required_argument, NULL, PS_OPT_FAIL_ON},
+        {"output", required_argument, NULL, 'o'},
+        {"unicode", no_argument, NULL, PS_OPT_UNICODE},
+        {"ascii", no_argument, NULL, PS_OPT_ASCII},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ps_report_opts ro;
     ps_store *store = NULL;
     ps_error err;
-    int c, rc, fail_on = -1;
+    int c, rc, fail_on = -1, box = -1;
     size_t k;
-    const char *kind, *db;
+    const char *kind, *db, *out = NULL;
+    bool format_given = false;
+    unsigned fmts;
 
     memset(&ro, 0, sizeof ro);
     ro.format = PS_FMT_TEXT;
-    while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (ps_out_format_parse(optarg, &ro.format) < 0)
-                return ps_cli_usage(cli, "report", "--format takes text, json or csv, not '%s'", optarg);
+                return ps_cli_usage(cli, "report", "--format takes text, json, csv or ndjson, not '%s'", optarg);
+            format_given = true;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case PS_OPT_UNICODE:
+            box = 1;
+            break;
+        case PS_OPT_ASCII:
+            box = 0;
             break;
         case PS_OPT_TRACE: {
             char *end;
@@ -91,15 +138,23 @@ int cmd_report(ps_cli *cli, int argc, char **argv)
             break;
     if (k == sizeof kinds / sizeof kinds[0])
         return ps_cli_usage(cli, "report", "unknown report '%s'", kind);
+    fmts = formats_of(kind);
+    if ((fmts & F_OWN) && format_given)
+        return ps_cli_usage(cli, "report", "report %s writes its own format; --format does not apply", kind);
+    if (!(fmts & F_OWN) && !(fmts & (1u << ro.format)))
+        return ps_cli_usage(cli, "report", "report %s does not write %s%s", kind, ps_out_format_name(ro.format),
+                            !strcmp(kind, "tree") ? " (report processes does)" : "");
     ps_error_clear(&err);
     if (ps_store_open_read(db, &store, &err) < 0)
         return ps_cli_fail(cli, &err);
-    ro.out = stdout;
-    ro.color = ro.format == PS_FMT_TEXT && ps_cli_color_stdout(cli);
-    if (kinds[k].run(store, &ro, &err) < 0) {
-        rc = ps_cli_fail(cli, &err);
-        goto out;
+    {
+        bool to_stdout = !out || !strcmp(out, "-");
+        ro.color = ro.format == PS_FMT_TEXT && !(fmts & F_OWN) && ps_cli_color_stdout(cli) &&
+                   (to_stdout || cli->color_mode == 1);
+        ro.unicode = box >= 0 ? box == 1 : to_stdout && cli->stdout_tty;
     }
+    if ((rc = ps_cli_report_to(cli, out, kinds[k].run, store, &ro)) != PS_EXIT_OK)
+        goto out;
     rc = ps_cli_fail_on(cli, store, ro.trace_id, fail_on);
 out:
     ps_store_close(store);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 #include <getopt.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "reports/detect.h"
@@ -108,14 +110,64 @@ static void human_bytes(uint64_t b, char *buf, size_t cap)
         snprintf(buf, cap, "%.0f KiB", (double)b / 1024);
 }
 
+/* "45.0/60.9 MiB": both in the unit of the total */
+static void human_pair(uint64_t a, uint64_t b, char *buf, size_t cap)
+{
+    double div = b >= (1ULL << 30) ? (double)(1ULL << 30) : b >= (1ULL << 20) ? (double)(1ULL << 20) : 1024.0;
+    const char *unit = b >= (1ULL << 30) ? "GiB" : b >= (1ULL << 20) ? "MiB" : "KiB";
+    snprintf(buf, cap, "%.1f/%.1f %s", (double)a / div, (double)b / div, unit);
+}
+
+/* 1234567 -> "1.23M" */
+static void human_count(double v, char *buf, size_t cap)
+{
+    if (v >= 1e9)
+        snprintf(buf, cap, "%.2fG", v / 1e9);
+    else if (v >= 1e6)
+        snprintf(buf, cap, "%.2fM", v / 1e6);
+    else if (v >= 1e4)
+        snprintf(buf, cap, "%.1fk", v / 1e3);
+    else
+        snprintf(buf, cap, "%.0f", v);
+}
+
+/* "0:42", "1:02:03" */
+static void human_secs(double s, char *buf, size_t cap)
+{
+    long long t = s < 0 ? 0 : (long long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, cap, "%lld:%02lld:%02lld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, cap, "%lld:%02lld", t / 60, t % 60);
+}
+
+static int term_width(void)
+{
+    struct winsize ws;
+    const char *cols = getenv("COLUMNS");
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+        return ws.ws_col;
+    if (cols && atoi(cols) >= 20)
+        return atoi(cols);
+    return 80;
+}
+
+/* The progress of one trace: on a terminal a bar redrawn in place at most
+ * ten times a second (from a quarter of a second on, so that short files
+ * show nothing); elsewhere, when --progress forces it, a line every two
+ * seconds and a last one with the totals. */
 void ps_cli_progress(void *ctx, const char *name, uint64_t raw_pos, uint64_t raw_size, uint64_t events,
                      bool done)
 {
     static double start, last;
     static const char *cur;
+    static bool drawn;
     ps_cli *cli = ctx;
-    double t = now_s(), rate;
-    char a[32], b[32];
+    double t = now_s(), el, frac = 0, bps, eps;
+    char bytes[32], size[32], evs[32], rate[32], eta[32], stats[256], line[512];
+    const char *base = strcmp(name, "-") ? ps_path_basename(name) : "<stdin>";
+    bool tty = cli->stderr_tty;
+    int width, barw, namew;
 
     if (!ps_cli_show_progress(cli))
         return;
@@ -123,36 +175,78 @@ void ps_cli_progress(void *ctx, const char *name, uint64_t raw_pos, uint64_t raw
         cur = name;
         start = t;
         last = 0;
+        drawn = false;
     }
+    el = t - start;
     if (done) {
-        if (last > 0)
+        if (tty && drawn)
             fputs("\r\033[K", stderr);
+        else if (!tty && (events || raw_pos)) {
+            human_bytes(raw_pos, bytes, sizeof bytes);
+            human_count((double)events, evs, sizeof evs);
+            fprintf(stderr, "%s: %s, %s events in %.1f s\n", base, bytes, evs, el);
+        }
         fflush(stderr);
         cur = NULL;
         return;
     }
-    if (t - last < 0.1 || t - start < 0.25)
+    if (tty ? (t - last < 0.1 || el < 0.25) : (t - last < 2.0 || el < 2.0))
         return;
     last = t;
-    rate = events / (t - start > 0 ? t - start : 1);
-    human_bytes(raw_pos, a, sizeof a);
-    fprintf(stderr, "\r\033[K%s: %s", ps_path_basename(name), a);
+    drawn = true;
+    bps = el > 0 ? raw_pos / el : 0;
+    eps = el > 0 ? events / el : 0;
+    human_bytes(raw_pos, bytes, sizeof bytes);
+    human_count((double)events, evs, sizeof evs);
+    human_count(eps, rate, sizeof rate);
     if (raw_size) {
-        double frac = (double)raw_pos / (double)raw_size;
-        human_bytes(raw_size, b, sizeof b);
-        fprintf(stderr, " / %s (%.0f%%)", b, frac * 100);
-        if (frac > 0.01)
-            fprintf(stderr, ", ETA %.0fs", (t - start) * (1 - frac) / frac);
+        frac = (double)raw_pos / (double)raw_size;
+        if (frac > 1)
+            frac = 1;
+        human_pair(raw_pos, raw_size, size, sizeof size);
+        if (bps > 0 && frac > 0.001)
+            human_secs((double)(raw_size - (raw_pos < raw_size ? raw_pos : raw_size)) / bps, eta, sizeof eta);
+        else
+            ps_strlcpy(eta, "?", sizeof eta);
+        snprintf(stats, sizeof stats, "%3.0f%% %s %s events %s ev/s ETA %s", frac * 100, size, evs, rate, eta);
+    } else {
+        human_secs(el, eta, sizeof eta);
+        snprintf(stats, sizeof stats, "%s %s events %s ev/s %s elapsed", bytes, evs, rate, eta);
     }
-    fprintf(stderr, ", %llu events, %.0fk events/s", (unsigned long long)events, rate / 1000);
+    if (!tty) {
+        fprintf(stderr, "%s: %s\n", base, stats);
+        fflush(stderr);
+        return;
+    }
+    /* name  [=====>     ]  stats, fitted to the terminal */
+    width = term_width() - 1;
+    namew = (int)strlen(base);
+    if (namew > 20)
+        namew = 20;
+    barw = width - namew - (int)strlen(stats) - 4;
+    if (barw > 40)
+        barw = 40;
+    if (raw_size && barw >= 10) {
+        int fill = (int)(frac * barw), i, n = 0;
+        char bar[64];
+        for (i = 0; i < barw; i++)
+            bar[n++] = i < fill ? '=' : i == fill ? '>' : ' ';
+        bar[n] = '\0';
+        snprintf(line, sizeof line, "%.*s [%s] %s", namew, base, bar, stats);
+    } else {
+        snprintf(line, sizeof line, "%.*s %s", namew, base, stats);
+    }
+    if ((int)strlen(line) > width)
+        line[width > 0 ? width : 0] = '\0';
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
 }
 
 void ps_cli_reader_warning(void *ctx, const char *msg)
 {
     ps_cli *cli = ctx;
-    if (ps_cli_show_progress(cli))
-        fputs("\r\033[K", stderr);
+    if (ps_cli_show_progress(cli) && cli->stderr_tty)
+        fputs("\r\033[K", stderr);   /* clear the bar */
     ps_cli_warn(cli, "%s", msg);
 }
 

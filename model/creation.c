@@ -50,6 +50,10 @@ void ps_creation_release(ps_creation *c)
     free(c->result);
     free(c->ifeo_image);
     free(c->ifeo_debugger);
+    free(c->creator_name);
+    free(c->creator_cmdline);
+    free(c->parent_name);
+    free(c->parent_cmdline);
     memset(c, 0, sizeof *c);
 }
 

@@ -75,6 +75,13 @@ typedef struct ps_creation {
 
     ps_boundary b[PS_NBOUNDARIES];
     ps_stage s[PS_NSTAGES];       /* filled by ps_creation_derive */
+
+    /* the creator and the recorded parent as the trace names them (NULL
+     * unknown), for detectors such as ppid-spoofing */
+    char *creator_name;
+    char *creator_cmdline;
+    char *parent_name;
+    char *parent_cmdline;
 } ps_creation;
 
 /* "open_image", ... "user_init" for 1..6; NULL otherwise. */

@@ -83,6 +83,13 @@ typedef struct ps_proc_attrs {
     const char *virtualized;    /* "True"/"False" as Procmon writes it; NULL unknown */
 } ps_proc_attrs;
 
+/* Inter-process messages (ETW ALPC events). */
+typedef enum ps_ipc {
+    PS_IPC_NONE = 0,
+    PS_IPC_SEND = 1,
+    PS_IPC_RECEIVE = 2
+} ps_ipc;
+
 typedef struct ps_event {
     uint64_t seq;            /* 1-based ordinal of the event in its trace */
     int64_t ts;              /* FILETIME ticks in the trace's time basis */
@@ -125,6 +132,14 @@ typedef struct ps_event {
     uint64_t src_line;          /* text formats: first line of the record; 0 = n/a */
     uint64_t src_offset;        /* byte offset of the record in the (decompressed) input */
 
+    /* ETW: what the creator's PROCESS_CREATE says about the new process
+     * (image, command line, user SID, session, parent, architecture); NULL
+     * for other sources */
+    const ps_proc_attrs *child;
+    /* ETW ALPC message events: direction and message id */
+    ps_ipc ipc;
+    uint32_t ipc_message;
+
     /* Optional: a reader that knows the identity of frames[] cheaply sets
      * it (equal frames give an equal value, never 0) so that the store need
      * not hash the frames itself; 0 = not known. */
@@ -166,6 +181,16 @@ typedef struct ps_process_rec {
     const ps_module *modules;
     uint32_t nmodules;
 } ps_process_rec;
+
+/* How often a reader saw one kind of source event (ETW: provider and
+ * operation), whether or not it became an event of the model.  decoded is
+ * false for kinds kept without decoded details. */
+typedef struct ps_event_kind {
+    const char *provider;
+    const char *operation;
+    bool decoded;
+    uint64_t count;
+} ps_event_kind;
 
 typedef enum ps_record_type {
     PS_REC_EVENT = 1,

@@ -131,6 +131,9 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
     }
     if ((rc = ps_recon_finish(rc_engine, &sum, err)) < 0)
         goto out;
+    if (rd->info.nkinds &&
+        (rc = ps_store_add_event_kinds(store, trace_id, rd->info.kinds, rd->info.nkinds, err)) < 0)
+        goto out;
     if ((rc = ps_input_finish(in, sha, err)) < 0)
         goto out;
     if (sum.anchored) {

@@ -183,6 +183,27 @@ SELECT s.stack_id, CAST(j.key AS INTEGER) AS depth, v.address, v.module, v.symbo
 FROM stacks s, json_each(s.frame_ids) j
 JOIN frame_values v ON v.frame_id = j.value;
 
+-- DELETE works on the two views as on tables: an event's row goes; a frame
+-- becomes a null in its stack's list (the other frames keep their depth).
+CREATE TRIGGER events_delete INSTEAD OF DELETE ON events
+BEGIN
+    DELETE FROM event_rows WHERE event_id = OLD.event_id;
+END;
+
+CREATE TRIGGER frames_delete INSTEAD OF DELETE ON frames
+BEGIN
+    UPDATE stacks SET frame_ids = json_set(frame_ids, '$[' || OLD.depth || ']', NULL)
+    WHERE stack_id = OLD.stack_id;
+END;
+
+CREATE TABLE event_kinds (
+    trace_id        INTEGER NOT NULL REFERENCES traces(trace_id),
+    provider        TEXT NOT NULL,          -- ETW: MSNT_SystemTrace, a manifest provider, a GUID
+    operation       TEXT NOT NULL,          -- Process/Start, Image/DCStart, event 144 (opcode 40), ...
+    decoded         INTEGER NOT NULL,       -- 1: mapped to the model, 0: kept without details
+    count           INTEGER NOT NULL        -- source events of this kind in the trace
+);
+
 CREATE TABLE findings (
     finding_id      INTEGER PRIMARY KEY,
     trace_id        INTEGER NOT NULL,

@@ -20,7 +20,8 @@
 enum {
     ST_EVENT, ST_EVENT_MULTI, ST_STRING, ST_STACK, ST_FRAME, ST_PROCESS, ST_MODULE, ST_CREATION,
     ST_BOUNDARY, ST_STAGE, ST_FINDING, ST_ATTR, ST_ATTR_ONE, ST_TRACE_BEGIN, ST_TRACE_END, ST_SHIFT_EVENTS,
-    ST_SHIFT_CREATIONS, ST_SHIFT_BOUNDARIES, ST_SHIFT_STAGES, ST_SHIFT_PROCESSES, ST_CROSSCHECK, ST__COUNT
+    ST_SHIFT_CREATIONS, ST_SHIFT_BOUNDARIES, ST_SHIFT_STAGES, ST_SHIFT_PROCESSES, ST_CROSSCHECK, ST_EVENT_KIND,
+    ST__COUNT
 };
 
 /* events go in runs of EVENT_ROWS rows per INSERT (docs/performance.md) */
@@ -77,6 +78,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CROSSCHECK] = "UPDATE creations SET crosscheck_delta = create_ts - (SELECT p.start_ts FROM "
                       "processes p WHERE p.process_id = creations.child_process_id AND p.source = "
                       "'process-table') WHERE trace_id = ?1",
+    [ST_EVENT_KIND] = "INSERT INTO event_kinds (trace_id, provider, operation, decoded, count) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 /* Bounded caches (memory independent of the trace's length): texts already
@@ -1033,6 +1036,25 @@ int ps_store_add_finding(ps_store *s, const ps_store_finding *f, ps_error *err)
     w_text(s, f->technique);
     w_text(s, f->evidence_json);
     return ps_writer_end(W, err);
+}
+
+int ps_store_add_event_kinds(ps_store *s, int64_t trace_id, const ps_event_kind *kinds, size_t n,
+                             ps_error *err)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        ps_writer_begin(W, ST_EVENT_KIND, "cannot add an event kind");
+        ps_writer_int(W, trace_id);
+        ps_writer_text(W, kinds[i].provider);
+        ps_writer_text(W, kinds[i].operation);
+        ps_writer_int(W, kinds[i].decoded);
+        ps_writer_int(W, (int64_t)kinds[i].count);
+        if ((rc = ps_writer_end(W, err)) < 0)
+            return rc;
+    }
+    return 0;
 }
 
 int ps_store_shift_trace_times(ps_store *s, int64_t trace_id, int64_t delta, ps_error *err)

@@ -138,6 +138,10 @@ typedef struct ps_store_finding {
 
 int ps_store_add_finding(ps_store *s, const ps_store_finding *f, ps_error *err);
 
+/* The per-kind counts of a trace's source events (event_kinds). */
+int ps_store_add_event_kinds(ps_store *s, int64_t trace_id, const ps_event_kind *kinds, size_t n,
+                             ps_error *err);
+
 /* Adds `delta` ticks to every event/creation/boundary/stage time of a trace
  * (used when a trace's local times are anchored to UTC at its end). */
 int ps_store_shift_trace_times(ps_store *s, int64_t trace_id, int64_t delta, ps_error *err);

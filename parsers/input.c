@@ -507,6 +507,22 @@ fail:
     return rc;
 }
 
+void ps_input_release(ps_input *in, uint64_t from, uint64_t to)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+    if (!in->map || page == 0 || (page & (page - 1)))
+        return;
+    if (to > in->map_len)
+        to = in->map_len;
+    /* whole pages; a page shared with bytes before `from` goes too (its
+     * contents come back from the file if they are read again) */
+    from &= ~(page - 1);
+    to &= ~(page - 1);
+    if (to > from)
+        madvise((uint8_t *)in->map + from, (size_t)(to - from), MADV_DONTNEED);
+}
+
 int ps_input_finish(ps_input *in, char sha256_hex[65], ps_error *err)
 {
     int rc;
@@ -518,20 +534,4 @@ int ps_input_finish(ps_input *in, char sha256_hex[65], ps_error *err)
     }
     ps_sha256_final_hex(&in->sha, sha256_hex);
     return 0;
-}
-
-void ps_input_release(ps_input *in, uint64_t from, uint64_t to)
-{
-    uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
-
-    if (!in->mapped || !in->map || !pg)
-        return;
-    if (to > in->map_len)
-        to = in->map_len;
-    /* whole pages; a page shared with bytes before `from` goes too (its
-     * contents come back from the file if they are read again) */
-    from = from / pg * pg;
-    to = to / pg * pg;
-    if (to > from)
-        madvise((char *)in->map + from, (size_t)(to - from), MADV_DONTNEED);
 }

@@ -62,10 +62,12 @@ ssize_t ps_input_read(ps_input *in, void *buf, size_t n, ps_error *err);
 /* The whole content for random access.  May be called once, before any read. */
 int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *err);
 
-/* Hands the pages of the map covering [from, to) back to the kernel (they
- * are read again from the file if touched later; the page holding `from` is
- * included): readers that walk a large map call it behind them so that
- * resident memory stays flat. */
+/* Tells the input that the mapped content in [from, to) will not be read
+ * again soon: its pages leave the process's resident memory (they are read
+ * from the file again if touched).  Whole pages: the page holding `from` is
+ * included, so that a reader releasing behind it in small steps leaves no
+ * page behind.  Binary readers call it behind them so that memory stays
+ * flat however large the mapped file.  No effect without a mapping. */
 void ps_input_release(ps_input *in, uint64_t from, uint64_t to);
 
 /* Content bytes consumed so far (decompressed offset). */

@@ -51,6 +51,12 @@ typedef struct ps_trace_info {
     bool has_stacks;             /* events carry stacks */
     uint64_t events_lost;
     uint64_t undecoded;          /* events kept without decoded details */
+    /* How many source events of each kind the reader saw (ETW: per provider
+     * and operation, whatever became of them); NULL when the reader keeps
+     * no such count.  Owned by the reader; may move between next() calls,
+     * valid until close(). */
+    const ps_event_kind *kinds;
+    size_t nkinds;
 } ps_trace_info;
 
 typedef void (*ps_warn_fn)(void *ctx, const char *msg);

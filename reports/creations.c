@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "reports/escape.h"
 #include "reports/json.h"
 #include "reports/report.h"
 
@@ -39,6 +40,9 @@ int ps_report_creations(ps_store *s, const ps_report_opts *o, ps_error *err)
         for (c = 0; c < ncols; c++)
             ps_csv_field(f, names[c], c == 0);
         fputc('\n', f);
+    } else if (o->format == PS_FMT_NDJSON) {
+        ps_json_init_ndjson(&j, f);
+        ps_json_begin_array(&j);
     } else if (o->format == PS_FMT_JSON) {
         ps_json_init_file(&j, f, true);
         ps_json_begin_object(&j);
@@ -57,7 +61,7 @@ int ps_report_creations(ps_store *s, const ps_report_opts *o, ps_error *err)
             for (c = 0; c < ncols; c++)
                 ps_csv_column(f, st, c, c == 0);
             fputc('\n', f);
-        } else if (o->format == PS_FMT_JSON) {
+        } else if (o->format == PS_FMT_JSON || o->format == PS_FMT_NDJSON) {
             ps_json_begin_object(&j);
             for (c = 0; c < ncols; c++) {
                 ps_json_key(&j, names[c]);
@@ -68,7 +72,7 @@ int ps_report_creations(ps_store *s, const ps_report_opts *o, ps_error *err)
         } else {
             const char *req = col_text(st, 10), *img = col_text(st, 11);
             fprintf(f, "  #%lld  %s  %s%s%s  ", (long long)sqlite3_column_int64(st, 0), ts,
-                    strcmp(col_text(st, 3), "complete") ? ps_color(o, PS_C_YELLOW) : "", col_text(st, 3),
+                    strcmp(col_text(st, 3), "complete") ? ps_color(o, PS_C_YELLOW) : "", ps_tx(col_text(st, 3)),
                     ps_color(o, PS_C_RESET));
             if (sqlite3_column_type(st, 6) != SQLITE_NULL)
                 fprintf(f, "creator %lld", (long long)sqlite3_column_int64(st, 6));
@@ -84,17 +88,19 @@ int ps_report_creations(ps_store *s, const ps_report_opts *o, ps_error *err)
             if (sqlite3_column_type(st, 9) != SQLITE_NULL)
                 fprintf(f, ":%lld", (long long)sqlite3_column_int64(st, 9));
             fputc('\n', f);
-            fprintf(f, "       image    %s\n", img ? img : "?");
+            fprintf(f, "       image    %s\n", img ? ps_tx(img) : "?");
             if (req && img && strcmp(req, img))
-                fprintf(f, "       %srequested %s%s\n", ps_color(o, PS_C_RED), req, ps_color(o, PS_C_RESET));
+                fprintf(f, "       %srequested %s%s\n", ps_color(o, PS_C_RED), ps_tx(req), ps_color(o, PS_C_RESET));
             if (col_text(st, 12))
-                fprintf(f, "       command  %s\n", col_text(st, 12));
+                fprintf(f, "       command  %s\n", ps_tx(col_text(st, 12)));
             if (col_text(st, 16))
-                fprintf(f, "       %snote     %s%s\n", ps_color(o, PS_C_DIM), col_text(st, 16),
+                fprintf(f, "       %snote     %s%s\n", ps_color(o, PS_C_DIM), ps_tx(col_text(st, 16)),
                         ps_color(o, PS_C_RESET));
         }
     }
-    if (o->format == PS_FMT_JSON) {
+    if (o->format == PS_FMT_NDJSON) {
+        ps_json_end_array(&j);
+    } else if (o->format == PS_FMT_JSON) {
         ps_json_end_array(&j);
         ps_json_end_object(&j);
         ps_json_finish(&j);

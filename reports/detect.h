@@ -11,6 +11,9 @@
  *   ifeo-debugger-hijack  the creator read a Debugger value for X and the
  *                         creation ran another image with X on its command
  *                         line; high, critical for the accessibility binaries
+ *   ppid-spoofing         the creator of a process is not its recorded parent
+ *                         (T1134.004); high; known brokers (consent.exe,
+ *                         AppInfo, Task Scheduler, seclogon, WMI) allowed
  *
  * Ownership: ps_detect_new returns an object owned by the caller (freed with
  * ps_detect_free) that borrows the store.

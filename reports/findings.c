@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "reports/detect.h"
+#include "reports/escape.h"
 #include "reports/json.h"
 #include "reports/report.h"
 
@@ -17,8 +18,11 @@ static const char *col_text(sqlite3_stmt *st, int i)
 static const char *const FINDING_SQL =
     "SELECT f.finding_id, f.trace_id, f.severity, f.rule_id, f.title, f.technique, f.creation_id, "
     "f.event_id, f.evidence, c.image_path, c.requested_image, c.parent_pid, c.child_pid, "
-    "coalesce(cp.process_name, (SELECT p.process_name FROM processes p WHERE p.trace_id = c.trace_id "
-    "  AND p.pid = c.parent_pid ORDER BY p.process_id LIMIT 1)), c.create_ts, t.time_basis "
+    "CASE WHEN c.creator_pid <> c.parent_pid THEN (SELECT p.process_name FROM processes p "
+    "  WHERE p.trace_id = c.trace_id AND p.pid = c.parent_pid ORDER BY p.process_id LIMIT 1) "
+    "ELSE coalesce(cp.process_name, (SELECT p.process_name FROM processes p WHERE p.trace_id = c.trace_id "
+    "  AND p.pid = c.parent_pid ORDER BY p.process_id LIMIT 1)) END, c.create_ts, t.time_basis, "
+    "c.creator_pid, cp.process_name, json_valid(f.evidence) "
     "FROM findings f JOIN traces t ON t.trace_id = f.trace_id "
     "LEFT JOIN creations c ON c.creation_id = f.creation_id "
     "LEFT JOIN processes cp ON cp.process_id = c.creator_process_id "
@@ -59,9 +63,9 @@ static void event_line(ps_store *s, const ps_report_opts *o, sqlite3_stmt *est, 
         const char *pname = col_text(est, 6);
         ps_format_ts(basis, sqlite3_column_int64(est, 1), ts, sizeof ts);
         fprintf(f, "    %-10s event %lld  %s  %s (%lld) %s %s  %s\n", first ? "evidence:" : "",
-                (long long)id, ts, pname ? pname : "?", (long long)sqlite3_column_int64(est, 2),
-                col_text(est, 3) ? col_text(est, 3) : "", col_text(est, 4) ? col_text(est, 4) : "",
-                col_text(est, 5) ? col_text(est, 5) : "");
+                (long long)id, ts, pname ? ps_tx(pname) : "?", (long long)sqlite3_column_int64(est, 2),
+                col_text(est, 3) ? ps_tx(col_text(est, 3)) : "", col_text(est, 4) ? ps_tx(col_text(est, 4)) : "",
+                col_text(est, 5) ? ps_tx(col_text(est, 5)) : "");
     }
     sqlite3_reset(est);
     (void)s;
@@ -106,23 +110,27 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
         if (!basis)
             basis = "utc";
         fprintf(f, "  %s%-8s%s  %s%s%s  %s", ps_color(o, ps_severity_color(sev)), up, ps_color(o, PS_C_RESET),
-                ps_color(o, PS_C_BOLD), col_text(st, 3), ps_color(o, PS_C_RESET), col_text(st, 4));
+                ps_color(o, PS_C_BOLD), ps_tx(col_text(st, 3)), ps_color(o, PS_C_RESET), ps_tx(col_text(st, 4)));
         if (col_text(st, 5))
-            fprintf(f, "  [%s]", col_text(st, 5));
+            fprintf(f, "  [%s]", ps_tx(col_text(st, 5)));
         fputc('\n', f);
         if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
             const char *req = col_text(st, 10), *img_path = col_text(st, 9);
             fprintf(f, "    %-10s #%lld  %s (%lld) \xe2\x86\x92 %s (%lld)\n", "creation:",
-                    (long long)sqlite3_column_int64(st, 6), col_text(st, 13) ? col_text(st, 13) : "?",
+                    (long long)sqlite3_column_int64(st, 6), col_text(st, 13) ? ps_tx(col_text(st, 13)) : "?",
                     (long long)sqlite3_column_int64(st, 11),
-                    img_path ? ps_path_basename(img_path) : "?", (long long)sqlite3_column_int64(st, 12));
+                    img_path ? ps_tx(ps_path_basename(img_path)) : "?", (long long)sqlite3_column_int64(st, 12));
             if (req && img_path && strcmp(req, img_path) != 0)
-                fprintf(f, "    %-10s %s, ran %s\n", "requested:", req, img_path);
+                fprintf(f, "    %-10s %s, ran %s\n", "requested:", ps_tx(req), ps_tx(img_path));
+            if (sqlite3_column_type(st, 16) != SQLITE_NULL && sqlite3_column_type(st, 11) != SQLITE_NULL &&
+                sqlite3_column_int64(st, 16) != sqlite3_column_int64(st, 11))
+                fprintf(f, "    %-10s %s (%lld), not the recorded parent\n", "creator:",
+                        col_text(st, 17) ? ps_tx(col_text(st, 17)) : "?", (long long)sqlite3_column_int64(st, 16));
         } else if (img) {
-            fprintf(f, "    %-10s %s\n", "image:", img);
+            fprintf(f, "    %-10s %s\n", "image:", ps_tx(img));
         }
         if (dbg)
-            fprintf(f, "    %-10s %s\n", "debugger:", dbg);
+            fprintf(f, "    %-10s %s\n", "debugger:", ps_tx(dbg));
         nids = ps_evidence_event_ids(ev, ids, 16);
         if (!nids && sqlite3_column_type(st, 7) != SQLITE_NULL) {
             ids[0] = sqlite3_column_int64(st, 7);
@@ -166,7 +174,10 @@ int ps_report_findings_json(ps_store *s, const ps_report_opts *o, ps_json *j, ps
         ps_json_kv_str(j, "requested_image", col_text(st, 10));
         ps_json_kv_str(j, "image_path", col_text(st, 9));
         ps_json_key(j, "evidence");
-        ps_json_raw(j, col_text(st, 8));
+        if (sqlite3_column_int(st, 18))
+            ps_json_raw(j, col_text(st, 8));
+        else   /* not JSON (a model written by something else): a string */
+            ps_json_string(j, col_text(st, 8));
         ps_json_end_object(j);
     }
     ps_json_end_array(j);
@@ -202,6 +213,8 @@ int ps_report_findings(ps_store *s, const ps_report_opts *o, ps_error *err)
 {
     if (o->format == PS_FMT_CSV)
         return findings_csv(s, o, err);
+    if (o->format == PS_FMT_NDJSON)
+        return ps_report_json_rows(s, o, "findings", ps_report_findings_json, err);
     if (o->format == PS_FMT_JSON) {
         static const ps_json_section sections[] = {{"findings", ps_report_findings_json}};
         return ps_report_json_document(s, o, sections, 1, err);
@@ -277,10 +290,8 @@ int ps_report_traces(ps_store *s, const ps_report_opts *o, ps_error *err)
     FILE *f = o->out;
     int rc;
 
-    if (o->format == PS_FMT_JSON) {
-        static const ps_json_section sections[] = {{"traces", ps_report_traces_json}};
-        return ps_report_json_document(s, o, sections, 1, err);
-    }
+    if (o->format == PS_FMT_JSON || o->format == PS_FMT_NDJSON)
+        return ps_report_json_rows(s, o, "traces", ps_report_traces_json, err);
     if (sqlite3_prepare_v2(ps_store_db(s), TRACE_SQL, -1, &st, NULL) != SQLITE_OK)
         return ps_report_db_error(s, err);
     sqlite3_bind_int64(st, 1, o->trace_id);
@@ -309,8 +320,8 @@ int ps_report_traces(ps_store *s, const ps_report_opts *o, ps_error *err)
             fputc('\n', f);
             continue;
         }
-        fprintf(f, "  #%lld  %s  (%s%s)\n", (long long)sqlite3_column_int64(st, 0), col_text(st, 1),
-                col_text(st, 2), sqlite3_column_int(st, 19) ? ", zstd" : "");
+        fprintf(f, "  #%lld  %s  (%s%s)\n", (long long)sqlite3_column_int64(st, 0), ps_tx(col_text(st, 1)),
+                ps_tx(col_text(st, 2)), sqlite3_column_int(st, 19) ? ", zstd" : "");
         {
             long long ne = sqlite3_column_int64(st, 8), np = sqlite3_column_int64(st, 9),
                       nc = sqlite3_column_int64(st, 10);
@@ -318,12 +329,12 @@ int ps_report_traces(ps_store *s, const ps_report_opts *o, ps_error *err)
                     np == 1 ? "" : "es", nc, nc == 1 ? "" : "s");
         }
         if (col_text(st, 4) || col_text(st, 5))
-            fprintf(f, "; host %s, %s", col_text(st, 4) ? col_text(st, 4) : "?",
-                    col_text(st, 5) ? col_text(st, 5) : "?");
+            fprintf(f, "; host %s, %s", col_text(st, 4) ? ps_tx(col_text(st, 4)) : "?",
+                    col_text(st, 5) ? ps_tx(col_text(st, 5)) : "?");
         fputc('\n', f);
         fprintf(f, "       %s \xe2\x80\x93 %s (%s)\n", a, b, basis);
         if (col_text(st, 12))
-            fprintf(f, "       %stime: %s%s\n", ps_color(o, PS_C_DIM), col_text(st, 12), ps_color(o, PS_C_RESET));
+            fprintf(f, "       %stime: %s%s\n", ps_color(o, PS_C_DIM), ps_tx(col_text(st, 12)), ps_color(o, PS_C_RESET));
         if (!sqlite3_column_int(st, 14))
             fprintf(f, "       %sno thread ids: thread-dependent boundaries are inferred%s\n",
                     ps_color(o, PS_C_YELLOW), ps_color(o, PS_C_RESET));

@@ -34,7 +34,7 @@ static void pre(ps_json *j)
     }
     if (j->depth > 0) {
         if (!j->first[j->depth])
-            put(j, ",", 1);
+            put(j, j->ndjson && j->depth == 1 ? "\n" : ",", 1);
         j->first[j->depth] = false;
         newline(j);
     }
@@ -53,10 +53,18 @@ void ps_json_init_buf(ps_json *j, ps_buf *b)
     j->b = b;
 }
 
+void ps_json_init_ndjson(ps_json *j, FILE *f)
+{
+    memset(j, 0, sizeof *j);
+    j->f = f;
+    j->ndjson = true;
+}
+
 static void open_(ps_json *j, const char *c)
 {
     pre(j);
-    puts_(j, c);
+    if (!(j->ndjson && j->depth == 0))
+        puts_(j, c);
     if (j->depth + 1 < PS_JSON_MAX_DEPTH)
         j->depth++;
     j->first[j->depth] = true;
@@ -67,6 +75,11 @@ static void close_(ps_json *j, const char *c)
     bool empty = j->first[j->depth];
     if (j->depth > 0)
         j->depth--;
+    if (j->ndjson && j->depth == 0) {
+        if (!empty)
+            put(j, "\n", 1);
+        return;
+    }
     if (!empty)
         newline(j);
     puts_(j, c);
@@ -77,78 +90,87 @@ void ps_json_end_object(ps_json *j) { close_(j, "}"); }
 void ps_json_begin_array(ps_json *j) { open_(j, "["); }
 void ps_json_end_array(ps_json *j) { close_(j, "]"); }
 
-void ps_json_escape(ps_buf *out, const char *s)
+/* Escapes s as a JSON string body, streamed to out (no allocation). */
+static void escape_to(ps_json *out, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    char u[8];
 
     while (*p) {
         unsigned char c = *p;
-        if (c == '"' || c == '\\') {
-            ps_buf_putc(out, '\\');
-            ps_buf_putc(out, (char)c);
-            p++;
-        } else if (c == '<' && p[1] == '/') {
-            ps_buf_puts(out, "<\\/");
-            p += 2;
+        size_t len = 1;
+        const char *rep = NULL;
+
+        if (c == '"')
+            rep = "\\\"";
+        else if (c == '\\')
+            rep = "\\\\";
+        else if (c == '<' && p[1] == '/') {
+            rep = "<\\/";
+            len = 2;
         } else if (c < 0x20 || c == 0x7F) {
             switch (c) {
-            case '\n': ps_buf_puts(out, "\\n"); break;
-            case '\r': ps_buf_puts(out, "\\r"); break;
-            case '\t': ps_buf_puts(out, "\\t"); break;
-            default: ps_buf_printf(out, "\\u%04x", c); break;
+            case '\n': rep = "\\n"; break;
+            case '\r': rep = "\\r"; break;
+            case '\t': rep = "\\t"; break;
+            default:
+                snprintf(u, sizeof u, "\\u%04x", c);
+                rep = u;
+                break;
             }
-            p++;
-        } else if (c < 0x80) {
-            ps_buf_putc(out, (char)c);
-            p++;
-        } else {
-            size_t bad = 0, len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-            size_t avail = strnlen((const char *)p, len);
-            if (avail == len && ps_utf8_valid((const char *)p, len, &bad)) {
+        } else if (c >= 0x80) {
+            size_t bad = 0, n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            size_t avail = strnlen((const char *)p, n);
+            if (avail == n && ps_utf8_valid((const char *)p, n, &bad)) {
                 /* U+2028/2029 break JavaScript string literals */
-                if (len == 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9))
-                    ps_buf_printf(out, "\\u%04x", p[2] == 0xA8 ? 0x2028 : 0x2029);
-                else
-                    ps_buf_append(out, p, len);
-                p += len;
+                if (n == 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
+                    rep = p[2] == 0xA8 ? "\\u2028" : "\\u2029";
+                    len = 3;
+                } else {
+                    p += n;
+                    continue;
+                }
             } else {
-                ps_buf_puts(out, "\\ufffd");
-                p++;
+                rep = "\\ufffd";
             }
+        } else {
+            p++;
+            continue;
         }
+        put(out, (const char *)run, (size_t)(p - run));
+        puts_(out, rep);
+        p += len;
+        run = p;
     }
+    put(out, (const char *)run, (size_t)(p - run));
+}
+
+void ps_json_escape(ps_buf *out, const char *s)
+{
+    ps_json j;
+    ps_json_init_buf(&j, out);
+    escape_to(&j, s);
 }
 
 void ps_json_key(ps_json *j, const char *key)
 {
     pre(j);
     put(j, "\"", 1);
-    {
-        ps_buf tmp;
-        ps_buf_init(&tmp);
-        ps_json_escape(&tmp, key);
-        put(j, ps_buf_cstr(&tmp), tmp.len);
-        ps_buf_release(&tmp);
-    }
+    escape_to(j, key);
     puts_(j, j->pretty ? "\": " : "\":");
     j->after_key = true;
 }
 
 void ps_json_string(ps_json *j, const char *s)
 {
-    ps_buf tmp;
-
     if (!s) {
         ps_json_null(j);
         return;
     }
     pre(j);
-    ps_buf_init(&tmp);
-    ps_buf_putc(&tmp, '"');
-    ps_json_escape(&tmp, s);
-    ps_buf_putc(&tmp, '"');
-    put(j, ps_buf_cstr(&tmp), tmp.len);
-    ps_buf_release(&tmp);
+    put(j, "\"", 1);
+    escape_to(j, s);
+    put(j, "\"", 1);
 }
 
 void ps_json_int(ps_json *j, int64_t v)
@@ -191,7 +213,7 @@ void ps_json_raw(ps_json *j, const char *json)
 
 void ps_json_finish(ps_json *j)
 {
-    if (j->f)
+    if (j->f && !j->ndjson)
         put(j, "\n", 1);
 }
 

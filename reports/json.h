@@ -24,10 +24,16 @@ typedef struct ps_json {
     int depth;
     bool first[PS_JSON_MAX_DEPTH];
     bool after_key;
+    /* NDJSON: the top-level array is written without brackets, one element
+     * per line (set with ps_json_init_ndjson) */
+    bool ndjson;
 } ps_json;
 
 void ps_json_init_file(ps_json *j, FILE *f, bool pretty);
 void ps_json_init_buf(ps_json *j, ps_buf *b);
+/* NDJSON to a FILE: write one top-level array; each of its elements becomes
+ * one line (nothing at all for an empty array). */
+void ps_json_init_ndjson(ps_json *j, FILE *f);
 void ps_json_begin_object(ps_json *j);
 void ps_json_end_object(ps_json *j);
 void ps_json_begin_array(ps_json *j);

@@ -14,6 +14,8 @@ int ps_out_format_parse(const char *s, ps_out_format *f)
         *f = PS_FMT_JSON;
     else if (!strcmp(s, "csv"))
         *f = PS_FMT_CSV;
+    else if (!strcmp(s, "ndjson"))
+        *f = PS_FMT_NDJSON;
     else
         return -1;
     return 0;
@@ -21,7 +23,7 @@ int ps_out_format_parse(const char *s, ps_out_format *f)
 
 const char *ps_out_format_name(ps_out_format f)
 {
-    return f == PS_FMT_JSON ? "json" : f == PS_FMT_CSV ? "csv" : "text";
+    return f == PS_FMT_JSON ? "json" : f == PS_FMT_CSV ? "csv" : f == PS_FMT_NDJSON ? "ndjson" : "text";
 }
 
 const char *ps_color(const ps_report_opts *o, const char *code)
@@ -113,9 +115,31 @@ void ps_json_column(ps_json *j, sqlite3_stmt *st, int col)
     case SQLITE_INTEGER:
         ps_json_int(j, sqlite3_column_int64(st, col));
         break;
+    case SQLITE_FLOAT: {
+        /* SQLite's shortest text form is a JSON number unless infinite */
+        const char *t = (const char *)sqlite3_column_text(st, col);
+        if (t && !strpbrk(t, "IiNn"))
+            ps_json_raw(j, t);
+        else
+            ps_json_null(j);
+        break;
+    }
     default:
         ps_json_string(j, (const char *)sqlite3_column_text(st, col));
     }
+}
+
+int ps_report_json_rows(ps_store *s, const ps_report_opts *o, const char *key,
+                        int (*write)(ps_store *s, const ps_report_opts *o, ps_json *j, ps_error *err),
+                        ps_error *err)
+{
+    ps_json_section section = {key, write};
+    ps_json j;
+
+    if (o->format != PS_FMT_NDJSON)
+        return ps_report_json_document(s, o, &section, 1, err);
+    ps_json_init_ndjson(&j, o->out);
+    return write(s, o, &j, err);
 }
 
 int ps_report_json_document(ps_store *s, const ps_report_opts *o, const ps_json_section *sections, size_t n,

@@ -19,7 +19,8 @@
 typedef enum ps_out_format {
     PS_FMT_TEXT = 0,
     PS_FMT_JSON,
-    PS_FMT_CSV
+    PS_FMT_CSV,
+    PS_FMT_NDJSON            /* one JSON object per line */
 } ps_out_format;
 
 typedef struct ps_report_opts {
@@ -28,6 +29,7 @@ typedef struct ps_report_opts {
     bool color;              /* ANSI colour in text output */
     int64_t trace_id;        /* 0 = all traces */
     int min_severity;        /* findings: lowest severity shown (rank) */
+    bool unicode;            /* box drawing in text trees (else ASCII) */
 } ps_report_opts;
 
 int ps_out_format_parse(const char *s, ps_out_format *f);
@@ -75,8 +77,14 @@ typedef struct ps_json_section {
 } ps_json_section;
 int ps_report_json_document(ps_store *s, const ps_report_opts *o, const ps_json_section *sections, size_t n,
                             ps_error *err);
-/* Writes column `col` as a JSON value of its SQLite type (null, integer, text). */
+/* Writes column `col` as a JSON value of its SQLite type (null, integer,
+ * real, text). */
 void ps_json_column(struct ps_json *j, sqlite3_stmt *st, int col);
+/* A list of records: JSON {"key": [...]} or NDJSON (one record per line),
+ * the array written by `write`. */
+int ps_report_json_rows(ps_store *s, const ps_report_opts *o, const char *key,
+                        int (*write)(ps_store *s, const ps_report_opts *o, struct ps_json *j, ps_error *err),
+                        ps_error *err);
 
 /* A SQLite error while reporting. */
 int ps_report_db_error(ps_store *s, ps_error *err);

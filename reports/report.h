@@ -8,6 +8,11 @@
  *              confidence marks; then per image: count and p50/p95/max per stage
  *   findings   severity, rule, technique, the creation and the evidence events
  *   creations  one row per creation with identities, images and status
+ *   stages     one row per creation and stage: times, confidence, evidence
+ *   processes  one row per process instance
+ *   tree       the process tree (text; reports/tree.h)
+ *   html       one self-contained HTML page with all of the above (html.c)
+ *   perfetto   Chrome trace-event JSON for ui.perfetto.dev (perfetto.c)
  *
  * Text, JSON and CSV.  `analyze` prints traces + timing + findings (text) or
  * one JSON document holding all of them.
@@ -28,6 +33,41 @@ int ps_report_analysis_json(ps_store *s, const ps_report_opts *o, ps_error *err)
 
 /* Findings at or above a severity rank (for --fail-on). */
 int ps_report_count_findings(ps_store *s, int64_t trace_id, int min_rank, int64_t *count, ps_error *err);
+
+/* Added with the exports (exports.c, tree.c, html.c, perfetto.c).  stages
+ * and processes write text, csv, json and ndjson; tree text; html and
+ * perfetto their own format whatever o->format says. */
+int ps_report_stages(ps_store *s, const ps_report_opts *o, ps_error *err);
+int ps_report_processes(ps_store *s, const ps_report_opts *o, ps_error *err);
+int ps_report_tree(ps_store *s, const ps_report_opts *o, ps_error *err);
+int ps_report_html(ps_store *s, const ps_report_opts *o, ps_error *err);
+int ps_report_perfetto(ps_store *s, const ps_report_opts *o, ps_error *err);
+
+/* Per image (lower-case file name, in name order; failed creations left
+ * out): the creations and, per stage, the measured (observed or inferred)
+ * durations' count, p50, p95 and max in 100 ns ticks, as in `report timing`.
+ * A non-zero return of fn stops and is returned. */
+typedef struct ps_image_stats {
+    const char *image;
+    size_t count;
+    size_t n[6];
+    int64_t p50[6], p95[6], max[6];
+} ps_image_stats;
+typedef int (*ps_image_stats_fn)(void *ctx, const ps_image_stats *st);
+int ps_report_each_image(ps_store *s, const ps_report_opts *o, ps_image_stats_fn fn, void *ctx, ps_error *err);
+
+/* A record export: the rows of `sql` (?1 = trace id, 0 for all) as CSV
+ * with a header of `names`, JSON {"key": [objects]} or NDJSON. */
+typedef struct ps_export {
+    const char *key;
+    const char *sql;
+    const char *const *names;
+    size_t ncols;
+} ps_export;
+int ps_report_export(ps_store *s, const ps_report_opts *o, const ps_export *x, ps_error *err);
+/* Registers ps_time(ts, basis) (a FILETIME formatted in its trace's basis)
+ * on the store's connection. */
+int ps_report_sql_functions(ps_store *s, ps_error *err);
 
 /* JSON fragments shared by the documents (written as values). */
 struct ps_json;

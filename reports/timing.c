@@ -5,16 +5,19 @@
 #include <string.h>
 
 #include "model/creation.h"
+#include "reports/escape.h"
 #include "reports/json.h"
 #include "reports/report.h"
 
 static const char *const CREATION_SQL =
     "SELECT c.creation_id, c.trace_id, c.create_ts, c.status, c.parent_pid, c.creator_pid, "
-    "c.child_pid, coalesce(cp.process_name, pp.process_name, "
+    "c.child_pid, CASE WHEN c.creator_pid <> c.parent_pid THEN coalesce(pp.process_name, "
     "  (SELECT p.process_name FROM processes p WHERE p.trace_id = c.trace_id AND p.pid = c.parent_pid "
-    "   ORDER BY p.start_ts IS NULL DESC, p.process_id LIMIT 1)), "
+    "   ORDER BY p.start_ts IS NULL DESC, p.process_id LIMIT 1)) ELSE coalesce(cp.process_name, pp.process_name, "
+    "  (SELECT p.process_name FROM processes p WHERE p.trace_id = c.trace_id AND p.pid = c.parent_pid "
+    "   ORDER BY p.start_ts IS NULL DESC, p.process_id LIMIT 1)) END, "
     "c.image_path, c.requested_image, c.note, t.time_basis, c.anchor, c.command_line, c.creator_tid, "
-    "c.initial_tid "
+    "c.initial_tid, cp.process_name "
     "FROM creations c JOIN traces t USING (trace_id) "
     "LEFT JOIN processes cp ON cp.process_id = c.creator_process_id "
     "LEFT JOIN processes ch ON ch.process_id = c.child_process_id "
@@ -88,14 +91,14 @@ static void who(char *buf, size_t cap, const char *parent, bool has_ppid, int64_
     char p[128], c[128];
 
     if (has_ppid)
-        snprintf(p, sizeof p, "%.100s (%lld)", parent ? parent : "?", (long long)ppid);
+        snprintf(p, sizeof p, "%.100s (%lld)", parent ? ps_tx(parent) : "?", (long long)ppid);
     else
-        snprintf(p, sizeof p, "%.100s", parent ? parent : "?");
+        snprintf(p, sizeof p, "%.100s", parent ? ps_tx(parent) : "?");
     if (has_cpid)
-        snprintf(c, sizeof c, "%.100s (%lld)", child_image && *child_image ? ps_path_basename(child_image) : "?",
-                 (long long)cpid);
+        snprintf(c, sizeof c, "%.100s (%lld)",
+                 child_image && *child_image ? ps_tx(ps_path_basename(child_image)) : "?", (long long)cpid);
     else
-        snprintf(c, sizeof c, "%.100s", child_image && *child_image ? ps_path_basename(child_image) : "?");
+        snprintf(c, sizeof c, "%.100s", child_image && *child_image ? ps_tx(ps_path_basename(child_image)) : "?");
     snprintf(buf, cap, "%s \xe2\x86\x92 %s", p, c);
 }
 
@@ -433,10 +436,15 @@ static int timing_text(ps_store *s, const ps_report_opts *o, ps_error *err)
                 !strcmp(status, "complete") ? "" : ps_color(o, PS_C_YELLOW), status,
                 ps_color(o, PS_C_RESET));
         if (req && img && strcmp(req, img) != 0)
-            fprintf(f, "  %4s  %-18s %srequested %s, ran %s%s\n", "", "", ps_color(o, PS_C_RED), req, img,
+            fprintf(f, "  %4s  %-18s %srequested %s, ran %s%s\n", "", "", ps_color(o, PS_C_RED), ps_tx(req), ps_tx(img),
                     ps_color(o, PS_C_RESET));
+        if (sqlite3_column_type(st, 5) != SQLITE_NULL && sqlite3_column_type(st, 4) != SQLITE_NULL &&
+            sqlite3_column_int64(st, 5) != sqlite3_column_int64(st, 4))
+            fprintf(f, "  %4s  %-18s %screated by %s (%lld), not by its recorded parent%s\n", "", "",
+                    ps_color(o, PS_C_RED), col_text(st, 16) ? col_text(st, 16) : "?",
+                    (long long)sqlite3_column_int64(st, 5), ps_color(o, PS_C_RESET));
         if (note && *note)
-            fprintf(f, "  %4s  %-18s %snote: %s%s\n", "", "", ps_color(o, PS_C_DIM), note,
+            fprintf(f, "  %4s  %-18s %snote: %s%s\n", "", "", ps_color(o, PS_C_DIM), ps_tx(note),
                     ps_color(o, PS_C_RESET));
     }
     if (rc != SQLITE_DONE) {
@@ -464,7 +472,7 @@ per_image:
                 char a[32], b[32], c[32];
                 if (k == 0) {
                     fprintf(f, "  ");
-                    put_padded(f, S.images[i], 28);
+                    put_padded(f, ps_tx(S.images[i]), 28);
                     fprintf(f, " %5zu  ", S.counts[i]);
                 } else {
                     fprintf(f, "  %-28s %5s  ", "", "");
@@ -657,6 +665,36 @@ int ps_report_per_image_json(ps_store *s, const ps_report_opts *o, ps_json *j, p
     return 0;
 }
 
+int ps_report_each_image(ps_store *s, const ps_report_opts *o, ps_image_stats_fn fn, void *ctx, ps_error *err)
+{
+    samples S;
+    size_t i;
+    int k, rc = 0;
+
+    if ((rc = collect(s, o, &S, err)) < 0)
+        return rc;
+    for (i = 0; i < S.nimages && rc == 0; i++) {
+        image_stats is;
+        ps_image_stats out;
+        if (compute_stats(&S, S.images[i], &is) < 0) {
+            rc = ps_error_nomem(err);
+            break;
+        }
+        memset(&out, 0, sizeof out);
+        out.image = S.images[i];
+        out.count = S.counts[i];
+        for (k = 0; k < 6; k++) {
+            out.n[k] = is.n[k];
+            out.p50[k] = is.p50[k];
+            out.p95[k] = is.p95[k];
+            out.max[k] = is.max[k];
+        }
+        rc = fn(ctx, &out);
+    }
+    samples_release(&S);
+    return rc;
+}
+
 /* ---- CSV: one row per creation and stage ----------------------------------------- */
 
 static int timing_csv(ps_store *s, const ps_report_opts *o, ps_error *err)
@@ -700,6 +738,8 @@ int ps_report_timing(ps_store *s, const ps_report_opts *o, ps_error *err)
 {
     if (o->format == PS_FMT_CSV)
         return timing_csv(s, o, err);
+    if (o->format == PS_FMT_NDJSON)
+        return ps_report_json_rows(s, o, "creations", ps_report_timing_json, err);
     if (o->format == PS_FMT_JSON) {
         static const ps_json_section sections[] = {{"creations", ps_report_timing_json},
                                                    {"per_image", ps_report_per_image_json}};

@@ -56,6 +56,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ps_report_analysis_json(s, &ro, &err);
         ro.format = PS_FMT_CSV;
         ps_report_timing(s, &ro, &err);
+        /* the reports people look at: tree, record exports, HTML, Perfetto */
+        ps_report_stages(s, &ro, &err);
+        ro.format = PS_FMT_NDJSON;
+        ps_report_processes(s, &ro, &err);
+        ro.format = PS_FMT_TEXT;
+        ps_report_tree(s, &ro, &err);
+        ps_report_stages(s, &ro, &err);
+        ps_report_processes(s, &ro, &err);
+        ps_report_html(s, &ro, &err);
+        ps_report_perfetto(s, &ro, &err);
         fclose(devnull);
     }
 out:

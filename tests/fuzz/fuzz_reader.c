@@ -45,6 +45,12 @@ static void touch_event(const ps_event *ev)
         touch(ev->proc->command_line);
         touch(ev->proc->user);
     }
+    if (ev->child) {
+        touch(ev->child->image_path);
+        touch(ev->child->command_line);
+        touch(ev->child->user);
+        touch(ev->child->architecture);
+    }
 }
 
 static void touch_process(const ps_process_rec *p)
@@ -88,6 +94,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 touch_process(rec.process);
         }
         touch(r->info.time_note);
+        {
+            size_t k;
+            for (k = 0; k < r->info.nkinds; k++) {
+                touch(r->info.kinds[k].provider);
+                touch(r->info.kinds[k].operation);
+            }
+        }
         ps_reader_close(r);
     }
     ps_input_close(in);

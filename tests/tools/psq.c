@@ -4,6 +4,10 @@
  *   psq DB "SQL"          prints the rows, columns separated by a tab
  *   psq --json FILE       exits 0 when FILE is one valid JSON document
  *   psq --ndjson FILE     exits 0 when every line of FILE is valid JSON
+ *   psq --rw DB "SQL"     the same, read-write (to damage copies of models)
+ *   psq --doc FILE DB "SQL"  the same as psq DB "SQL" with FILE's text in the
+ *                         temporary table doc(d), for checks of JSON output
+ * SQL may hold several statements; the rows of each are printed.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -77,26 +81,66 @@ int main(int argc, char **argv)
         free(text);
         return good ? 0 : 1;
     }
-    if (argc != 3) {
-        fprintf(stderr, "usage: psq DB SQL | psq --json FILE | psq --ndjson FILE\n");
-        return 2;
-    }
-    if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        fprintf(stderr, "psq: %s\n", sqlite3_errmsg(db));
-        return 2;
-    }
-    if (sqlite3_prepare_v2(db, argv[2], -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "psq: %s\n", sqlite3_errmsg(db));
-        return 2;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (i = 0; i < sqlite3_column_count(st); i++) {
-            const unsigned char *t = sqlite3_column_text(st, i);
-            printf("%s%s", i ? "\t" : "", t ? (const char *)t : "");
+    {
+        const char *doc = NULL, *sql;
+        char *text = NULL;
+        size_t n = 0;
+        int flags = SQLITE_OPEN_READONLY;
+        if (argc == 4 && !strcmp(argv[1], "--rw")) {
+            flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+            argv++;
+            argc--;
         }
-        putchar('\n');
+        if (argc == 5 && !strcmp(argv[1], "--doc")) {
+            doc = argv[2];
+            argv += 2;
+            argc -= 2;
+        }
+        if (argc != 3) {
+            fprintf(stderr, "usage: psq [--rw] DB SQL | psq --json FILE | psq --ndjson FILE | psq --doc FILE DB SQL\n");
+            return 2;
+        }
+        if (sqlite3_open_v2(argv[1], &db, flags, NULL) != SQLITE_OK) {
+            fprintf(stderr, "psq: %s\n", sqlite3_errmsg(db));
+            return 2;
+        }
+        if (doc) {
+            if (!(text = slurp(doc, &n))) {
+                fprintf(stderr, "psq: cannot read %s\n", doc);
+                return 2;
+            }
+            if (sqlite3_exec(db, "CREATE TEMP TABLE doc(d)", NULL, NULL, NULL) != SQLITE_OK ||
+                sqlite3_prepare_v2(db, "INSERT INTO doc VALUES (?1)", -1, &st, NULL) != SQLITE_OK) {
+                fprintf(stderr, "psq: %s\n", sqlite3_errmsg(db));
+                return 2;
+            }
+            sqlite3_bind_text(st, 1, text, (int)n, SQLITE_STATIC);
+            sqlite3_step(st);
+            sqlite3_finalize(st);
+            free(text);
+        }
+        rc = SQLITE_DONE;
+        for (sql = argv[2]; rc == SQLITE_DONE && *sql;) {
+            const char *tail;
+            if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK) {
+                fprintf(stderr, "psq: %s\n", sqlite3_errmsg(db));
+                return 2;
+            }
+            sql = tail;
+            if (!st)
+                continue;
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                for (i = 0; i < sqlite3_column_count(st); i++) {
+                    const unsigned char *t = sqlite3_column_text(st, i);
+                    printf("%s%s", i ? "\t" : "", t ? (const char *)t : "");
+                }
+                putchar('\n');
+            }
+            if (rc != SQLITE_DONE)
+                fprintf(stderr, "psq: %s\n", sqlite3_errmsg(db));
+            sqlite3_finalize(st);
+        }
     }
-    sqlite3_finalize(st);
     sqlite3_close(db);
     return rc == SQLITE_DONE ? 0 : 2;
 }

@@ -155,6 +155,32 @@ static result run_once(const char *fixture)
     return r;
 }
 
+/* The reports people look at, on the committed model: the tree, the record
+ * exports, the HTML page and the Perfetto trace. */
+static int report_once(void)
+{
+    static int (*const reports[])(ps_store *, const ps_report_opts *, ps_error *) = {
+        ps_report_tree, ps_report_stages, ps_report_processes, ps_report_html, ps_report_perfetto};
+    ps_store *s = NULL;
+    ps_error err;
+    FILE *devnull = fopen("/dev/null", "w");
+    size_t i;
+    int rc;
+
+    ps_error_clear(&err);
+    rc = ps_store_open_read(db, &s, &err);
+    for (i = 0; rc == 0 && i < sizeof reports / sizeof reports[0]; i++) {
+        ps_report_opts ro;
+        memset(&ro, 0, sizeof ro);
+        ro.out = devnull;
+        ro.format = i == 1 ? PS_FMT_CSV : i == 2 ? PS_FMT_NDJSON : PS_FMT_TEXT;
+        rc = reports[i](s, &ro, &err);
+    }
+    ps_store_close(s);
+    fclose(devnull);
+    return rc < 0 && err.code != PS_ERR_NOMEM && err.code != PS_ERR_DB ? -2 : rc;
+}
+
 static void measure(result *r)
 {
     long saved = fail_at;
@@ -255,6 +281,42 @@ int main(void)
     is_int(bad_rc, 0, "every failure is reported as out of memory or a database error");
     is_int(partial, 0, "every database left on disk is the complete model");
     is_int(silent, 0, "every success leaves the database");
+
+    /* the reports of a model, alone: the model as the reference run left it */
+    ref = run_once(fixture);
+    base_live = live;
+    ok(ref.rc == 0 && report_once() == 0, "reports on the model");
+    ok(live == base_live, "the reports free everything (%ld blocks)", live - base_live);
+    leaks = bad_rc = runs = silent = 0;
+    for (n = 1;; n++) {
+        int rc;
+        fail_at = n;
+        calls = 0;
+        base_live = live;
+        rc = report_once();
+        fail_at = -1;
+        runs++;
+        if (calls < n)
+            break;
+        if (live != base_live) {
+            if (leaks < 5)
+                printf("# reports, allocation %ld: %ld blocks not freed\n", n, live - base_live);
+            leaks++;
+        }
+        if (rc == -2) {
+            if (bad_rc < 5)
+                printf("# reports, allocation %ld: an error that is not out of memory\n", n);
+            bad_rc++;
+        }
+        if (rc == 0)
+            silent++;
+    }
+    /* SQLite recovers from some failures, and gives NULL for a value it
+     * cannot convert to text without memory */
+    printf("# reports: %ld failed allocations without an error\n", silent);
+    ok(runs > 100, "reports: %ld allocation points exercised", runs - 1);
+    is_int(leaks, 0, "reports: no leak after any failure");
+    is_int(bad_rc, 0, "reports: every failure is out of memory or a database error");
     ps_recon_config_release(&cfg);
     return tap_done();
 }
