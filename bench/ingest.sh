@@ -6,7 +6,7 @@
 # Generates synthetic traces with fixtures/psgen (BENCH_FORMATS, default
 # "pml csv"; BENCH_SIZES, default "50000 1000000" events), then measures, best
 # of BENCH_RUNS (3) runs:
-#   - parse only (PML): bench/readbench, the reader alone (every event decoded,
+#   - parse only (PML): bench/readtrace, the reader alone (every event decoded,
 #     Detail text written, stacks resolved), nothing stored;
 #   - ingest: `procstage -q ingest TRACE -o DB` (reading, reconstruction,
 #     detectors, the SQLite model with its indexes, the atomic rename) and
@@ -26,7 +26,7 @@ mkdir -p "$out"
 cc -O2 -o "$out/measure" "$top/bench/measure.c"
 ps="$build/procstage"
 gen="$build/fixtures/psgen"
-rb="$build/bench/readbench"
+rb="$build/bench/readtrace"
 command -v bc >/dev/null || { echo "bench: needs bc" >&2; exit 1; }
 
 # best NAME EVENTS COMMAND...: best wall time of $runs runs
