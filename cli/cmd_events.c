@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/arena.h"
 #include "common/util.h"
 #include "parsers/pml.h"
 #include "parsers/reader.h"
@@ -45,7 +46,27 @@ typedef struct ev_out {
     bool have_first;
     ps_time_basis basis;
     ps_buf line, cell;
+    /* process names by PID from the trace's process records and process
+     * creations, for events whose reader names no process (ETW) */
+    ps_map names;
+    ps_arena name_text;
 } ev_out;
+
+/* Remembers the process name of a PID: `name`, or the file name of `path`
+ * (the latest wins). */
+static int learn_name(ev_out *o, uint32_t pid, const char *name, const char *path)
+{
+    char *copy;
+    if ((!name || !*name) && path) {
+        const char *slash = strrchr(path, '\\');
+        name = slash ? slash + 1 : path;
+    }
+    if (!name || !*name)
+        return 0;
+    if (!(copy = ps_arena_strdup(&o->name_text, name)))
+        return PS_ERR_NOMEM;
+    return ps_map_put(&o->names, pid, (uint64_t)(uintptr_t)copy);
+}
 
 static int parse_columns(const char *spec, ev_out *o)
 {
@@ -134,7 +155,13 @@ static void cell(ev_out *o, const ps_event *ev, ev_col c, ps_buf *b, bool *is_in
         pml_put_time_of_day(b, ev->ts);
         break;
     case EC_PROCESS_NAME:
-        pml_puts(b, ev->process_name ? ev->process_name : "");
+        if (ev->process_name && *ev->process_name) {
+            pml_puts(b, ev->process_name);
+        } else {
+            uint64_t v;
+            if (ps_map_get(&o->names, ev->pid, &v))
+                pml_puts(b, (const char *)(uintptr_t)v);
+        }
         break;
     case EC_PID:
         pml_put_u64(b, ev->pid);
@@ -401,6 +428,8 @@ int cmd_events(ps_cli *cli, int argc, char **argv)
     ps_error_clear(&err);
     ps_buf_init(&o.line);
     ps_buf_init(&o.cell);
+    ps_map_init(&o.names);
+    ps_arena_init(&o.name_text, 1u << 14);
     if ((rc = ps_input_open(argv[optind], &io.input, &in, &err)) < 0)
         goto fail;
     if (io.format && strcmp(io.format, "auto"))
@@ -431,6 +460,17 @@ int cmd_events(ps_cli *cli, int argc, char **argv)
         }
         if (n == 0)
             break;
+        rc = 0;
+        if (rec.type == PS_REC_PROCESS) {
+            rc = learn_name(&o, rec.process->pid, rec.process->process_name, rec.process->image_path);
+        } else if (rec.type == PS_REC_EVENT && rec.event->op == PS_OP_PROCESS_CREATE &&
+                   rec.event->has_child_pid) {
+            rc = learn_name(&o, rec.event->child_pid, NULL, rec.event->path);
+        }
+        if (rc < 0) {
+            ps_error_nomem(&err);
+            goto fail;
+        }
         if (rec.type != PS_REC_EVENT)
             continue;
         o.basis = rd->info.time_basis;
@@ -453,5 +493,7 @@ out:
     ps_input_close(in);
     ps_buf_release(&o.line);
     ps_buf_release(&o.cell);
+    ps_map_release(&o.names);
+    ps_arena_release(&o.name_text);
     return status;
 }
