@@ -460,6 +460,21 @@ static int put_utf8(ps_buf *out, uint32_t cp)
     return ps_buf_append(out, tmp, ps_utf8_encode(cp, tmp));
 }
 
+uint32_t ps_utf16_code_point(uint32_t u, const uint8_t *p, size_t n_units, size_t *i)
+{
+    if (u >= 0xD800 && u <= 0xDBFF && *i + 1 < n_units) {
+        uint32_t lo = (uint32_t)p[2 * *i + 2] | ((uint32_t)p[2 * *i + 3] << 8);
+        if (lo >= 0xDC00 && lo <= 0xDFFF) {
+            (*i)++;
+            return 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        return 0xFFFD;
+    }
+    if (u >= 0xD800 && u <= 0xDFFF)
+        return 0xFFFD;
+    return u;
+}
+
 int ps_utf16le_to_utf8(const uint8_t *p, size_t n_units, bool stop_at_nul, ps_buf *out)
 {
     size_t i;
@@ -478,17 +493,7 @@ int ps_utf16le_to_utf8(const uint8_t *p, size_t n_units, bool stop_at_nul, ps_bu
             out->data[out->len++] = (char)u;
             continue;
         }
-        if (u >= 0xD800 && u <= 0xDBFF && i + 1 < n_units) {
-            uint32_t lo = (uint32_t)p[2 * i + 2] | ((uint32_t)p[2 * i + 3] << 8);
-            if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-                i++;
-            } else {
-                u = 0xFFFD;
-            }
-        } else if (u >= 0xD800 && u <= 0xDFFF) {
-            u = 0xFFFD;
-        }
+        u = ps_utf16_code_point(u, p, n_units, &i);
         if (put_utf8(out, u) < 0)
             return PS_ERR_NOMEM;
     }

@@ -121,18 +121,8 @@ int pml_put_utf16(ps_buf *b, const uint8_t *p, size_t n, bool stop_at_nul)
                 break;
             continue;
         }
+        u = ps_utf16_code_point(u, p, n, &i);
         i++;
-        if (u >= 0xD800 && u <= 0xDBFF && i < n) {
-            uint32_t lo = (uint32_t)p[2 * i] | ((uint32_t)p[2 * i + 1] << 8);
-            if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-                i++;
-            } else {
-                u = 0xFFFD;
-            }
-        } else if (u >= 0xD800 && u <= 0xDFFF) {
-            u = 0xFFFD;
-        }
         if (put_utf8_cp(b, u) < 0)
             return PS_ERR_NOMEM;
     }
