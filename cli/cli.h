@@ -140,5 +140,6 @@ int cmd_analyze(ps_cli *cli, int argc, char **argv);
 int cmd_ingest(ps_cli *cli, int argc, char **argv);
 int cmd_report(ps_cli *cli, int argc, char **argv);
 int cmd_formats(ps_cli *cli, int argc, char **argv);
+int cmd_events(ps_cli *cli, int argc, char **argv);
 
 #endif

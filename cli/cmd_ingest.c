@@ -73,6 +73,10 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
                    (unsigned long long)st.creations, st.creations == 1 ? "" : "s",
                    (unsigned long long)st.creations_complete, (unsigned long long)st.creations_partial,
                    (unsigned long long)st.creations_failed, nf, nf == 1 ? "" : "s");
+            if (st.undecoded)
+                ps_cli_warn(cli, "%s: %llu event%s kept undecoded (class, operation and detail size in their "
+                                 "Detail)",
+                            paths[i], (unsigned long long)st.undecoded, st.undecoded == 1 ? "" : "s");
         }
     }
     return PS_EXIT_OK;
@@ -159,7 +163,8 @@ static void ingest_usage(FILE *f)
             "is left as it was (or not created).  One line per trace is printed on stdout.\n"
             "\n"
             "  -o, --output DB        the database to create or append to (required)\n"
-            "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml, etw-etl\n" PS_CLI_INGEST_HELP
+            "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml, etw-etl,\n"
+            "                         procmon-pml\n" PS_CLI_INGEST_HELP
             "  -h, --help             show this help and exit\n");
 }
 

@@ -19,6 +19,7 @@ static const ps_command commands[] = {
     {"ingest", cmd_ingest, "build or append to a procstage database (SQLite)"},
     {"report", cmd_report, "report timing, findings, creations or traces from a database"},
     {"formats", cmd_formats, "list the input formats procstage reads and how it detects them"},
+    {"events", cmd_events, "print the events of a trace as CSV (Procmon's export layout) or NDJSON"},
     {"help", cmd_help, "show help for procstage or one command"},
     {"version", cmd_version, "print the version"},
 };
@@ -37,8 +38,8 @@ static void usage(FILE *f)
     size_t i;
     fprintf(f,
             "Usage: procstage [OPTION]... COMMAND [ARG]...\n"
-            "Turn Windows traces (Procmon CSV/XML) into process creations split into the six\n"
-            "CreateProcess stages, with timings and IFEO hijack findings.\n"
+            "Turn Windows traces (Procmon PML, CSV, XML) into process creations split into\n"
+            "the six CreateProcess stages, with timings and IFEO hijack findings.\n"
             "\n"
             "Commands:\n");
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)

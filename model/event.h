@@ -80,6 +80,7 @@ typedef struct ps_proc_attrs {
     uint32_t parent_pid;
     bool has_parent_pid;
     int32_t session;        /* -1 unknown */
+    const char *virtualized;    /* "True"/"False" as Procmon writes it; NULL unknown */
 } ps_proc_attrs;
 
 /* Inter-process messages (ETW ALPC events). */
@@ -138,6 +139,11 @@ typedef struct ps_event {
     /* ETW ALPC message events: direction and message id */
     ps_ipc ipc;
     uint32_t ipc_message;
+
+    /* Optional: a reader that knows the identity of frames[] cheaply sets
+     * it (equal frames give an equal value, never 0) so that the store need
+     * not hash the frames itself; 0 = not known. */
+    uint64_t stack_hash;
 } ps_event;
 
 typedef struct ps_module {

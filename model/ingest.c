@@ -103,7 +103,8 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
             if ((rc = ps_recon_resolve(rc_engine, ev, &process_id, err)) < 0)
                 goto out;
             if (ev->nframes && !o->no_stacks) {
-                if ((rc = ps_store_add_stack(store, ev->frames, ev->nframes, &stack_id, err)) < 0)
+                if ((rc = ps_store_add_stack_hashed(store, ev->frames, ev->nframes, ev->stack_hash, &stack_id,
+                                                    err)) < 0)
                     goto out;
                 stacks++;
             }

@@ -1,8 +1,8 @@
--- procstage model, schema version 1.  Documented in docs/model.md.
+-- procstage model, schema version 2.  Documented in docs/model.md.
 --
 -- Timestamps are INTEGER FILETIME (100 ns ticks since 1601-01-01) in the time
 -- basis of their trace (traces.time_basis); durations are INTEGER 100 ns.
--- Indexes are created after the first load (model/indexes.sql).
+-- Indexes: model/indexes.sql.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -117,7 +117,16 @@ CREATE TABLE stages (
     PRIMARY KEY (creation_id, stage)
 ) WITHOUT ROWID;
 
-CREATE TABLE events (
+-- Events are stored compactly: texts that repeat (operation, path, result,
+-- detail, category) once in `strings`, the event rows as integers in
+-- `event_rows`.  The view `events` gives them back with the documented
+-- columns; use it (event_rows is the storage behind it).
+CREATE TABLE strings (
+    string_id       INTEGER PRIMARY KEY,
+    text            TEXT NOT NULL
+);
+
+CREATE TABLE event_rows (
     event_id        INTEGER PRIMARY KEY,
     trace_id        INTEGER NOT NULL,
     seq             INTEGER NOT NULL,       -- 1-based ordinal in the trace
@@ -125,33 +134,67 @@ CREATE TABLE events (
     pid             INTEGER,
     tid             INTEGER,
     process_id      INTEGER,
-    class           TEXT,
-    operation       TEXT,
-    path            TEXT,
-    result          TEXT,
-    detail          TEXT,
+    class           INTEGER,                -- 1 Process .. 5 Network, 6 Other, 0 unknown
+    operation_id    INTEGER,                -- strings.string_id; NULL for an empty text
+    path_id         INTEGER,
+    result_id       INTEGER,
+    detail_id       INTEGER,
     duration        INTEGER,
-    category        TEXT,
+    category_id     INTEGER,
     stack_id        INTEGER,
     creation_id     INTEGER,
     stage           INTEGER
 );
 
+CREATE VIEW events AS
+SELECT e.event_id, e.trace_id, e.seq, e.ts, e.pid, e.tid, e.process_id,
+       CASE e.class WHEN 1 THEN 'Process' WHEN 2 THEN 'Registry' WHEN 3 THEN 'File System'
+                    WHEN 4 THEN 'Profiling' WHEN 5 THEN 'Network' WHEN 6 THEN 'Other'
+                    ELSE 'Unknown' END AS class,
+       o.text AS operation, p.text AS path, r.text AS result, d.text AS detail, e.duration,
+       c.text AS category, e.stack_id, e.creation_id, e.stage
+FROM event_rows e
+LEFT JOIN strings o ON o.string_id = e.operation_id
+LEFT JOIN strings p ON p.string_id = e.path_id
+LEFT JOIN strings r ON r.string_id = e.result_id
+LEFT JOIN strings d ON d.string_id = e.detail_id
+LEFT JOIN strings c ON c.string_id = e.category_id;
+
+-- A stack lists its frames by id (a JSON array, innermost first); every
+-- distinct frame is stored once in frame_values.  The view `frames` gives
+-- one row per frame with the documented columns.
 CREATE TABLE stacks (
     stack_id        INTEGER PRIMARY KEY,
     hash            INTEGER NOT NULL,
-    depth           INTEGER NOT NULL
+    depth           INTEGER NOT NULL,
+    frame_ids       TEXT                    -- JSON array of frame_values.frame_id
 );
 
-CREATE TABLE frames (
-    stack_id        INTEGER NOT NULL,
-    depth           INTEGER NOT NULL,       -- 0 = innermost
+CREATE TABLE frame_values (
+    frame_id        INTEGER PRIMARY KEY,
     address         INTEGER,
     module          TEXT,
     symbol          TEXT,
-    offset          INTEGER,
-    PRIMARY KEY (stack_id, depth)
-) WITHOUT ROWID;
+    offset          INTEGER
+);
+
+CREATE VIEW frames AS
+SELECT s.stack_id, CAST(j.key AS INTEGER) AS depth, v.address, v.module, v.symbol, v.offset
+FROM stacks s, json_each(s.frame_ids) j
+JOIN frame_values v ON v.frame_id = j.value;
+
+-- DELETE works on the two views as on tables: an event's row goes; a frame
+-- becomes a null in its stack's list (the other frames keep their depth).
+CREATE TRIGGER events_delete INSTEAD OF DELETE ON events
+BEGIN
+    DELETE FROM event_rows WHERE event_id = OLD.event_id;
+END;
+
+CREATE TRIGGER frames_delete INSTEAD OF DELETE ON frames
+BEGIN
+    UPDATE stacks SET frame_ids = json_set(frame_ids, '$[' || OLD.depth || ']', NULL)
+    WHERE stack_id = OLD.stack_id;
+END;
 
 CREATE TABLE event_kinds (
     trace_id        INTEGER NOT NULL REFERENCES traces(trace_id),

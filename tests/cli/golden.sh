@@ -36,7 +36,7 @@ for name in analyze_demo_json analyze_etw_spoof_json report_timing_json report_f
     ok $? "$name is valid JSON"
 done
 for name in report_stages_ndjson report_processes_ndjson report_creations_ndjson report_findings_ndjson \
-    report_timing_ndjson report_traces_ndjson; do
+    report_timing_ndjson report_traces_ndjson events_plain32_ndjson events_plain_xml_ndjson; do
     sed '$d' "$top_srcdir/tests/golden/$name.out" >"$TMP/$name.ndjson"
     q --ndjson "$TMP/$name.ndjson"
     ok $? "$name is one JSON object per line"
