@@ -7,7 +7,9 @@
 
 #include "cli/cli.h"
 #include "common/util.h"
+#include "model/attribute.h"
 #include "model/ingest.h"
+#include "model/stage_map.h"
 #include "model/store.h"
 #include "reports/detect.h"
 
@@ -34,8 +36,24 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
                          const ps_cli_ingest *o)
 {
     ps_ingest_opts io;
-    int i;
+    ps_stage_map map;
+    ps_attr *attr = NULL;
+    int i, rc;
 
+    /* stack attribution: the stage map, the database's source catalogue, symbols */
+    if ((rc = ps_cli_load_stage_map(cli, o->stage_map, &map)) != 0)
+        return rc;
+    {
+        ps_error err;
+        ps_error_clear(&err);
+        if (ps_attr_add_catalogue(&map, store, &err) < 0 || ps_attr_new(&map, &attr, &err) < 0 ||
+            (o->symbols && ps_attr_load_symbols(attr, o->symbols, &err) < 0) || ps_attr_bind(attr, store, &err) < 0) {
+            rc = ps_cli_fail(cli, &err);
+            goto out;
+        }
+        if (o->symbols)
+            ps_cli_verbose(cli, "%s: %zu symbols", o->symbols, ps_attr_symbol_count(attr));
+    }
     memset(&io, 0, sizeof io);
     io.format = o->format;
     io.input = o->input;
@@ -46,17 +64,18 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
     io.warn_ctx = cli;
     io.progress = ps_cli_progress;
     io.progress_ctx = cli;
+    io.attr = attr;
     for (i = 0; i < n; i++) {
         ps_ingest_stats st;
         ps_error err;
         uint64_t before = det ? ps_detect_count(det) : 0;
-        int rc;
 
         ps_error_clear(&err);
         rc = ps_ingest_trace(store, paths[i], &io, &st, &err);
         if (rc < 0) {
             ps_cli_progress(cli, paths[i], 0, 0, 0, true);
-            return ps_cli_fail(cli, &err);
+            rc = ps_cli_fail(cli, &err);
+            goto out;
         }
         ps_cli_verbose(cli, "%s: time basis %s (%s)", paths[i], st.time_basis, st.time_note);
         if (st.undecoded)
@@ -77,9 +96,16 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
                 ps_cli_warn(cli, "%s: %llu event%s kept undecoded (class, operation and detail size in their "
                                  "Detail)",
                             paths[i], (unsigned long long)st.undecoded, st.undecoded == 1 ? "" : "s");
+            if (st.frame_staged)
+                printf("trace #%lld %s: %llu event%s given a stage by their stacks\n", (long long)st.trace_id,
+                       paths[i], (unsigned long long)st.frame_staged, st.frame_staged == 1 ? "" : "s");
         }
     }
-    return PS_EXIT_OK;
+    rc = PS_EXIT_OK;
+out:
+    ps_attr_free(attr);
+    ps_stage_map_release(&map);
+    return rc;
 }
 
 int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const ps_cli_ingest *opts,
@@ -147,6 +173,12 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
         return 1;
     case PS_OPT_NO_PROGRESS:
         cli->progress_mode = 2;
+        return 1;
+    case PS_OPT_STAGE_MAP:
+        io->stage_map = arg;
+        return 1;
+    case PS_OPT_SYMBOLS:
+        io->symbols = arg;
         return 1;
     default:
         return 0;

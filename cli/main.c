@@ -20,6 +20,7 @@ static const ps_command commands[] = {
     {"report", cmd_report, "report timing, findings, creations or traces from a database"},
     {"formats", cmd_formats, "list the input formats procstage reads and how it detects them"},
     {"events", cmd_events, "print the events of a trace as CSV (Procmon's export layout) or NDJSON"},
+    {"source", cmd_source, "function -> stage catalogue and call graph from annotated C source"},
     {"help", cmd_help, "show help for procstage or one command"},
     {"version", cmd_version, "print the version"},
 };

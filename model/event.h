@@ -144,6 +144,11 @@ typedef struct ps_event {
      * it (equal frames give an equal value, never 0) so that the store need
      * not hash the frames itself; 0 = not known. */
     uint64_t stack_hash;
+
+    /* stack attribution (model/attribute.h), set by the ingest pipeline, not
+     * by readers: the stage of the innermost frame the stage map names */
+    int frame_stage;            /* 1..6; 0 none */
+    const char *frame_function; /* that frame's function (NUL-terminated); NULL none */
 } ps_event;
 
 typedef struct ps_module {

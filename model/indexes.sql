@@ -9,3 +9,5 @@ CREATE INDEX IF NOT EXISTS modules_process ON modules (process_id);
 CREATE INDEX IF NOT EXISTS creations_trace ON creations (trace_id, create_ts);
 CREATE INDEX IF NOT EXISTS findings_creation ON findings (creation_id);
 CREATE INDEX IF NOT EXISTS stacks_hash ON stacks (hash);
+CREATE INDEX IF NOT EXISTS src_functions_name ON src_functions (name);
+CREATE INDEX IF NOT EXISTS src_calls_callee ON src_calls (callee);

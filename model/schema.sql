@@ -243,3 +243,115 @@ SELECT f.finding_id, f.trace_id, f.severity, f.rule_id, f.title, f.technique,
 FROM findings f
 LEFT JOIN creations c USING (creation_id)
 LEFT JOIN events e ON e.event_id = f.event_id;
+
+-- ---- source catalogue (procstage source scan; docs/source.md) ------------
+-- Every statement of this part uses IF NOT EXISTS: it is run again on models
+-- created before it existed.  @source-catalogue-begin
+
+CREATE TABLE IF NOT EXISTS src_files (
+    file_id         INTEGER PRIMARY KEY,
+    path            TEXT NOT NULL,          -- as given on the command line (or found below it)
+    sha256          TEXT,
+    lines           INTEGER,
+    size            INTEGER,
+    kind            TEXT,                   -- c | excerpt | prose | skipped
+    functions       INTEGER NOT NULL DEFAULT 0,
+    warning_count   INTEGER NOT NULL DEFAULT 0,
+    scanned_by      TEXT                    -- procstage version
+);
+
+CREATE TABLE IF NOT EXISTS src_functions (
+    function_id     INTEGER PRIMARY KEY,
+    file_id         INTEGER NOT NULL REFERENCES src_files(file_id),
+    name            TEXT NOT NULL,
+    line_start      INTEGER,
+    line_end        INTEGER,
+    signature       TEXT,
+    description     TEXT,                   -- Routine Description / @brief / free text
+    stage           INTEGER CHECK (stage BETWEEN 0 AND 6),
+    stage_source    TEXT CHECK (stage_source IN ('tag', 'map', 'inferred')),
+    kind            TEXT NOT NULL,          -- definition | prototype | excerpt
+    return_type     TEXT,
+    returns         TEXT,                   -- Return Value / @return
+    remarks         TEXT,                   -- Environment, Notes / @remarks
+    status          TEXT,                   -- @implemented, @unimplemented ...
+    doc_style       TEXT,                   -- wrk | doxygen
+    stage_label     TEXT,                   -- from the @stage tag
+    stage_attrs     TEXT,                   -- key=value ... from the @stage tag
+    note            TEXT                    -- how the name was found, what the scanner repaired
+);
+
+CREATE TABLE IF NOT EXISTS src_params (
+    function_id     INTEGER NOT NULL REFERENCES src_functions(function_id),
+    position        INTEGER NOT NULL,       -- from 0
+    name            TEXT,
+    type            TEXT,
+    direction       TEXT CHECK (direction IN ('in', 'out', 'inout')),  -- NULL: not annotated
+    optional        INTEGER NOT NULL DEFAULT 0,
+    annotation      TEXT,                   -- as written
+    description     TEXT,                   -- from the comment block
+    PRIMARY KEY (function_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS src_calls (
+    caller_id       INTEGER NOT NULL REFERENCES src_functions(function_id),
+    callee          TEXT NOT NULL,
+    line            INTEGER,
+    seq             INTEGER NOT NULL,       -- body order, from 0
+    stage           INTEGER,                -- from an @stage line tag or region around the call
+    PRIMARY KEY (caller_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS src_stage_tags (
+    file_id         INTEGER NOT NULL,
+    function_id     INTEGER,                -- NULL: a region outside functions
+    kind            TEXT NOT NULL,          -- function | line | region
+    stage           INTEGER NOT NULL,
+    label           TEXT,
+    attrs           TEXT,
+    line_start      INTEGER,
+    line_end        INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS src_lines (
+    file_id         INTEGER NOT NULL,
+    function_id     INTEGER,
+    line            INTEGER,                -- original line number; NULL: commentary after the last line
+    code            TEXT,
+    commentary      TEXT                    -- the commentary before the line
+);
+
+CREATE TABLE IF NOT EXISTS src_conflicts (
+    function_id     INTEGER,
+    name            TEXT NOT NULL,
+    kind            TEXT NOT NULL,          -- callers | tag-map
+    stages          TEXT NOT NULL,          -- "2,3"
+    detail          TEXT
+);
+
+CREATE TABLE IF NOT EXISTS stage_map (
+    function        TEXT NOT NULL,
+    module          TEXT,                   -- NULL: any module
+    stage           INTEGER NOT NULL,
+    label           TEXT,
+    under           TEXT,                   -- comma-separated: counts only under these
+    origin          TEXT NOT NULL,          -- map | source
+    source          TEXT                    -- the map file
+);
+
+CREATE TABLE IF NOT EXISTS stack_stages (
+    stack_id        INTEGER PRIMARY KEY,
+    stage           INTEGER NOT NULL,       -- of the innermost frame the stage map names
+    depth           INTEGER NOT NULL,       -- that frame (0 = innermost)
+    module          TEXT,
+    function        TEXT,
+    resolved_by     TEXT NOT NULL           -- trace (the frame's own symbol) | symbols (--symbols)
+);
+
+CREATE VIEW IF NOT EXISTS v_event_frame_stage AS
+SELECT e.event_id, e.trace_id, e.seq, e.pid, e.tid, e.operation, e.path, e.creation_id,
+       e.stage AS creation_stage, ss.stage AS frame_stage, ss.module AS frame_module,
+       ss.function AS frame_function, ss.depth AS frame_depth, ss.resolved_by
+FROM events e JOIN stack_stages ss USING (stack_id);
+
+-- @source-catalogue-end
