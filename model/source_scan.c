@@ -892,9 +892,7 @@ static void doc_line(const char **lp, size_t *ln)
 {
     const char *p = *lp, *e = p + *ln;
 
-    while (p < e && isspace((unsigned char)*p))
-        p++;
-    while (p < e && (*p == '/' || *p == '*' || *p == '+' || *p == '!'))
+    while (p < e && (isspace((unsigned char)*p) || *p == '/' || *p == '*' || *p == '+' || *p == '!'))
         p++;
     while (e > p && isspace((unsigned char)e[-1]))
         e--;
@@ -943,7 +941,7 @@ static void parse_doc(const tok *t, docp *d)
     const char *p = t->p, *end = t->p + (t->n < MAX_DOC ? t->n : MAX_DOC);
     int section = -1;           /* WRK: current section; Doxygen: 0 free text, 1 brief... */
     ps_buf *cur = NULL;
-    bool para = false;
+    bool para = false, fresh = false;
 
     d->wrk = memmem(p, (size_t)(end - p), "Routine Description:", 20) != NULL;
     if (!d->wrk)
@@ -969,6 +967,7 @@ static void parse_doc(const tok *t, docp *d)
                 if (s == 4)
                     add_words(&d->rem, lp, ln, false);
                 para = false;
+                fresh = true;
                 continue;
             }
             if (section == 2) {
@@ -986,8 +985,8 @@ static void parse_doc(const tok *t, docp *d)
                 }
             }
             if (cur)
-                add_words(cur, lp, ln, para);
-            para = false;
+                add_words(cur, lp, ln, para && !fresh);
+            para = fresh = false;
             continue;
         }
         /* Doxygen / ReactOS */
@@ -1416,8 +1415,17 @@ static void build_header(scanner *sc, const tok *t, size_t n, const hdr *h)
             a = i + 1;
         }
     }
-    if (h->limit < n)
-        knr_types(sc, t, h->limit, n);
+    if (h->limit < n) {
+        /* K&R: the list holds only names; their types follow */
+        for (i = 0; i < b->nparams; i++) {
+            ps_src_param *p = &b->params[i];
+            if (!p->name && p->type && !strchr(p->type, ' ') && !strchr(p->type, '*')) {
+                p->name = p->type;
+                p->type = NULL;
+            }
+        }
+        knr_types(sc, t, h->close + 1, n);
+    }
 }
 
 static void attach_doc(scanner *sc)
@@ -1872,7 +1880,7 @@ static void run(scanner *sc, bool body_mode)
             if (sc->emit)
                 note(sc, "the excerpt ends inside the body");
         } else {
-            warn(sc, t.line, "unbalanced braces: the body of %s (line %u) does not "
+            warn(sc, sc->last_code_line ? sc->last_code_line : t.line, "unbalanced braces: the body of %s (line %u) does not "
                  "close before the end of the file", sc->fb.f.name ? sc->fb.f.name : "the function",
                  sc->fb.f.line_start);
             if (sc->emit)

@@ -322,15 +322,19 @@ static int64_t earlier_scan(ps_src_store *ss, const char *path, int64_t except, 
     return id;
 }
 
-/* Excerpt lines belong to the excerpt function around them; commentary
- * after the last line to the last one. */
+/* Excerpt lines belong to the excerpt function around them; lines between
+ * or after functions (and the commentary after the last line) to the one
+ * before them, lines before the first to the first. */
 static int assign_lines(ps_src_store *ss, ps_error *err)
 {
     static const char *const sql =
-        "UPDATE src_lines SET function_id = (SELECT f.function_id FROM src_functions f "
-        "  WHERE f.file_id = src_lines.file_id AND f.kind = 'excerpt' AND "
-        "  (src_lines.line BETWEEN f.line_start AND f.line_end OR src_lines.line IS NULL) "
-        "  ORDER BY f.line_end DESC LIMIT 1) "
+        "UPDATE src_lines SET function_id = coalesce("
+        " (SELECT f.function_id FROM src_functions f WHERE f.file_id = src_lines.file_id AND f.kind = 'excerpt' "
+        "  AND src_lines.line BETWEEN f.line_start AND f.line_end ORDER BY f.line_start DESC LIMIT 1),"
+        " (SELECT f.function_id FROM src_functions f WHERE f.file_id = src_lines.file_id AND f.kind = 'excerpt' "
+        "  AND (src_lines.line IS NULL OR f.line_start <= src_lines.line) ORDER BY f.line_start DESC LIMIT 1),"
+        " (SELECT f.function_id FROM src_functions f WHERE f.file_id = src_lines.file_id AND f.kind = 'excerpt' "
+        "  ORDER BY f.line_start LIMIT 1)) "
         "WHERE file_id = ?1 AND function_id IS NULL";
     sqlite3_stmt *st;
     int rc;
@@ -513,7 +517,7 @@ int ps_src_store_path(ps_src_store *ss, const char *path, ps_error *err)
     struct stat st;
 
     if (stat(path, &st) != 0)
-        return ps_error_set(err, PS_ERR_IO, "cannot open '%s': %s", path,
+        return ps_error_set(err, errno == ENOENT ? PS_ERR_INPUT : PS_ERR_IO, "cannot open '%s': %s", path,
                             errno == ENOENT ? "no such file or directory" : ps_errno_text(errno));
     if (S_ISDIR(st.st_mode)) {
         char *d = ps_strdup(path);

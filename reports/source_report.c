@@ -240,15 +240,19 @@ static int site_stage(const rfn *caller, const rcall *k)
     return k->stage ? k->stage : caller->stage;
 }
 
-/* Whether f is called from a function (call site) of stage `stage`. */
+/* Whether f is called by a function of stage `stage` at a call site of
+ * that stage (then it hangs in that function's tree). */
 static bool called_in_stage(const cat *c, const rfn *f, int stage)
 {
     size_t i, k;
-    for (i = 0; i < c->n; i++)
+    for (i = 0; i < c->n; i++) {
+        if (c->fns[i].stage != stage || &c->fns[i] == f)
+            continue;
         for (k = 0; k < c->fns[i].ncalls; k++)
-            if (c->fns[i].calls[k].target == (long)(f - c->fns) && &c->fns[i] != f &&
+            if (c->fns[i].calls[k].target == (long)(f - c->fns) &&
                 site_stage(&c->fns[i], &c->fns[i].calls[k]) == stage)
                 return true;
+    }
     return false;
 }
 
@@ -462,16 +466,18 @@ static int report_text(ps_store *s, const cat *c, const ps_report_opts *o, int o
                 shown++;
             }
     }
-    if (!only) {
+    for (st = 0; !only && st >= -1; st--) {
         size_t n0 = 0;
         for (i = 0; i < c->n; i++)
-            if (c->fns[i].stage < 0 && !c->fns[i].shadowed)
+            if (c->fns[i].stage == st && !c->fns[i].shadowed)
                 n0++;
         if (n0) {
-            fprintf(out, "\n%sWITHOUT A STAGE%s  (%zu)\n", ps_color(o, PS_C_BOLD), ps_color(o, PS_C_RESET), n0);
+            fprintf(out, "\n%s%s%s  (%zu)\n", ps_color(o, PS_C_BOLD),
+                    st == 0 ? "NOT CREATION WORK (stage 0 in the map, or called only from it)" : "WITHOUT A STAGE",
+                    ps_color(o, PS_C_RESET), n0);
             for (i = 0; i < c->n; i++) {
                 ps_buf b;
-                if (c->fns[i].stage >= 0 || c->fns[i].shadowed)
+                if (c->fns[i].stage != st || c->fns[i].shadowed)
                     continue;
                 ps_buf_init(&b);
                 params_text(&b, &c->fns[i]);
@@ -482,6 +488,8 @@ static int report_text(ps_store *s, const cat *c, const ps_report_opts *o, int o
                 ps_buf_release(&b);
             }
         }
+    }
+    if (!only) {
         {
             sqlite3_stmt *q;
             bool head = false;
@@ -616,6 +624,12 @@ static int report_json(ps_store *s, const cat *c, const ps_report_opts *o, int o
     ps_json_end_array(&j);
     if (!only) {
         sqlite3_stmt *q;
+        ps_json_key(&j, "not_creation");
+        ps_json_begin_array(&j);
+        for (i = 0; i < c->n; i++)
+            if (c->fns[i].stage == 0 && !c->fns[i].shadowed)
+                json_function(c, &j, i);
+        ps_json_end_array(&j);
         ps_json_key(&j, "unstaged");
         ps_json_begin_array(&j);
         for (i = 0; i < c->n; i++)
@@ -710,6 +724,8 @@ int ps_report_source_dot(ps_store *s, FILE *out, int stage, ps_error *err)
                               f->params[k].optional ? " opt" : "", f->params[k].name ? f->params[k].name : "?");
             if (f->nparams > 8)
                 ps_buf_printf(&label, "... %zu more\n", f->nparams - 8);
+            if (label.len && label.data[label.len - 1] == '\n')
+                label.data[--label.len] = '\0';
             fprintf(out, "    f%lld [label=", (long long)f->id);
             dot_str(out, ps_buf_cstr(&label));
             fprintf(out, ", tooltip=");

@@ -30,7 +30,7 @@ done <"$top_srcdir/tests/cli/golden.list"
 
 # machine-readable outputs are valid
 for name in analyze_demo_json analyze_etw_spoof_json report_timing_json report_findings_json report_creations_json \
-    report_traces_json formats_json report_stages_json report_processes_json; do
+    report_traces_json formats_json report_stages_json report_processes_json source_report_json; do
     sed '$d' "$top_srcdir/tests/golden/$name.out" >"$TMP/$name.json"
     q --json "$TMP/$name.json"
     ok $? "$name is valid JSON"
