@@ -239,14 +239,9 @@ static const ps_stage_entry *lookup(const ps_stage_map *m, const char *name, siz
 {
     const ps_stage_entry *e = ps_stage_map_first(m, name, len);
     if (!e) {
-        char tmp[512];
         const char *u;
         size_t ul;
-        if (len >= sizeof tmp)
-            return NULL;
-        memcpy(tmp, name, len);
-        tmp[len] = '\0';
-        ps_symbol_undecorate(tmp, &u, &ul);
+        ps_symbol_undecorate(name, len, &u, &ul);
         if (ul != len)
             e = ps_stage_map_first(m, u, ul);
     }
@@ -257,14 +252,9 @@ static bool name_is(const char *n, size_t len, const char *s)
 {
     const char *u;
     size_t ul;
-    char tmp[512];
     if (strlen(s) == len && !memcmp(n, s, len))
         return true;
-    if (len >= sizeof tmp)
-        return false;
-    memcpy(tmp, n, len);
-    tmp[len] = '\0';
-    ps_symbol_undecorate(tmp, &u, &ul);
+    ps_symbol_undecorate(n, len, &u, &ul);
     return strlen(s) == ul && !memcmp(u, s, ul);
 }
 

@@ -51,6 +51,7 @@
 #define MAX_WARNINGS 20         /* printed per file; all are counted */
 #define MAX_DOC 65536           /* bytes of a comment block read as documentation */
 #define MAX_SIG 4096
+#define DROP_CHUNK (16u << 20)  /* memory-mapped input: pages read are dropped in steps of this */
 
 /* ---- tokens ---------------------------------------------------------------- */
 
@@ -183,6 +184,8 @@ typedef struct scanner {
     const uint32_t *linemap;     /* excerpts: scanned line -> original line */
     const bool *code_line;       /* excerpts: the scanned line is a numbered line */
     uint32_t nmap;
+    bool mapped;                 /* s is a file mapping: drop what was read */
+    size_t dropped;              /* bytes of s dropped so far */
 
     /* conditionals */
     cond conds[MAX_COND];
@@ -418,8 +421,28 @@ static void lex_pp(scanner *sc)
     }
 }
 
+/* Gives the pages of a file mapping back once the scan is well past them,
+ * so that memory stays flat in the size of the file.  Tokens still
+ * pointing there read them again from the file (a private, unmodified
+ * mapping). */
+static void drop_behind(const char *base, size_t *dropped, size_t pos)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t upto;
+
+    if (pos < *dropped + 2 * (size_t)DROP_CHUNK || pg <= 0)
+        return;
+    upto = (pos - DROP_CHUNK) / (size_t)pg * (size_t)pg;
+    if (upto > *dropped) {
+        madvise((void *)(base + *dropped), upto - *dropped, MADV_DONTNEED);
+        *dropped = upto;
+    }
+}
+
 static void lex(scanner *sc, tok *t)
 {
+    if (sc->mapped)
+        drop_behind(sc->s, &sc->dropped, sc->pos);
     memset(t, 0, sizeof *t);
     for (;;) {
         char c;
@@ -697,6 +720,23 @@ static void comment_tags(scanner *sc, const tok *t, void (*fn)(scanner *, const 
     }
 }
 
+/* Makes room for one more element in ptr (n used of cap): 0 or PS_ERR_NOMEM. */
+#define GROW(ptr, cap, n, first)                                                          \
+    __extension__({                                                                       \
+        int r_ = 0;                                                                       \
+        if ((n) >= (cap)) {                                                               \
+            size_t nc_ = (cap) ? (cap) * 2 : (first);                                     \
+            __typeof__(ptr) np_ = realloc((ptr), nc_ * sizeof *(ptr));                    \
+            if (np_) {                                                                    \
+                (ptr) = np_;                                                              \
+                (cap) = nc_;                                                              \
+            } else {                                                                      \
+                r_ = PS_ERR_NOMEM;                                                        \
+            }                                                                             \
+        }                                                                                 \
+        r_;                                                                               \
+    })
+
 static int push_tag(scanner *sc, const char *kind, int stage, const char *label, const char *attrs,
                     uint32_t l0, uint32_t l1)
 {
@@ -705,14 +745,8 @@ static int push_tag(scanner *sc, const char *kind, int stage, const char *label,
 
     if (b->ntags >= MAX_TAGS)
         return 0;
-    if (b->ntags == b->tagcap) {
-        size_t nc = b->tagcap ? b->tagcap * 2 : 16;
-        ps_src_tag *nt = realloc(b->tags, nc * sizeof *nt);
-        if (!nt)
-            return sc->rc = ps_error_nomem(sc->err);
-        b->tags = nt;
-        b->tagcap = nc;
-    }
+    if (GROW(b->tags, b->tagcap, b->ntags, 16) < 0)
+        return sc->rc = ps_error_nomem(sc->err);
     t = &b->tags[b->ntags++];
     t->kind = kind;
     t->stage = stage;
@@ -1305,14 +1339,8 @@ static int add_param(scanner *sc, const ps_src_param *p)
     fnb *b = &sc->fb;
     if (b->nparams >= MAX_PARAMS)
         return 0;
-    if (b->nparams == b->paramcap) {
-        size_t nc = b->paramcap ? b->paramcap * 2 : 16;
-        ps_src_param *np = realloc(b->params, nc * sizeof *np);
-        if (!np)
-            return sc->rc = ps_error_nomem(sc->err);
-        b->params = np;
-        b->paramcap = nc;
-    }
+    if (GROW(b->params, b->paramcap, b->nparams, 16) < 0)
+        return sc->rc = ps_error_nomem(sc->err);
     b->params[b->nparams++] = *p;
     return 0;
 }
@@ -1550,15 +1578,9 @@ static void stmt_push(scanner *sc, const tok *t)
         sc->nstmt = 0;
         return;
     }
-    if (sc->nstmt == sc->stmtcap) {
-        size_t nc = sc->stmtcap ? sc->stmtcap * 2 : 256;
-        tok *ns = realloc(sc->stmt, nc * sizeof *ns);
-        if (!ns) {
-            sc->rc = ps_error_nomem(sc->err);
-            return;
-        }
-        sc->stmt = ns;
-        sc->stmtcap = nc;
+    if (GROW(sc->stmt, sc->stmtcap, sc->nstmt, 256) < 0) {
+        sc->rc = ps_error_nomem(sc->err);
+        return;
     }
     sc->stmt[sc->nstmt++] = *t;
 }
@@ -1631,15 +1653,9 @@ static void add_call(scanner *sc, const tok *name)
         b->calls_full = true;
         return;
     }
-    if (b->ncalls == b->callcap) {
-        size_t nc = b->callcap ? b->callcap * 2 : 64;
-        ps_src_call *ncs = realloc(b->calls, nc * sizeof *ncs);
-        if (!ncs) {
-            sc->rc = ps_error_nomem(sc->err);
-            return;
-        }
-        b->calls = ncs;
-        b->callcap = nc;
+    if (GROW(b->calls, b->callcap, b->ncalls, 64) < 0) {
+        sc->rc = ps_error_nomem(sc->err);
+        return;
     }
     c = &b->calls[b->ncalls++];
     c->callee = adup(sc, name->p, name->n);
@@ -1926,7 +1942,8 @@ static bool excerpt_line(const char *p, const char *e, uint32_t *num, const char
 
 bool ps_src_is_excerpt(const char *text, size_t len)
 {
-    const char *p = text, *end = text + len;
+    /* the start of the text decides (articles are small) */
+    const char *p = text, *end = text + (len < (4u << 20) ? len : (4u << 20));
     int hits = 0;
     size_t lines = 0;
 
@@ -2080,7 +2097,7 @@ static void scanner_release(scanner *sc)
     ps_arena_release(&sc->arena);
 }
 
-static bool c_extension(const char *name)
+bool ps_src_is_c_file(const char *name)
 {
     static const char *const ext[] = {".c", ".h", ".cpp", ".cc", ".cxx", ".hpp", ".hh", ".hxx", ".inl"};
     size_t i;
@@ -2090,8 +2107,8 @@ static bool c_extension(const char *name)
     return false;
 }
 
-int ps_src_scan_text(const char *name, const char *text, size_t len, const ps_src_scan_opts *o,
-                     ps_src_file_info *info, ps_error *err)
+static int scan_text(const char *name, const char *text, size_t len, const ps_src_scan_opts *o,
+                     ps_src_file_info *info, ps_error *err, bool mapped)
 {
     scanner sc;
     int rc = 0;
@@ -2127,13 +2144,20 @@ int ps_src_scan_text(const char *name, const char *text, size_t len, const ps_sr
         free(iscode);
         ps_buf_release(&code);
     } else {
-        sc.prose_mode = !c_extension(name);
+        sc.prose_mode = !ps_src_is_c_file(name);
         scanner_reset_text(&sc, text, len, true);
+        sc.mapped = mapped;
         run(&sc, false);
     }
     rc = sc.rc;
     scanner_release(&sc);
     return rc;
+}
+
+int ps_src_scan_text(const char *name, const char *text, size_t len, const ps_src_scan_opts *o,
+                     ps_src_file_info *info, ps_error *err)
+{
+    return scan_text(name, text, len, o, info, err, false);
 }
 
 int ps_src_scan_file(const char *path, const ps_src_scan_opts *o, ps_src_file_info *info, ps_error *err)
@@ -2143,7 +2167,7 @@ int ps_src_scan_file(const char *path, const ps_src_scan_opts *o, ps_src_file_in
     const char *text = "";
     void *map = NULL;
     ps_sha256 h;
-    size_t i, probe;
+    size_t probe;
     int fd, rc;
 
     memset(info, 0, sizeof *info);
@@ -2179,11 +2203,22 @@ int ps_src_scan_file(const char *path, const ps_src_scan_opts *o, ps_src_file_in
     }
     close(fd);
     ps_sha256_init(&h);
-    ps_sha256_update(&h, text, (size_t)info->size);
+    {
+        size_t off = 0, dropped = 0;
+        while (off < info->size) {
+            size_t n = info->size - off < DROP_CHUNK ? (size_t)(info->size - off) : DROP_CHUNK;
+            const char *p = text + off, *e = p + n;
+            ps_sha256_update(&h, p, n);
+            while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+                info->lines++;
+                p++;
+            }
+            off += n;
+            if (map)
+                drop_behind(text, &dropped, off);
+        }
+    }
     ps_sha256_final_hex(&h, info->sha256);
-    for (i = 0; i < info->size; i++)
-        if (text[i] == '\n')
-            info->lines++;
     if (info->size && text[info->size - 1] != '\n')
         info->lines++;
     /* binary: a NUL byte near the start */
@@ -2201,7 +2236,7 @@ int ps_src_scan_file(const char *path, const ps_src_scan_opts *o, ps_src_file_in
     }
     {
         ps_src_file_info keep = *info;
-        rc = ps_src_scan_text(path, text, (size_t)info->size, o, info, err);
+        rc = scan_text(path, text, (size_t)info->size, o, info, err, map != NULL);
         info->size = keep.size;
         info->lines = keep.lines;
         memcpy(info->sha256, keep.sha256, sizeof info->sha256);

@@ -132,8 +132,11 @@ int ps_src_scan_text(const char *name, const char *text, size_t len, const ps_sr
 int ps_src_scan_file(const char *path, const ps_src_scan_opts *o, ps_src_file_info *info, ps_error *err);
 
 /* Whether the text holds an annotated excerpt: at least three lines
- * "#<digits> ..." (what no preprocessor line looks like). */
+ * "#<digits> ..." (what no preprocessor line looks like) in its first 4 MiB. */
 bool ps_src_is_excerpt(const char *text, size_t len);
+
+/* Whether a file name has a C or C++ source extension (.c .h .cpp ...). */
+bool ps_src_is_c_file(const char *name);
 
 const char *ps_src_dir_name(ps_src_dir d);       /* "in", "out", "inout" or NULL */
 const char *ps_src_kind_name(ps_src_kind k);     /* "definition", "prototype", "excerpt" */

@@ -128,6 +128,22 @@ typedef struct cbctx {
     ps_src_store *ss;
 } cbctx;
 
+/* A tag of function fid (0: outside functions). */
+static int insert_tag(ps_src_store *ss, int64_t fid, const ps_src_tag *t, ps_error *err)
+{
+    sqlite3_stmt *st = ss->st[S_TAG];
+
+    sqlite3_bind_int64(st, 1, ss->file_id);
+    bind_pos(st, 2, fid);
+    bind_str(st, 3, t->kind);
+    sqlite3_bind_int(st, 4, t->stage);
+    bind_str(st, 5, t->label);
+    bind_str(st, 6, t->attrs);
+    sqlite3_bind_int64(st, 7, t->line_start);
+    sqlite3_bind_int64(st, 8, t->line_end);
+    return step(ss, st, err, "cannot add a stage tag");
+}
+
 static int on_function(void *ctx, const ps_src_function *f, ps_error *err)
 {
     ps_src_store *ss = ((cbctx *)ctx)->ss;
@@ -189,38 +205,16 @@ static int on_function(void *ctx, const ps_src_function *f, ps_error *err)
         if ((rc = step(ss, st, err, "cannot add a call")) < 0)
             return rc;
     }
-    for (i = 0; i < f->ntags; i++) {
-        const ps_src_tag *t = &f->tags[i];
-        st = ss->st[S_TAG];
-        sqlite3_bind_int64(st, 1, ss->file_id);
-        sqlite3_bind_int64(st, 2, fid);
-        bind_str(st, 3, t->kind);
-        sqlite3_bind_int(st, 4, t->stage);
-        bind_str(st, 5, t->label);
-        bind_str(st, 6, t->attrs);
-        sqlite3_bind_int64(st, 7, t->line_start);
-        sqlite3_bind_int64(st, 8, t->line_end);
-        if ((rc = step(ss, st, err, "cannot add a stage tag")) < 0)
+    for (i = 0; i < f->ntags; i++)
+        if ((rc = insert_tag(ss, fid, &f->tags[i], err)) < 0)
             return rc;
-    }
     ss->file_functions++;
     return 0;
 }
 
 static int on_tag(void *ctx, const ps_src_tag *t, ps_error *err)
 {
-    ps_src_store *ss = ((cbctx *)ctx)->ss;
-    sqlite3_stmt *st = ss->st[S_TAG];
-
-    sqlite3_bind_int64(st, 1, ss->file_id);
-    sqlite3_bind_null(st, 2);
-    bind_str(st, 3, t->kind);
-    sqlite3_bind_int(st, 4, t->stage);
-    bind_str(st, 5, t->label);
-    bind_str(st, 6, t->attrs);
-    sqlite3_bind_int64(st, 7, t->line_start);
-    sqlite3_bind_int64(st, 8, t->line_end);
-    return step(ss, st, err, "cannot add a stage tag");
+    return insert_tag(((cbctx *)ctx)->ss, 0, t, err);
 }
 
 static int on_line(void *ctx, const ps_src_line *ln, ps_error *err)
@@ -349,16 +343,11 @@ static int assign_lines(ps_src_store *ss, ps_error *err)
 
 static const char *file_kind(const ps_src_file_info *info, const char *path)
 {
-    static const char *const ext[] = {".c", ".h", ".cpp", ".cc", ".cxx", ".hpp", ".hh", ".hxx", ".inl"};
-    size_t i;
     if (info->skipped)
         return "skipped";
     if (info->excerpt)
         return "excerpt";
-    for (i = 0; i < PS_ARRAY_LEN(ext); i++)
-        if (ps_ends_with_ci(path, ext[i]))
-            return "c";
-    return "prose";
+    return ps_src_is_c_file(path) ? "c" : "prose";
 }
 
 static int scan_one(ps_src_store *ss, const char *path, ps_error *err)
@@ -435,16 +424,6 @@ fail:
     return rc;
 }
 
-static bool c_source(const char *name)
-{
-    static const char *const ext[] = {".c", ".h", ".cpp", ".cc", ".cxx", ".hpp", ".hh", ".hxx", ".inl"};
-    size_t i;
-    for (i = 0; i < PS_ARRAY_LEN(ext); i++)
-        if (ps_ends_with_ci(name, ext[i]))
-            return true;
-    return false;
-}
-
 /* A text file in a directory counts when it holds an annotated excerpt. */
 static bool excerpt_file(const char *path)
 {
@@ -501,7 +480,7 @@ static int walk(ps_src_store *ss, const char *dir, int depth, ps_error *err)
         if (lstat(path, &st) == 0) {
             if (S_ISDIR(st.st_mode))
                 rc = walk(ss, path, depth + 1, err);
-            else if (S_ISREG(st.st_mode) && (c_source(name) || excerpt_file(path)))
+            else if (S_ISREG(st.st_mode) && (ps_src_is_c_file(name) || excerpt_file(path)))
                 rc = scan_one(ss, path, err);
         }
         free(path);

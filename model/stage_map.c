@@ -4,7 +4,6 @@
 #include "model/stage_map.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,11 +69,11 @@ int ps_stage_parse(const char *s, size_t len)
     return -1;
 }
 
-void ps_symbol_undecorate(const char *s, const char **start, size_t *len)
+void ps_symbol_undecorate(const char *s, size_t n, const char **start, size_t *len)
 {
-    size_t n = strlen(s), k;
+    size_t k;
 
-    if ((s[0] == '_' || s[0] == '@') && isalpha((unsigned char)s[1])) {
+    if (n >= 2 && (s[0] == '_' || s[0] == '@') && isalpha((unsigned char)s[1])) {
         s++;
         n--;
     }
@@ -296,17 +295,13 @@ static int load_entry(ps_stage_map *m, const ps_ydoc *d, const ps_ynode *it, ps_
     return index_entry(m, m->n - 1) < 0 ? ps_error_nomem(err) : 0;
 }
 
-int ps_stage_map_load_text(ps_stage_map *m, const char *text, size_t len, const char *name, ps_error *err)
+/* Fills m from a loaded document; on failure m is released. */
+static int load_doc(ps_stage_map *m, ps_ydoc *d, const char *name, ps_error *err)
 {
-    ps_ydoc *d = NULL;
     const ps_ynode *fns, *al, *sc, *stop;
     size_t i;
-    int rc;
+    int rc = 0;
 
-    memset(m, 0, sizeof *m);
-    ps_map_init(&m->by_name);
-    if ((rc = ps_yaml_load(text, len, name, &d, err)) < 0)
-        return rc;
     if (!d->root || d->root->type != PS_Y_MAP) {
         rc = ps_error_set(err, PS_ERR_INPUT, "'%s': not a YAML mapping", name);
         goto out;
@@ -380,9 +375,22 @@ int ps_stage_map_load_text(ps_stage_map *m, const char *text, size_t len, const 
     if (!(m->source = ps_strdup(name)))
         rc = ps_error_nomem(err);
 out:
-    ps_yaml_free(d);
     if (rc < 0)
         ps_stage_map_release(m);
+    return rc;
+}
+
+int ps_stage_map_load_text(ps_stage_map *m, const char *text, size_t len, const char *name, ps_error *err)
+{
+    ps_ydoc *d = NULL;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    ps_map_init(&m->by_name);
+    if ((rc = ps_yaml_load(text, len, name, &d, err)) < 0)
+        return rc;
+    rc = load_doc(m, d, name, err);
+    ps_yaml_free(d);
     return rc;
 }
 
@@ -394,29 +402,14 @@ int ps_stage_map_load_default(ps_stage_map *m, ps_error *err)
 
 int ps_stage_map_load_file(ps_stage_map *m, const char *path, ps_error *err)
 {
-    ps_ydoc *probe = NULL;
-    FILE *f;
-    ps_buf buf;
-    char chunk[65536];
-    size_t n;
+    ps_ydoc *d = NULL;
     int rc;
 
     memset(m, 0, sizeof *m);
-    /* the YAML loader's own checks (size limit, messages) first */
-    if ((rc = ps_yaml_load_file(path, &probe, err)) < 0)
+    ps_map_init(&m->by_name);
+    if ((rc = ps_yaml_load_file(path, &d, err)) < 0)
         return rc;
-    ps_yaml_free(probe);
-    if (!(f = fopen(path, "rb")))
-        return ps_error_set(err, PS_ERR_IO, "cannot open '%s': %s", path, ps_errno_text(errno));
-    ps_buf_init(&buf);
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (ps_buf_append(&buf, chunk, n) < 0) {
-            fclose(f);
-            ps_buf_release(&buf);
-            return ps_error_nomem(err);
-        }
-    fclose(f);
-    rc = ps_stage_map_load_text(m, ps_buf_cstr(&buf), buf.len, path, err);
-    ps_buf_release(&buf);
+    rc = load_doc(m, d, path, err);
+    ps_yaml_free(d);
     return rc;
 }

@@ -71,9 +71,9 @@ const ps_stage_entry *ps_stage_map_next(const ps_stage_map *m, const ps_stage_en
  * matches only entries without modules). */
 bool ps_stage_entry_module_ok(const ps_stage_map *m, const ps_stage_entry *e, const char *module);
 
-/* A symbol name without x86 decorations: "_PspCreateProcess@36" ->
+/* A symbol name s[0..n) without x86 decorations: "_PspCreateProcess@36" ->
  * "PspCreateProcess" (start and length into s). */
-void ps_symbol_undecorate(const char *s, const char **start, size_t *len);
+void ps_symbol_undecorate(const char *s, size_t n, const char **start, size_t *len);
 
 /* "3", "create_initial_thread" -> 3; "0"/"none" -> 0; -1 otherwise. */
 int ps_stage_parse(const char *s, size_t len);

@@ -535,7 +535,7 @@ static void test_map_and_attribution(void)
     ok(ps_stage_map_is_stop(m, "PAGED_CODE", 10), "PAGED_CODE is on the stop list");
     is_int(ps_stage_parse("user_init", 9), 6, "stage names parse");
     is_int(ps_stage_parse("7", 1), -1, "7 is no stage");
-    ps_symbol_undecorate("_PspCreateProcess@36", &u, &ul);
+    ps_symbol_undecorate("_PspCreateProcess@36", 20, &u, &ul);
     ok(ul == 16 && !strncmp(u, "PspCreateProcess", ul), "x86 decorations are removed");
 
     ps_attr_new(m, &a, &err);
