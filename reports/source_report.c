@@ -406,6 +406,9 @@ static int summary_counts(ps_store *s, int64_t v[8])
         "SELECT count(*) FROM src_conflicts",
     };
     int i;
+    memset(v, 0, 8 * sizeof *v);
+    if (!has_table(s))
+        return 0;   /* a model from before the catalogue: nothing scanned */
     for (i = 0; i < 8; i++) {
         sqlite3_stmt *st;
         v[i] = 0;
@@ -439,6 +442,10 @@ static int report_text(ps_store *s, const cat *c, const ps_report_opts *o, int o
             (long long)v[3], v[3] == 1 ? "" : "s");
     fprintf(out, "  stages: %lld from @stage tags, %lld from the stage map, %lld inferred; %lld conflict%s\n",
             (long long)v[4], (long long)v[5], (long long)v[6], (long long)v[7], v[7] == 1 ? "" : "s");
+    if (!c->files) {
+        fprintf(out, "  no source in this database: procstage source scan PATH... -o DB\n");
+        return 0;
+    }
     seen = calloc(c->n ? c->n : 1, sizeof *seen);
     if (!seen)
         return ps_error_nomem(err);
