@@ -1185,13 +1185,15 @@ static bool parse_header(scanner *sc, const tok *t, size_t n, bool definition, h
     h->open = best;
     h->close = close_paren(t, best, limit);
     h->limit = limit;
-    /* between the parameter list and the limit: only words and groups */
+    /* between the parameter list and the limit: only words and groups (and,
+     * before K&R declarations, the first declaration's '*' and '[n]') */
     for (i = h->close + 1; i < limit; i++) {
         if (punct_is(&t[i], '(')) {
             i = close_paren(t, i, limit);
             continue;
         }
-        if (t[i].k != T_IDENT)
+        if (t[i].k != T_IDENT && !(limit < n && (punct_is(&t[i], '*') || punct_is(&t[i], '[') ||
+                                                 punct_is(&t[i], ']') || t[i].k == T_NUM)))
             return false;
     }
     return true;
@@ -1384,7 +1386,7 @@ static void knr_types(scanner *sc, const tok *t, size_t from, size_t to)
                             join_tokens(&sc->tmp, &t[i], base_end - i);
                             if (stars)
                                 ps_buf_putc(&sc->tmp, ' ');
-                            while (stars--)
+                            for (k = 0; k < stars; k++)
                                 ps_buf_putc(&sc->tmp, '*');
                             p->type = adup(sc, sc->tmp.data, sc->tmp.len);
                         }
@@ -1745,6 +1747,11 @@ static bool knr_pending(const tok *t, size_t n)
             return false;
         for (k = i + 1; k < c; k++)
             if (!(t[k].k == T_IDENT || punct_is(&t[k], ',')))
+                return false;
+        /* what follows is a declaration, not another parameter list
+         * (PyAPI_FUNC(int) f(int, int) is a prototype) */
+        for (k = c + 1; k < n; k++)
+            if (punct_is(&t[k], '('))
                 return false;
         return t[c + 1].k == T_IDENT && !is_annotation(t[c + 1].p, t[c + 1].n);
     }

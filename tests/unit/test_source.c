@@ -458,6 +458,16 @@ static void test_bad_input(void)
     got_free(&g);
     ps_buf_release(&b);
 
+    /* macro-wrapped return types are no K&R lists; K&R with two pointers */
+    is_int(scan_text("knr.c", "API_FUNC(int) f(int, int);\nAPI_FUNC(double) g(double);\n"
+                     "int h(a, b)\n    char *a;\n    char *b;\n{\n    x();\n}\n", &g, &info), 0, "K&R: scanned");
+    ok(g.n == 3 && find(&g, "f") && find(&g, "g") && find(&g, "f")->kind == PS_SRC_PROTOTYPE, "two prototypes");
+    f = find(&g, "h");
+    ok(f && f->nparams == 2 && f->params[0].type && !strcmp(f->params[0].type, "char *") && f->params[1].type &&
+           !strcmp(f->params[1].type, "char *") && !strcmp(f->calls, "x@7"),
+       "a K&R definition with two pointer parameters");
+    got_free(&g);
+
     /* a bad tag */
     is_int(scan_text("tag.c", "/* @stage 9 */\nvoid f(void) { g(); /* @stage-end */ }\n", &g, &info), 0, "bad tags: scanned");
     ok(strstr(g.warnings, "'tag.c': line 1: @stage needs a stage 1..6 or a stage name, not '9'") != NULL, "bad stage number");
