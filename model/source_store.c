@@ -657,7 +657,8 @@ typedef struct sfn {
     int64_t id;
     char *name;
     int stage;                   /* -1 unknown */
-    bool tagged, prototype, conflict;
+    bool tagged, prototype, conflict, queued;
+    size_t first_call, ncalls;   /* its own calls in graph.calls */
 } sfn;
 
 typedef struct scall {
@@ -674,6 +675,8 @@ typedef struct graph {
     ps_map by_id;                /* function_id -> index + 1 */
     ps_map by_callee;            /* hash(callee) -> first call index + 1 */
     size_t *next_call;
+    ps_map by_name;              /* hash(name) -> first function index + 1 */
+    size_t *next_fn;
 } graph;
 
 static void graph_free(graph *g)
@@ -686,8 +689,10 @@ static void graph_free(graph *g)
     free(g->fns);
     free(g->calls);
     free(g->next_call);
+    free(g->next_fn);
     ps_map_release(&g->by_id);
     ps_map_release(&g->by_callee);
+    ps_map_release(&g->by_name);
 }
 
 static uint64_t hname(const char *s)
@@ -703,6 +708,7 @@ static int graph_load(ps_src_store *ss, graph *g, ps_error *err)
     memset(g, 0, sizeof *g);
     ps_map_init(&g->by_id);
     ps_map_init(&g->by_callee);
+    ps_map_init(&g->by_name);
     if (sqlite3_prepare_v2(ss->db, "SELECT function_id, name, stage, stage_source, kind FROM src_functions "
                                    "ORDER BY function_id",
                            -1, &st, NULL) != SQLITE_OK)
@@ -754,6 +760,8 @@ static int graph_load(ps_src_store *ss, graph *g, ps_error *err)
         }
         c = &g->calls[g->ncalls];
         c->caller = v - 1;
+        if (!g->fns[v - 1].ncalls++)
+            g->fns[v - 1].first_call = g->ncalls;
         if (!(c->callee = ps_strdup((const char *)sqlite3_column_text(st, 1))))
             goto nomem;
         c->stage = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 2);
@@ -769,6 +777,19 @@ static int graph_load(ps_src_store *ss, graph *g, ps_error *err)
         g->ncalls++;
     }
     sqlite3_finalize(st);
+    /* functions by name, for the callees of a function */
+    if (!(g->next_fn = calloc(g->nfns ? g->nfns : 1, sizeof *g->next_fn)))
+        return ps_error_nomem(err);
+    {
+        size_t i;
+        for (i = 0; i < g->nfns; i++) {
+            uint64_t h = hname(g->fns[i].name), first;
+            if (ps_map_get(&g->by_name, h, &first))
+                g->next_fn[i] = first;
+            if (ps_map_put(&g->by_name, h, i + 1) < 0)
+                return ps_error_nomem(err);
+        }
+    }
     return 0;
 nomem:
     sqlite3_finalize(st);
@@ -880,9 +901,8 @@ static int infer(ps_src_store *ss, ps_error *err)
 {
     graph g;
     sqlite3_stmt *upd = NULL;
-    size_t i;
+    size_t i, *queue = NULL;
     int rc, round;
-    bool changed;
 
     if ((rc = graph_load(ss, &g, err)) < 0) {
         graph_free(&g);
@@ -929,41 +949,65 @@ static int infer(ps_src_store *ss, ps_error *err)
         if ((rc = step(ss, upd, err, "cannot set a stage")) < 0)
             goto out;
     }
-    /* inference */
+    /* inference: a work list of the functions without a stage; a function
+     * that gets one (or a conflict) puts its callees back on the list */
+    if (!(queue = malloc((g.nfns ? g.nfns : 1) * sizeof *queue))) {
+        rc = ps_error_nomem(err);
+        goto out;
+    }
     for (round = 0; round < 2; round++) {
-        do {
-            changed = false;
-            for (i = 0; i < g.nfns; i++) {
-                sfn *f = &g.fns[i];
-                unsigned known;
-                bool unknown;
-                size_t ncallers;
-                if (f->stage >= 0 || f->conflict || f->prototype)
-                    continue;
-                site_stages(&g, f, &known, &unknown, &ncallers);
-                if (!ncallers || !known)
-                    continue;
-                if (popcount(known) > 1) {
-                    f->conflict = true;
-                    if ((rc = add_conflict(ss, &g, f, known, err)) < 0)
-                        goto out;
-                    changed = true;
-                    continue;
-                }
-                if (unknown && round == 0)
-                    continue;
+        size_t qh = 0, qn = 0;
+        for (i = 0; i < g.nfns; i++)
+            if (g.fns[i].stage < 0 && !g.fns[i].conflict && !g.fns[i].prototype) {
+                g.fns[i].queued = true;
+                queue[(qh + qn++) % g.nfns] = i;
+            }
+        while (qn) {
+            sfn *f = &g.fns[queue[qh]];
+            unsigned known;
+            bool unknown;
+            size_t ncallers, k;
+            qh = (qh + 1) % g.nfns;
+            qn--;
+            f->queued = false;
+            if (f->stage >= 0 || f->conflict)
+                continue;
+            site_stages(&g, f, &known, &unknown, &ncallers);
+            if (!ncallers || !known)
+                continue;
+            if (popcount(known) > 1) {
+                f->conflict = true;
+                if ((rc = add_conflict(ss, &g, f, known, err)) < 0)
+                    goto out;
+            } else if (unknown && round == 0) {
+                continue;
+            } else {
                 f->stage = lowest(known);
                 sqlite3_bind_int(upd, 1, f->stage);
                 sqlite3_bind_text(upd, 2, "inferred", -1, SQLITE_STATIC);
                 sqlite3_bind_int64(upd, 3, f->id);
                 if ((rc = step(ss, upd, err, "cannot set a stage")) < 0)
                     goto out;
-                changed = true;
             }
-        } while (changed);
+            /* its callees may now be decided */
+            for (k = f->first_call; k < f->first_call + f->ncalls; k++) {
+                uint64_t v;
+                if (!ps_map_get(&g.by_name, hname(g.calls[k].callee), &v))
+                    continue;
+                for (; v; v = g.next_fn[v - 1]) {
+                    sfn *c = &g.fns[v - 1];
+                    if (c->queued || c->stage >= 0 || c->conflict || c->prototype ||
+                        strcmp(c->name, g.calls[k].callee))
+                        continue;
+                    c->queued = true;
+                    queue[(qh + qn++) % g.nfns] = (size_t)(c - g.fns);
+                }
+            }
+        }
     }
     rc = 0;
 out:
+    free(queue);
     sqlite3_finalize(upd);
     graph_free(&g);
     return rc;
