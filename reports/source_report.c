@@ -37,12 +37,22 @@ typedef struct rfn {
     bool shadowed;               /* a prototype of a defined function */
 } rfn;
 
+typedef struct incall {
+    size_t caller;               /* index of the calling function */
+    size_t call;                 /* index into its calls */
+} incall;
+
 typedef struct cat {
     rfn *fns;
     size_t n;
     ps_map by_id;
     ps_map by_name;              /* name hash -> defining index + 1 */
     size_t files;
+    /* calls into each function: in[in_first[f] .. in_first[f + 1]) */
+    incall *in;
+    size_t *in_first;
+    /* the shortest chain from an entry point: parent (-1 entry point, -2 none) */
+    long *parent;
 } cat;
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -75,8 +85,73 @@ static void cat_free(cat *c)
         free(f->calls);
     }
     free(c->fns);
+    free(c->in);
+    free(c->in_first);
+    free(c->parent);
     ps_map_release(&c->by_id);
     ps_map_release(&c->by_name);
+}
+
+/* Incoming calls per function, and the shortest chains from the entry
+ * points (functions nobody in the catalogue calls) by one breadth-first
+ * search from all of them. */
+static int cat_index(cat *c, ps_error *err)
+{
+    size_t i, k, total = 0, *fill, *queue, qh = 0, qt = 0;
+
+    c->in_first = calloc(c->n + 1, sizeof *c->in_first);
+    c->parent = malloc((c->n ? c->n : 1) * sizeof *c->parent);
+    fill = calloc(c->n + 1, sizeof *fill);
+    queue = malloc((c->n ? c->n : 1) * sizeof *queue);
+    if (!c->in_first || !c->parent || !fill || !queue) {
+        free(fill);
+        free(queue);
+        return ps_error_nomem(err);
+    }
+    for (i = 0; i < c->n; i++)
+        for (k = 0; k < c->fns[i].ncalls; k++)
+            if (c->fns[i].calls[k].target >= 0) {
+                c->in_first[c->fns[i].calls[k].target + 1]++;
+                total++;
+            }
+    for (i = 0; i < c->n; i++)
+        c->in_first[i + 1] += c->in_first[i];
+    c->in = malloc((total ? total : 1) * sizeof *c->in);
+    if (!c->in) {
+        free(fill);
+        free(queue);
+        return ps_error_nomem(err);
+    }
+    for (i = 0; i < c->n; i++)
+        for (k = 0; k < c->fns[i].ncalls; k++) {
+            long t = c->fns[i].calls[k].target;
+            if (t >= 0) {
+                incall *x = &c->in[c->in_first[t] + fill[t]++];
+                x->caller = i;
+                x->call = k;
+            }
+        }
+    for (i = 0; i < c->n; i++) {
+        bool called = false;
+        for (k = c->in_first[i]; k < c->in_first[i + 1] && !called; k++)
+            called = c->in[k].caller != i;
+        c->parent[i] = called ? -2 : -1;
+        if (!called)
+            queue[qt++] = i;
+    }
+    while (qh < qt) {
+        size_t x = queue[qh++];
+        for (k = 0; k < c->fns[x].ncalls; k++) {
+            long t = c->fns[x].calls[k].target;
+            if (t >= 0 && c->parent[t] == -2) {
+                c->parent[t] = (long)x;
+                queue[qt++] = (size_t)t;
+            }
+        }
+    }
+    free(fill);
+    free(queue);
+    return 0;
 }
 
 static uint64_t hname(const char *s)
@@ -231,7 +306,18 @@ static int cat_load(ps_store *s, cat *c, ps_error *err)
         }
     }
     sqlite3_finalize(st);
-    return 0;
+    return cat_index(c, err);
+}
+
+/* Whether call k of f is the first call of its callee in f (a set of the
+ * names seen, filled while walking the calls in order). */
+static bool first_of_name(const rfn *f, size_t k, ps_map *seen)
+{
+    uint64_t h = hname(f->calls[k].callee), v;
+    if (ps_map_get(seen, h, &v) && !strcmp(f->calls[v - 1].callee, f->calls[k].callee))
+        return false;
+    ps_map_put(seen, h, k + 1);
+    return true;
 }
 
 /* the stage a call site belongs to: its own tag, else its caller's */
@@ -244,66 +330,39 @@ static int site_stage(const rfn *caller, const rcall *k)
  * that stage (then it hangs in that function's tree). */
 static bool called_in_stage(const cat *c, const rfn *f, int stage)
 {
-    size_t i, k;
-    for (i = 0; i < c->n; i++) {
-        if (c->fns[i].stage != stage || &c->fns[i] == f)
-            continue;
-        for (k = 0; k < c->fns[i].ncalls; k++)
-            if (c->fns[i].calls[k].target == (long)(f - c->fns) &&
-                site_stage(&c->fns[i], &c->fns[i].calls[k]) == stage)
-                return true;
+    size_t fi = (size_t)(f - c->fns), k;
+    for (k = c->in_first[fi]; k < c->in_first[fi + 1]; k++) {
+        const rfn *caller = &c->fns[c->in[k].caller];
+        if (caller != f && caller->stage == stage && site_stage(caller, &caller->calls[c->in[k].call]) == stage)
+            return true;
     }
     return false;
 }
 
-/* The shortest chain of callers from an entry point (a function nobody in
- * the catalogue calls) down to f: indexes into chain[], returns its length. */
-static size_t chain_to(const cat *c, size_t f, size_t *chain, size_t cap)
+/* The chain from the nearest entry point down to f into chain[] (at most
+ * cap, the ones nearest to f); *cut says that entries were left out. */
+static size_t chain_to(const cat *c, size_t f, size_t *chain, size_t cap, bool *cut)
 {
-    long *prev = malloc(c->n * sizeof *prev);
-    size_t *queue = malloc(c->n * sizeof *queue);
-    size_t qh = 0, qt = 0, i, k, n = 0, root = f;
-    bool found = false;
+    size_t n = 0, i;
+    long x = (long)f;
 
-    if (!prev || !queue) {
-        free(prev);
-        free(queue);
+    *cut = false;
+    if (c->parent[f] == -2) {   /* only reached through a cycle */
         chain[0] = f;
         return 1;
     }
-    for (i = 0; i < c->n; i++)
-        prev[i] = -2;
-    prev[f] = -1;
-    queue[qt++] = f;
-    while (qh < qt && !found) {
-        size_t x = queue[qh++];
-        bool has_caller = false;
-        for (i = 0; i < c->n; i++)
-            for (k = 0; k < c->fns[i].ncalls; k++) {
-                if (c->fns[i].calls[k].target != (long)x || i == x)
-                    continue;
-                has_caller = true;
-                if (prev[i] == -2) {
-                    prev[i] = (long)x;
-                    queue[qt++] = i;
-                }
-                break;
-            }
-        if (!has_caller) {
-            root = x;
-            found = true;
-        }
-    }
-    /* a cycle without an entry point: the function itself */
-    if (!found)
-        root = f;
-    for (i = root; n < cap; i = (size_t)prev[i]) {
-        chain[n++] = i;
-        if (prev[i] < 0)
+    for (; x >= 0; x = c->parent[x]) {
+        if (n == cap) {
+            *cut = true;
             break;
+        }
+        chain[n++] = (size_t)x;
     }
-    free(prev);
-    free(queue);
+    for (i = 0; i < n / 2; i++) {
+        size_t t = chain[i];
+        chain[i] = chain[n - 1 - i];
+        chain[n - 1 - i] = t;
+    }
     return n;
 }
 
@@ -323,12 +382,13 @@ static void params_text(ps_buf *b, const rfn *f)
 
 /* ---- text ------------------------------------------------------------------------------ */
 
-static void text_node(const cat *c, const ps_report_opts *o, size_t fi, int stage, int depth, bool *seen)
+static void text_node(const cat *c, const ps_report_opts *o, size_t fi, int stage, int depth, bool *shown)
 {
     FILE *out = o->out;
     const rfn *f = &c->fns[fi];
     ps_buf b;
-    size_t k, j;
+    ps_map seen;
+    size_t k;
     int ind = 2 + depth * 4;
     bool any = false;
 
@@ -342,17 +402,15 @@ static void text_node(const cat *c, const ps_report_opts *o, size_t fi, int stag
     if (f->note && strstr(f->note, "named after"))
         fprintf(out, "%*s%s\n", ind + (depth ? 3 : 0) + 2, "", f->note);
     ps_buf_reset(&b);
-    seen[fi] = true;
+    shown[fi] = true;
     /* callees not followed here: undefined, other stages, already shown */
+    ps_map_init(&seen);
     for (k = 0; k < f->ncalls; k++) {
         const rcall *cl = &f->calls[k];
-        bool dup = false;
         if (cl->target >= 0 && c->fns[cl->target].stage == stage && site_stage(f, cl) == stage &&
             strcmp(c->fns[cl->target].kind, "prototype") && depth + 1 < MAX_TREE_DEPTH)
             continue;
-        for (j = 0; j < k && !dup; j++)
-            dup = !strcmp(f->calls[j].callee, cl->callee);
-        if (dup)
+        if (!first_of_name(f, k, &seen))
             continue;
         ps_buf_printf(&b, "%s%s", any ? ", " : "", cl->callee);
         if (cl->stage && cl->stage != stage)
@@ -364,30 +422,31 @@ static void text_node(const cat *c, const ps_report_opts *o, size_t fi, int stag
     if (any)
         fprintf(out, "%*scalls: %s\n", ind + (depth ? 3 : 0) + 2, "", ps_buf_cstr(&b));
     ps_buf_release(&b);
+    ps_map_clear(&seen);
     for (k = 0; k < f->ncalls; k++) {
         const rcall *cl = &f->calls[k];
-        bool dup = false;
         if (!(cl->target >= 0 && c->fns[cl->target].stage == stage && site_stage(f, cl) == stage &&
               strcmp(c->fns[cl->target].kind, "prototype") && depth + 1 < MAX_TREE_DEPTH))
             continue;
-        for (j = 0; j < k && !dup; j++)
-            dup = f->calls[j].target == cl->target;
-        if (dup)
+        if (!first_of_name(f, k, &seen))
             continue;
-        if (seen[cl->target]) {
+        if (shown[cl->target]) {
             fprintf(out, "%*s-> %s (shown above)\n", ind + 4, "", c->fns[cl->target].name);
             continue;
         }
-        text_node(c, o, (size_t)cl->target, stage, depth + 1, seen);
+        text_node(c, o, (size_t)cl->target, stage, depth + 1, shown);
     }
+    ps_map_release(&seen);
 }
 
 static void text_chain(const cat *c, FILE *out, size_t fi)
 {
-    size_t chain[16], n = chain_to(c, fi, chain, PS_ARRAY_LEN(chain)), i;
+    size_t chain[16], n, i;
+    bool cut;
+    n = chain_to(c, fi, chain, PS_ARRAY_LEN(chain), &cut);
     if (n < 2)
         return;
-    fprintf(out, "    chain: ");
+    fprintf(out, "    chain: %s", cut ? "... -> " : "");
     for (i = 0; i < n; i++)
         fprintf(out, "%s%s", i ? " -> " : "", c->fns[chain[i]].name);
     fputc('\n', out);
@@ -525,7 +584,8 @@ static int report_text(ps_store *s, const cat *c, const ps_report_opts *o, int o
 static void json_function(const cat *c, ps_json *j, size_t fi)
 {
     const rfn *f = &c->fns[fi];
-    size_t i, chain[16], n;
+    size_t i, chain[64], n;
+    bool cut;
 
     ps_json_begin_object(j);
     ps_json_kv_str(j, "name", f->name);
@@ -576,7 +636,9 @@ static void json_function(const cat *c, ps_json *j, size_t fi)
     ps_json_end_array(j);
     ps_json_key(j, "chain");
     ps_json_begin_array(j);
-    n = chain_to(c, fi, chain, PS_ARRAY_LEN(chain));
+    n = chain_to(c, fi, chain, PS_ARRAY_LEN(chain), &cut);
+    if (cut)
+        ps_json_string(j, "...");
     for (i = 0; i < n; i++)
         ps_json_string(j, c->fns[chain[i]].name);
     ps_json_end_array(j);
@@ -696,12 +758,16 @@ static void dot_str(FILE *out, const char *s)
 int ps_report_source_dot(ps_store *s, FILE *out, int stage, ps_error *err)
 {
     cat c;
-    size_t i, k, j;
+    size_t i, k, *edge_mark;
     int st, rc;
 
     if ((rc = cat_load(s, &c, err)) < 0) {
         cat_free(&c);
         return rc;
+    }
+    if (!(edge_mark = calloc(c.n ? c.n : 1, sizeof *edge_mark))) {
+        cat_free(&c);
+        return ps_error_nomem(err);
     }
     fprintf(out, "digraph procstage_source {\n"
                  "  rankdir=LR;\n"
@@ -749,7 +815,6 @@ int ps_report_source_dot(ps_store *s, FILE *out, int stage, ps_error *err)
         for (k = 0; k < f->ncalls; k++) {
             const rcall *cl = &f->calls[k];
             const rfn *t;
-            bool dup = false;
             if (cl->target < 0)
                 continue;
             t = &c.fns[cl->target];
@@ -757,10 +822,9 @@ int ps_report_source_dot(ps_store *s, FILE *out, int stage, ps_error *err)
                 continue;
             if (stage && (f->stage != stage || t->stage != stage) && (f->stage < 1 || t->stage < 1))
                 continue;
-            for (j = 0; j < k && !dup; j++)
-                dup = f->calls[j].target == cl->target;
-            if (dup || f->shadowed)
+            if (edge_mark[cl->target] == i + 1 || f->shadowed)
                 continue;
+            edge_mark[cl->target] = i + 1;
             fprintf(out, "  f%lld -> f%lld", (long long)f->id, (long long)t->id);
             if (cl->stage)
                 fprintf(out, " [label=\"@stage %d\"]", cl->stage);
@@ -768,6 +832,7 @@ int ps_report_source_dot(ps_store *s, FILE *out, int stage, ps_error *err)
         }
     }
     fprintf(out, "}\n");
+    free(edge_mark);
     cat_free(&c);
     return 0;
 }
