@@ -297,8 +297,8 @@ static const struct {
     int (*run)(ps_cli *, int, char **);
     const char *summary;
 } subs[] = {
-    {"scan", cmd_scan, "read annotated C source (WRK, ReactOS, excerpts) into a database"},
-    {"report", cmd_report_src, "per stage: call trees from the entry points, parameter directions"},
+    {"scan", cmd_scan, "annotated C source (WRK, ReactOS, excerpts) into a database"},
+    {"report", cmd_report_src, "per stage: call trees, parameter directions, conflicts"},
     {"export-stacktags", cmd_export, "write the stage map as a WPA stack-tags file"},
 };
 

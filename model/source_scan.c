@@ -101,7 +101,7 @@ static const char *const keywords[] = {
     "except", "finally", "leave", "__try", "__except", "__finally", "__leave", "catch", "throw",
     "defined", "__declspec", "__attribute__", "__asm", "__asm__", "asm", "_asm", "__pragma",
     "_Pragma", "__typeof__", "typeof", "alignof", "_Alignof", "__alignof", "_Static_assert",
-    "static_assert", "__builtin_offsetof", "__noop", "new", "delete", "operator", "VOID",
+    "static_assert", "__builtin_offsetof", "__noop", "new", "delete", "operator", "VOID", "namespace",
 };
 
 static bool is_keyword(const char *p, size_t n)
@@ -499,6 +499,8 @@ static void lex(scanner *sc, tok *t)
                 unsigned char d = (unsigned char)sc->s[sc->pos];
                 if (isalnum(d) || d == '.' || d == '_')
                     sc->pos++;
+                else if (d == '\'' && sc->pos + 1 < sc->len && isalnum((unsigned char)sc->s[sc->pos + 1]))
+                    sc->pos++;   /* a digit separator: 0x1'0000 */
                 else if ((d == '+' || d == '-') && strchr("eEpP", sc->s[sc->pos - 1]))
                     sc->pos++;
                 else
@@ -1816,7 +1818,9 @@ static void file_token(scanner *sc, const tok *t)
         return;
     }
     if (punct_is(t, '{')) {
-        if (sc->nstmt == 2 && tok_is(&sc->stmt[0], "extern") && sc->stmt[1].k == T_STR) {
+        if ((sc->nstmt == 2 && tok_is(&sc->stmt[0], "extern") && sc->stmt[1].k == T_STR) ||
+            (sc->nstmt >= 1 && tok_is(&sc->stmt[0], "namespace"))) {
+            /* extern "C" { and C++ namespaces: their contents are at file scope */
             sc->linkage++;
             stmt_clear(sc);
             return;

@@ -468,6 +468,13 @@ static void test_bad_input(void)
        "a K&R definition with two pointer parameters");
     got_free(&g);
 
+    /* C++ in headers: namespaces are transparent, digit separators are numbers */
+    is_int(scan_text("ns.h", "namespace std VIS(default)\n{\nint f(int a)\n{\n    return g(a, 0x1'0000);\n}\n}\n", &g, &info),
+           0, "namespace: scanned");
+    ok(g.n == 1 && find(&g, "f") && !strcmp(find(&g, "f")->calls, "g@5") && info.warnings == 0,
+       "a function in a namespace, no warnings");
+    got_free(&g);
+
     /* a bad tag */
     is_int(scan_text("tag.c", "/* @stage 9 */\nvoid f(void) { g(); /* @stage-end */ }\n", &g, &info), 0, "bad tags: scanned");
     ok(strstr(g.warnings, "'tag.c': line 1: @stage needs a stage 1..6 or a stage name, not '9'") != NULL, "bad stage number");
