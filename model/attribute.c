@@ -34,6 +34,7 @@ struct ps_attr {
     size_t *lens;
     bool *by_sym;
     size_t namecap;
+    bool oom;                    /* ensure_names failed: ps_attr_event reports it */
 };
 
 int ps_attr_new(const ps_stage_map *map, ps_attr **out, ps_error *err)
@@ -263,8 +264,12 @@ bool ps_attr_frames(ps_attr *a, const ps_frame *frames, uint32_t n, ps_attr_hit 
     uint32_t d, k, lim = n < MAX_FRAMES ? n : MAX_FRAMES;
 
     memset(hit, 0, sizeof *hit);
-    if (!lim || ensure_names(a, lim) < 0)
+    if (!lim)
         return false;
+    if (ensure_names(a, lim) < 0) {
+        a->oom = true;
+        return false;
+    }
     for (d = 0; d < lim; d++)
         resolve(a, &frames[d], &a->names[d], &a->lens[d], &a->by_sym[d]);
     for (d = 0; d < lim; d++) {
@@ -304,14 +309,31 @@ int ps_attr_bind(ps_attr *a, ps_store *s, ps_error *err)
 
     if ((rc = ps_src_write_stage_map(s, a->map, err)) < 0)
         return rc;
-    sqlite3_finalize(a->ins);
-    a->ins = NULL;
+    ps_attr_end_trace(a);
     a->store = s;
     ps_map_clear(&a->done);
-    if (sqlite3_prepare_v2(ps_store_db(s), "INSERT OR IGNORE INTO stack_stages (stack_id, stage, depth, module, "
-                                           "function, resolved_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    return 0;
+}
+
+void ps_attr_end_trace(ps_attr *a)
+{
+    if (!a)
+        return;
+    sqlite3_finalize(a->ins);
+    a->ins = NULL;
+}
+
+/* The insert statement, prepared on first use after bind or end_trace. */
+static int insert_stmt(ps_attr *a, ps_error *err)
+{
+    if (a->ins)
+        return 0;
+    if (!a->store)
+        return ps_error_set(err, PS_ERR_INTERNAL, "stack attribution used before ps_attr_bind");
+    if (sqlite3_prepare_v2(ps_store_db(a->store), "INSERT OR IGNORE INTO stack_stages (stack_id, stage, depth, "
+                                                  "module, function, resolved_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                            -1, &a->ins, NULL) != SQLITE_OK)
-        return ps_store_fail(s, err, "cannot prepare a statement");
+        return ps_store_fail(a->store, err, "cannot prepare a statement");
     return 0;
 }
 
@@ -336,10 +358,17 @@ int ps_attr_event(ps_attr *a, const ps_event *ev, int64_t stack_id, ps_attr_hit 
         }
     } else {
         ps_attr_frames(a, ev->frames, ev->nframes, hit);
+        if (a->oom) {
+            a->oom = false;
+            return ps_error_nomem(err);
+        }
         if (stack_id > 0) {
             if (ps_map_put(&a->done, (uint64_t)stack_id, hit->stage ? ((uint64_t)hit->depth << 8) | (uint64_t)(hit->stage + 1) : 0) < 0)
                 return ps_error_nomem(err);
-            if (hit->stage && a->ins) {
+            if (hit->stage) {
+                int rc = insert_stmt(a, err);
+                if (rc < 0)
+                    return rc;
                 sqlite3_bind_int64(a->ins, 1, stack_id);
                 sqlite3_bind_int(a->ins, 2, hit->stage);
                 sqlite3_bind_int64(a->ins, 3, hit->depth);

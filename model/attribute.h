@@ -45,14 +45,19 @@ void ps_attr_free(ps_attr *a);
 int ps_attr_load_symbols(ps_attr *a, const char *path, ps_error *err);
 size_t ps_attr_symbol_count(const ps_attr *a);
 
-/* The stage of a stack (no store involved). */
+/* The stage of a stack (no store involved); false also when memory ran out
+ * (ps_attr_event reports that as PS_ERR_NOMEM). */
 bool ps_attr_frames(ps_attr *a, const ps_frame *frames, uint32_t n, ps_attr_hit *hit);
 /* Attributes an event: computes its stack's stage (once per stack_id) and
  * stores it in stack_stages when the stack is new.  Call ps_attr_bind first. */
 int ps_attr_event(ps_attr *a, const ps_event *ev, int64_t stack_id, ps_attr_hit *hit, ps_error *err);
-/* Makes sure the tables exist, writes the map into stage_map and prepares
- * the statements for `s`. */
+/* Makes sure the tables exist, writes the map into stage_map and makes `s`
+ * the store that ps_attr_event writes to. */
 int ps_attr_bind(ps_attr *a, ps_store *s, ps_error *err);
+/* Finalizes the statements on the store (ps_ingest_trace calls it at the end
+ * of every trace, so that the store can be committed); the next event
+ * prepares them again. */
+void ps_attr_end_trace(ps_attr *a);
 /* Events given a stage so far, per stage (index 1..6). */
 uint64_t ps_attr_count(const ps_attr *a, int stage);
 

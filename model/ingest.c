@@ -197,6 +197,7 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
     ps_strlcpy(st->time_note, rd->info.time_note, sizeof st->time_note);
     rc = 0;
 out:
+    ps_attr_end_trace(o->attr);
     ps_recon_free(rc_engine);
     ps_reader_close(rd);
     return rc;

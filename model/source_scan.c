@@ -220,6 +220,7 @@ typedef struct scanner {
     fnb fb;
     ps_arena arena;              /* strings of the function being built */
     ps_buf tmp;
+    bool oom;                    /* a buffer could not grow: the scan fails */
 } scanner;
 
 static uint32_t orig_line(const scanner *sc, uint32_t line)
@@ -257,9 +258,8 @@ static void warn(scanner *sc, uint32_t line, const char *fmt, ...)
 static void note(scanner *sc, const char *text)
 {
     fnb *b = &sc->fb;
-    if (b->note.len)
-        ps_buf_puts(&b->note, "; ");
-    ps_buf_puts(&b->note, text);
+    if ((b->note.len && ps_buf_puts(&b->note, "; ") < 0) || ps_buf_puts(&b->note, text) < 0)
+        sc->oom = true;
 }
 
 static char *adup(scanner *sc, const char *p, size_t n)
@@ -880,6 +880,7 @@ typedef struct docp {
     struct { char name[128]; ps_buf text; } args[64];
     size_t nargs;
     bool wrk;
+    bool oom;
 } docp;
 
 static void docp_init(docp *d)
@@ -900,13 +901,13 @@ static void docp_release(docp *d)
 
 /* Appends words to b: runs of white space become one space; an empty line
  * (para) starts a new paragraph. */
-static void add_words(ps_buf *b, const char *p, size_t n, bool para)
+static bool add_words(ps_buf *b, const char *p, size_t n, bool para)
 {
     size_t i;
-    bool space = b->len > 0;
+    bool space = b->len > 0, bad = false;
 
     if (para && b->len) {
-        ps_buf_putc(b, '\n');
+        bad |= ps_buf_putc(b, '\n') < 0;
         space = false;
     }
     for (i = 0; i < n; i++) {
@@ -916,10 +917,11 @@ static void add_words(ps_buf *b, const char *p, size_t n, bool para)
             continue;
         }
         if (space)
-            ps_buf_putc(b, ' ');
+            bad |= ps_buf_putc(b, ' ') < 0;
         space = false;
-        ps_buf_putc(b, (char)c);
+        bad |= ps_buf_putc(b, (char)c) < 0;
     }
+    return bad;
 }
 
 /* One line of a comment without its decoration: leading '*' and '/', the
@@ -999,9 +1001,9 @@ static void parse_doc(const tok *t, docp *d)
                 section = s;
                 cur = s == 1 ? &d->desc : s == 3 ? &d->ret : s == 4 ? &d->rem : NULL;
                 if (s == 4 && d->rem.len)
-                    ps_buf_putc(&d->rem, '\n');
+                    d->oom |= ps_buf_putc(&d->rem, '\n') < 0;
                 if (s == 4)
-                    add_words(&d->rem, lp, ln, false);
+                    d->oom |= add_words(&d->rem, lp, ln, false);
                 para = false;
                 fresh = true;
                 continue;
@@ -1015,13 +1017,13 @@ static void parse_doc(const tok *t, docp *d)
                     const char *txt = q + (q[1] == '-' ? 2 : 3);
                     cur = doc_arg(d, lp, (size_t)(q - lp));
                     if (cur)
-                        add_words(cur, txt, (size_t)(e - txt), false);
+                        d->oom |= add_words(cur, txt, (size_t)(e - txt), false);
                     para = false;
                     continue;
                 }
             }
             if (cur)
-                add_words(cur, lp, ln, para && !fresh);
+                d->oom |= add_words(cur, lp, ln, para && !fresh);
             para = fresh = false;
             continue;
         }
@@ -1053,17 +1055,17 @@ static void parse_doc(const tok *t, docp *d)
             } else if (word_is(w, wl, "implemented") || word_is(w, wl, "unimplemented") ||
                        word_is(w, wl, "halfplemented")) {
                 ps_buf_reset(&d->status);
-                add_words(&d->status, w, (size_t)(e - w), false);
+                d->oom |= add_words(&d->status, w, (size_t)(e - w), false);
                 continue;
             }
             if (cur)
-                add_words(cur, q, (size_t)(e - q), para && cur->len);
+                d->oom |= add_words(cur, q, (size_t)(e - q), para && cur->len);
             para = false;
             continue;
         }
         if (!cur)
             cur = &d->desc;
-        add_words(cur, lp, ln, para);
+        d->oom |= add_words(cur, lp, ln, para);
         para = false;
     }
 }
@@ -1086,20 +1088,23 @@ static bool need_space(const tok *a, const tok *b)
     return true;
 }
 
-static void join_tokens(ps_buf *b, const tok *t, size_t n)
+/* Appends the tokens with normal spacing; true when the buffer could not grow. */
+static bool join_tokens(ps_buf *b, const tok *t, size_t n)
 {
     size_t i;
     const tok *prev = NULL;
+    bool bad = false;
     for (i = 0; i < n; i++) {
         if (t[i].k == T_COMMENT || t[i].k == T_PP)
             continue;
         if (b->len >= MAX_SIG)
-            return;
+            break;
         if (need_space(prev, &t[i]))
-            ps_buf_putc(b, ' ');
-        ps_buf_append(b, t[i].p, t[i].n);
+            bad |= ps_buf_putc(b, ' ') < 0;
+        bad |= ps_buf_append(b, t[i].p, t[i].n) < 0;
         prev = &t[i];
     }
+    return bad;
 }
 
 /* index of the ')' matching the '(' at i, or n */
@@ -1266,9 +1271,10 @@ static void parse_param(scanner *sc, const tok *t, size_t n, ps_src_param *p)
             size_t end = i;
             if (i + 1 < n && punct_is(&t[i + 1], '('))
                 end = close_paren(t, i + 1, n);
-            if (ann->len)
-                ps_buf_putc(ann, ' ');
-            join_tokens(ann, x, (end < n ? end : n - 1) - i + 1);
+            if (ann->len && ps_buf_putc(ann, ' ') < 0)
+                sc->oom = true;
+            if (join_tokens(ann, x, (end < n ? end : n - 1) - i + 1))
+                sc->oom = true;
             if (tok_is(x, "IN"))
                 in_m = true;
             else if (tok_is(x, "OUT"))
@@ -1319,9 +1325,9 @@ static void parse_param(scanner *sc, const tok *t, size_t n, ps_src_param *p)
         for (i = 0; i < nkeep; i++) {
             if (i == name)
                 continue;
-            if (need_space(prev, &keep[i]))
-                ps_buf_putc(&type, ' ');
-            ps_buf_append(&type, keep[i].p, keep[i].n);
+            if ((need_space(prev, &keep[i]) && ps_buf_putc(&type, ' ') < 0) ||
+                ps_buf_append(&type, keep[i].p, keep[i].n) < 0)
+                sc->oom = true;
             prev = &keep[i];
         }
         p->type = adup(sc, type.data, type.len);
@@ -1385,11 +1391,12 @@ static void knr_types(scanner *sc, const tok *t, size_t from, size_t to)
                         ps_src_param *p = &sc->fb.params[j];
                         if (p->name && !p->type && strlen(p->name) == t[nm].n && !memcmp(p->name, t[nm].p, t[nm].n)) {
                             ps_buf_reset(&sc->tmp);
-                            join_tokens(&sc->tmp, &t[i], base_end - i);
-                            if (stars)
-                                ps_buf_putc(&sc->tmp, ' ');
+                            if (join_tokens(&sc->tmp, &t[i], base_end - i) ||
+                                (stars && ps_buf_putc(&sc->tmp, ' ') < 0))
+                                sc->oom = true;
                             for (k = 0; k < stars; k++)
-                                ps_buf_putc(&sc->tmp, '*');
+                                if (ps_buf_putc(&sc->tmp, '*') < 0)
+                                    sc->oom = true;
                             p->type = adup(sc, sc->tmp.data, sc->tmp.len);
                         }
                     }
@@ -1409,7 +1416,8 @@ static void build_header(scanner *sc, const tok *t, size_t n, const hdr *h)
     b->f.name = adup(sc, t[h->name].p, t[h->name].n);
     b->f.line_start = orig_line(sc, t[0].line);
     ps_buf_reset(&sc->tmp);
-    join_tokens(&sc->tmp, t, h->close + 1);
+    if (join_tokens(&sc->tmp, t, h->close + 1))
+        sc->oom = true;
     b->f.signature = adup(sc, sc->tmp.data, sc->tmp.len);
     /* return type: the tokens before the name without annotations */
     ps_buf_reset(&sc->tmp);
@@ -1421,9 +1429,9 @@ static void build_header(scanner *sc, const tok *t, size_t n, const hdr *h)
                     i = close_paren(t, i + 1, h->name);
                 continue;
             }
-            if (need_space(prev, &t[i]))
-                ps_buf_putc(&sc->tmp, ' ');
-            ps_buf_append(&sc->tmp, t[i].p, t[i].n);
+            if ((need_space(prev, &t[i]) && ps_buf_putc(&sc->tmp, ' ') < 0) ||
+                ps_buf_append(&sc->tmp, t[i].p, t[i].n) < 0)
+                sc->oom = true;
             prev = &t[i];
         }
     }
@@ -1470,6 +1478,8 @@ static void attach_doc(scanner *sc)
         return;
     docp_init(&d);
     parse_doc(&sc->doc, &d);
+    if (d.oom)
+        sc->oom = true;
     b->f.doc_style = d.wrk ? "wrk" : "doxygen";
     if (d.desc.len)
         b->f.description = adup(sc, d.desc.data, d.desc.len);
@@ -1526,6 +1536,8 @@ static void emit_function(scanner *sc)
     fnb *b = &sc->fb;
     size_t i, k;
 
+    if (sc->oom && !sc->rc)
+        sc->rc = ps_error_nomem(sc->err);
     if (sc->emit && !sc->rc) {
         /* call stages: the innermost region around the call, else a line tag */
         for (i = 0; i < b->ncalls; i++) {
@@ -2026,12 +2038,17 @@ static int excerpt_build(scanner *sc, const char *text, size_t len, ps_buf *code
                 (*map)[k] = num;
             pend_from = n + 1;
             (*map)[n++] = num;
-            ps_buf_append(code, c, cl);
-            ps_buf_putc(code, '\n');
+            if (ps_buf_append(code, c, cl) < 0 || ps_buf_putc(code, '\n') < 0) {
+                rc = ps_error_nomem(sc->err);
+                goto out;
+            }
             last = num;
             ln.line = num;
             ps_buf_reset(&sc->tmp);
-            ps_buf_append(&sc->tmp, c, cl);
+            if (ps_buf_append(&sc->tmp, c, cl) < 0) {
+                rc = ps_error_nomem(sc->err);
+                goto out;
+            }
             ln.code = ps_buf_cstr(&sc->tmp);
             ln.commentary = comm.len ? ps_buf_cstr(&comm) : NULL;
             if (sc->o->on_line && (rc = sc->o->on_line(sc->o->ctx, &ln, sc->err)) < 0)
@@ -2039,14 +2056,12 @@ static int excerpt_build(scanner *sc, const char *text, size_t len, ps_buf *code
             ps_buf_reset(&comm);
         } else {
             (*map)[n++] = last;
-            ps_buf_puts(code, "// ");
-            ps_buf_append(code, p, ll);
-            if (ll && p[ll - 1] == '\\')
-                ps_buf_putc(code, ' ');
-            ps_buf_putc(code, '\n');
-            if (comm.len)
-                ps_buf_putc(&comm, '\n');
-            ps_buf_append(&comm, p, ll);
+            if (ps_buf_puts(code, "// ") < 0 || ps_buf_append(code, p, ll) < 0 ||
+                (ll && p[ll - 1] == '\\' && ps_buf_putc(code, ' ') < 0) || ps_buf_putc(code, '\n') < 0 ||
+                (comm.len && ps_buf_putc(&comm, '\n') < 0) || ps_buf_append(&comm, p, ll) < 0) {
+                rc = ps_error_nomem(sc->err);
+                goto out;
+            }
         }
         p = nl ? nl + 1 : end;
     }
@@ -2160,6 +2175,8 @@ static int scan_text(const char *name, const char *text, size_t len, const ps_sr
         sc.mapped = mapped;
         run(&sc, false);
     }
+    if (sc.oom && !sc.rc)
+        sc.rc = ps_error_nomem(err);
     rc = sc.rc;
     scanner_release(&sc);
     return rc;

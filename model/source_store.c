@@ -566,6 +566,7 @@ static int name_excerpt(ps_src_store *ss, int64_t fid, ps_error *err)
     size_t i, k, best_hits = 0, ties = 0;
     double best_ratio = 0;
     ps_buf noteb;
+    bool bad = false;
     int rc = 0;
 
     if (sqlite3_prepare_v2(ss->db, "SELECT DISTINCT callee FROM src_calls WHERE caller_id = ?1", -1, &st, NULL) !=
@@ -605,13 +606,15 @@ static int name_excerpt(ps_src_store *ss, int64_t fid, ps_error *err)
         return 0;
     }
     ps_buf_init(&noteb);
-    ps_buf_printf(&noteb, "named after the stage map: calls %zu of the %zu characteristic callees of %s (",
-                  best_hits, best->nidentify, best->function);
+    bad |= ps_buf_printf(&noteb, "named after the stage map: calls %zu of the %zu characteristic callees of %s (",
+                  best_hits, best->nidentify, best->function) < 0;
     for (k = 0, i = 0; k < best->nidentify; k++)
         if (strset_has(&callees, best->identify[k]))
-            ps_buf_printf(&noteb, "%s%s", i++ ? ", " : "", best->identify[k]);
-    ps_buf_puts(&noteb, ")");
-    if (sqlite3_prepare_v2(ss->db,
+            bad |= ps_buf_printf(&noteb, "%s%s", i++ ? ", " : "", best->identify[k]) < 0;
+    bad |= ps_buf_puts(&noteb, ")") < 0;
+    if (bad) {
+        rc = ps_error_nomem(err);
+    } else if (sqlite3_prepare_v2(ss->db,
                            "UPDATE src_functions SET name = ?1, note = CASE WHEN note IS NULL THEN ?2 "
                            "ELSE ?2 || '; ' || note END WHERE function_id = ?3",
                            -1, &st, NULL) != SQLITE_OK) {
@@ -764,16 +767,15 @@ static int graph_load(ps_src_store *ss, graph *g, ps_error *err)
         if (!(c->callee = ps_strdup((const char *)sqlite3_column_text(st, 1))))
             goto nomem;
         c->stage = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 2);
+        g->next_call[g->ncalls] = 0;
+        g->ncalls++;   /* counted before anything else can fail: graph_free frees it */
         {
             uint64_t h = hname(c->callee), first;
-            g->next_call[g->ncalls] = 0;
-            if (ps_map_get(&g->by_callee, h, &first)) {
-                g->next_call[g->ncalls] = first;
-            }
-            if (ps_map_put(&g->by_callee, h, g->ncalls + 1) < 0)
+            if (ps_map_get(&g->by_callee, h, &first))
+                g->next_call[g->ncalls - 1] = first;
+            if (ps_map_put(&g->by_callee, h, g->ncalls) < 0)
                 goto nomem;
         }
-        g->ncalls++;
     }
     sqlite3_finalize(st);
     /* functions by name, for the callees of a function */
@@ -841,6 +843,7 @@ static int add_conflict(ps_src_store *ss, const graph *g, const sfn *f, unsigned
     sqlite3_stmt *st;
     ps_buf stages, detail;
     uint64_t v;
+    bool bad = false;
     int s, rc = 0;
 
     ps_buf_init(&stages);
@@ -848,8 +851,8 @@ static int add_conflict(ps_src_store *ss, const graph *g, const sfn *f, unsigned
     for (s = 0; s < 8; s++) {
         if (!(known & (1u << s)))
             continue;
-        ps_buf_printf(&stages, "%s%d", stages.len ? "," : "", s);
-        ps_buf_printf(&detail, "%sstage %d from", detail.len ? "; " : "", s);
+        bad |= ps_buf_printf(&stages, "%s%d", stages.len ? "," : "", s) < 0;
+        bad |= ps_buf_printf(&detail, "%sstage %d from", detail.len ? "; " : "", s) < 0;
         if (ps_map_get(&g->by_callee, hname(f->name), &v)) {
             size_t shown[8], nshown = 0, j;
             for (; v; v = g->next_call[v - 1]) {
@@ -865,17 +868,19 @@ static int add_conflict(ps_src_store *ss, const graph *g, const sfn *f, unsigned
                 if (j < nshown)
                     continue;
                 if (nshown == PS_ARRAY_LEN(shown)) {
-                    ps_buf_puts(&detail, ", ...");
+                    bad |= ps_buf_puts(&detail, ", ...") < 0;
                     break;
                 }
-                ps_buf_printf(&detail, "%s %s", nshown ? "," : "", g->fns[c->caller].name);
+                bad |= ps_buf_printf(&detail, "%s %s", nshown ? "," : "", g->fns[c->caller].name) < 0;
                 shown[nshown++] = c->caller;
             }
         }
     }
-    if (sqlite3_prepare_v2(ss->db, "INSERT INTO src_conflicts (function_id, name, kind, stages, detail) "
-                                   "VALUES (?1, ?2, 'callers', ?3, ?4)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (bad) {
+        rc = ps_error_nomem(err);
+    } else if (sqlite3_prepare_v2(ss->db, "INSERT INTO src_conflicts (function_id, name, kind, stages, detail) "
+                                          "VALUES (?1, ?2, 'callers', ?3, ?4)",
+                                  -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(ss, err, "cannot add a conflict");
     } else {
         sqlite3_bind_int64(st, 1, f->id);
@@ -1027,9 +1032,15 @@ int ps_src_write_stage_map(ps_store *s, const ps_stage_map *map, ps_error *err)
     for (i = 0; i < map->n; i++) {
         const ps_stage_entry *e = &map->entries[i];
         ps_buf under;
+        bool bad = false;
         ps_buf_init(&under);
         for (k = 0; k < e->nunder; k++)
-            ps_buf_printf(&under, "%s%s", k ? "," : "", e->under[k]);
+            bad |= ps_buf_printf(&under, "%s%s", k ? "," : "", e->under[k]) < 0;
+        if (bad) {
+            ps_buf_release(&under);
+            sqlite3_finalize(st);
+            return ps_error_nomem(err);
+        }
         for (k = 0; k < (e->nmodules ? e->nmodules : 1); k++) {
             sqlite3_bind_text(st, 1, e->function, -1, SQLITE_STATIC);
             bind_str(st, 2, e->nmodules ? e->modules[k] : NULL);

@@ -344,7 +344,9 @@ static int load_doc(ps_stage_map *m, ps_ydoc *d, const char *name, ps_error *err
                 na[m->naliases].alias = names[k];
                 na[m->naliases].canonical = lower_dup(key->value);
                 if (!na[m->naliases].canonical) {
-                    free(names[k]);
+                    size_t j;
+                    for (j = k; j < nn; j++)   /* the names not handed over yet */
+                        free(names[j]);
                     rc = ps_error_nomem(err);
                     free(names);
                     goto out;

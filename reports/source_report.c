@@ -53,6 +53,7 @@ typedef struct cat {
     size_t *in_first;
     /* the shortest chain from an entry point: parent (-1 entry point, -2 none) */
     long *parent;
+    bool *oom;                   /* set when an output buffer could not grow */
 } cat;
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -178,13 +179,15 @@ static const rfn *target_of(const cat *c, const char *name)
     return NULL;
 }
 
-static int cat_load(ps_store *s, cat *c, ps_error *err)
+static int cat_load(ps_store *s, cat *c, bool *oom, ps_error *err)
 {
     sqlite3 *db = ps_store_db(s);
     sqlite3_stmt *st;
     size_t cap = 0, i;
 
     memset(c, 0, sizeof *c);
+    *oom = false;
+    c->oom = oom;
     ps_map_init(&c->by_id);
     ps_map_init(&c->by_name);
     if (!has_table(s))
@@ -366,18 +369,20 @@ static size_t chain_to(const cat *c, size_t f, size_t *chain, size_t cap, bool *
     return n;
 }
 
-static void params_text(ps_buf *b, const rfn *f)
+static void params_text(const cat *c, ps_buf *b, const rfn *f)
 {
     size_t i;
-    ps_buf_putc(b, '(');
+    bool bad = ps_buf_putc(b, '(') < 0;
     for (i = 0; i < f->nparams; i++) {
         const rparam *p = &f->params[i];
-        ps_buf_printf(b, "%s%s%s%s%s%s", i ? ", " : "", p->dir ? p->dir : "-", p->optional ? " opt" : "",
-                      p->type ? " " : "", p->type ? p->type : "", p->name ? " " : "");
+        bad |= ps_buf_printf(b, "%s%s%s%s%s%s", i ? ", " : "", p->dir ? p->dir : "-", p->optional ? " opt" : "",
+                             p->type ? " " : "", p->type ? p->type : "", p->name ? " " : "") < 0;
         if (p->name)
-            ps_buf_puts(b, p->name);
+            bad |= ps_buf_puts(b, p->name) < 0;
     }
-    ps_buf_putc(b, ')');
+    bad |= ps_buf_putc(b, ')') < 0;
+    if (bad)
+        *c->oom = true;
 }
 
 /* ---- text ------------------------------------------------------------------------------ */
@@ -393,7 +398,7 @@ static void text_node(const cat *c, const ps_report_opts *o, size_t fi, int stag
     bool any = false;
 
     ps_buf_init(&b);
-    params_text(&b, f);
+    params_text(c, &b, f);
     fprintf(out, "%*s%s%s%s%s  %s%s%s  %s:%d-%d%s%s%s\n", ind, "", depth ? "-> " : "", ps_color(o, PS_C_BOLD), f->name,
             ps_color(o, PS_C_RESET), ps_color(o, PS_C_DIM), f->source ? f->source : "-", ps_color(o, PS_C_RESET),
             f->path, f->line_start, f->line_end, strcmp(f->kind, "definition") ? " [" : "",
@@ -412,11 +417,11 @@ static void text_node(const cat *c, const ps_report_opts *o, size_t fi, int stag
             continue;
         if (!first_of_name(f, k, &seen))
             continue;
-        ps_buf_printf(&b, "%s%s", any ? ", " : "", cl->callee);
-        if (cl->stage && cl->stage != stage)
-            ps_buf_printf(&b, " (@stage %d)", cl->stage);
-        else if (cl->target >= 0 && c->fns[cl->target].stage >= 0 && c->fns[cl->target].stage != stage)
-            ps_buf_printf(&b, " (stage %d)", c->fns[cl->target].stage);
+        if (ps_buf_printf(&b, "%s%s", any ? ", " : "", cl->callee) < 0 ||
+            (cl->stage && cl->stage != stage && ps_buf_printf(&b, " (@stage %d)", cl->stage) < 0) ||
+            (!(cl->stage && cl->stage != stage) && cl->target >= 0 && c->fns[cl->target].stage >= 0 &&
+             c->fns[cl->target].stage != stage && ps_buf_printf(&b, " (stage %d)", c->fns[cl->target].stage) < 0))
+            *c->oom = true;
         any = true;
     }
     if (any)
@@ -546,7 +551,7 @@ static int report_text(ps_store *s, const cat *c, const ps_report_opts *o, int o
                 if (c->fns[i].stage != st || c->fns[i].shadowed)
                     continue;
                 ps_buf_init(&b);
-                params_text(&b, &c->fns[i]);
+                params_text(c, &b, &c->fns[i]);
                 fprintf(out, "  %s%s  %s:%d-%d%s%s%s\n", c->fns[i].name, ps_buf_cstr(&b), c->fns[i].path,
                         c->fns[i].line_start, c->fns[i].line_end, strcmp(c->fns[i].kind, "definition") ? " [" : "",
                         strcmp(c->fns[i].kind, "definition") ? c->fns[i].kind : "",
@@ -730,11 +735,14 @@ static int report_json(ps_store *s, const cat *c, const ps_report_opts *o, int o
 int ps_report_source(ps_store *s, const ps_report_opts *o, int stage, ps_error *err)
 {
     cat c;
+    bool oom;
     int rc;
 
-    if ((rc = cat_load(s, &c, err)) >= 0)
+    if ((rc = cat_load(s, &c, &oom, err)) >= 0)
         rc = o->format == PS_FMT_JSON ? report_json(s, &c, o, stage, err) : report_text(s, &c, o, stage, err);
     cat_free(&c);
+    if (rc >= 0 && oom)
+        rc = ps_error_nomem(err);
     return rc;
 }
 
@@ -759,9 +767,10 @@ int ps_report_source_dot(ps_store *s, FILE *out, int stage, ps_error *err)
 {
     cat c;
     size_t i, k, *edge_mark;
+    bool oom, bad = false;
     int st, rc;
 
-    if ((rc = cat_load(s, &c, err)) < 0) {
+    if ((rc = cat_load(s, &c, &oom, err)) < 0) {
         cat_free(&c);
         return rc;
     }
@@ -791,12 +800,12 @@ int ps_report_source_dot(ps_store *s, FILE *out, int stage, ps_error *err)
                 any = true;
             }
             ps_buf_init(&label);
-            ps_buf_printf(&label, "%s\n", f->name);
+            bad |= ps_buf_printf(&label, "%s\n", f->name) < 0;
             for (k = 0; k < f->nparams && k < 8; k++)
-                ps_buf_printf(&label, "%s%s %s\n", f->params[k].dir ? f->params[k].dir : "-",
-                              f->params[k].optional ? " opt" : "", f->params[k].name ? f->params[k].name : "?");
+                bad |= ps_buf_printf(&label, "%s%s %s\n", f->params[k].dir ? f->params[k].dir : "-",
+                                     f->params[k].optional ? " opt" : "", f->params[k].name ? f->params[k].name : "?") < 0;
             if (f->nparams > 8)
-                ps_buf_printf(&label, "... %zu more\n", f->nparams - 8);
+                bad |= ps_buf_printf(&label, "... %zu more\n", f->nparams - 8) < 0;
             if (label.len && label.data[label.len - 1] == '\n')
                 label.data[--label.len] = '\0';
             fprintf(out, "    f%lld [label=", (long long)f->id);
@@ -834,7 +843,7 @@ int ps_report_source_dot(ps_store *s, FILE *out, int stage, ps_error *err)
     fprintf(out, "}\n");
     free(edge_mark);
     cat_free(&c);
-    return 0;
+    return bad || oom ? ps_error_nomem(err) : 0;
 }
 
 /* ---- WPA stack tags ------------------------------------------------------------------------- */

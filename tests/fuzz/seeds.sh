@@ -11,5 +11,6 @@ seeds() {
     ingest) ls "$top_srcdir"/fixtures/*.csv "$top_srcdir"/fixtures/*.xml "$top_srcdir"/fixtures/*.etl "$top_srcdir"/fixtures/*.pml ;;
     yaml) ls "$top_srcdir"/rules/*.yml ;;
     zstd) ;;
+    source) find "$top_srcdir"/fixtures/source -name '*.c' ;;
     esac
 }
