@@ -410,10 +410,15 @@ int ps_attr_add_catalogue(ps_stage_map *m, ps_store *s, ps_error *err)
         return ps_store_fail(s, err, "cannot read the source catalogue");
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
+        const char *source = (const char *)sqlite3_column_text(st, 2);
         char label[64];
+        if (!name || !source) {   /* NOT NULL columns: SQLite ran out of memory */
+            sqlite3_finalize(st);
+            return ps_error_nomem(err);
+        }
         if (ps_stage_map_first(m, name, strlen(name)))
             continue;
-        snprintf(label, sizeof label, "source catalogue (%s)", (const char *)sqlite3_column_text(st, 2));
+        snprintf(label, sizeof label, "source catalogue (%s)", source);
         if ((rc = ps_stage_map_add(m, name, NULL, sqlite3_column_int(st, 1), label, "source", err)) < 0) {
             sqlite3_finalize(st);
             return rc;

@@ -264,7 +264,7 @@ static void note(scanner *sc, const char *text)
 
 static char *adup(scanner *sc, const char *p, size_t n)
 {
-    char *d = ps_arena_strndup(&sc->arena, p, n);
+    char *d = ps_arena_strndup(&sc->arena, p ? p : "", p ? n : 0);
     if (!d && !sc->rc)
         sc->rc = ps_error_nomem(sc->err);
     return d;

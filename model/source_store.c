@@ -728,11 +728,14 @@ static int graph_load(ps_src_store *ss, graph *g, ps_error *err)
         f = &g->fns[g->nfns];
         memset(f, 0, sizeof *f);
         f->id = sqlite3_column_int64(st, 0);
-        if (!(f->name = ps_strdup((const char *)sqlite3_column_text(st, 1))))
+        /* a NOT NULL column reads NULL only when SQLite ran out of memory */
+        if (!sqlite3_column_text(st, 4))
             goto nomem;
+        f->prototype = !strcmp((const char *)sqlite3_column_text(st, 4), "prototype");
         f->tagged = sqlite3_column_text(st, 3) && !strcmp((const char *)sqlite3_column_text(st, 3), "tag");
         f->stage = f->tagged ? sqlite3_column_int(st, 2) : -1;
-        f->prototype = !strcmp((const char *)sqlite3_column_text(st, 4), "prototype");
+        if (!(f->name = ps_strdup((const char *)sqlite3_column_text(st, 1))))
+            goto nomem;
         g->nfns++;
         if (ps_map_put(&g->by_id, (uint64_t)f->id, g->nfns) < 0)
             goto nomem;

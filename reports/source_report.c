@@ -323,6 +323,13 @@ static bool first_of_name(const rfn *f, size_t k, ps_map *seen)
     return true;
 }
 
+/* A text column, "" for NULL. */
+static const char *text_or(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
 /* the stage a call site belongs to: its own tag, else its caller's */
 static int site_stage(const rfn *caller, const rcall *k)
 {
@@ -574,8 +581,7 @@ static int report_text(ps_store *s, const cat *c, const ps_report_opts *o, int o
                 if (!head)
                     fprintf(out, "\n%sCONFLICTS%s  (not guessed)\n", ps_color(o, PS_C_BOLD), ps_color(o, PS_C_RESET));
                 head = true;
-                fprintf(out, "  %s  %s: %s\n", (const char *)sqlite3_column_text(q, 0),
-                        (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 3));
+                fprintf(out, "  %s  %s: %s\n", text_or(q, 0), text_or(q, 1), text_or(q, 3));
             }
             sqlite3_finalize(q);
         }
