@@ -83,6 +83,8 @@ typedef struct ps_cli_ingest {
     const char *rule_dirs[32];
     size_t nrule_dirs;
     const struct ps_ruleset *ruleset;   /* set by ps_cli_build_model while it runs */
+    const char *stage_map;   /* --stage-map: stack attribution's map (NULL: built in) */
+    const char *symbols;     /* --symbols: names for module + offset frames */
 } ps_cli_ingest;
 int ps_cli_ingest_traces(ps_cli *cli, struct ps_store *store, struct ps_detect *det, char **paths, int n,
                          const ps_cli_ingest *opts);
@@ -109,7 +111,9 @@ enum {
     PS_OPT_UNICODE,
     PS_OPT_ASCII,
     PS_OPT_RULES,
-    PS_OPT_NO_DEFAULT_RULES
+    PS_OPT_NO_DEFAULT_RULES,
+    PS_OPT_STAGE_MAP,
+    PS_OPT_SYMBOLS
 };
 /* Handles one of the shared ingest options; returns 1 when handled, 0 when
  * the option is not one of them, or a usage exit status (> 1) on error.
@@ -124,17 +128,23 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
     {"progress", no_argument, NULL, PS_OPT_PROGRESS},                            \
     {"no-progress", no_argument, NULL, PS_OPT_NO_PROGRESS},                      \
     {"rules", required_argument, NULL, PS_OPT_RULES},                            \
-    {"no-default-rules", no_argument, NULL, PS_OPT_NO_DEFAULT_RULES}
+    {"no-default-rules", no_argument, NULL, PS_OPT_NO_DEFAULT_RULES},            \
+    {"stage-map", required_argument, NULL, PS_OPT_STAGE_MAP},                    \
+    {"symbols", required_argument, NULL, PS_OPT_SYMBOLS}
 #define PS_CLI_INGEST_HELP                                                                   \
     "      --reconstruct FILE reconstruction parameters (default: the built-in\n"              \
     "                         rules/reconstruct.yml)\n"                                       \
     "      --no-stacks        do not store stack frames\n"                                    \
     "      --max-window SIZE  largest zstd window accepted (default 128M)\n"                  \
     "      --max-decompressed SIZE  largest decompressed size (default 1T)\n"                 \
-    "      --progress, --no-progress  force or suppress the progress bar on stderr\n"            \
-    "      --rules DIR        also run the Sigma rules in DIR (a directory or a .yml\n"           \
-    "                         file; repeatable)\n"                                              \
-    "      --no-default-rules do not run the built-in rule pack\n"
+    "      --progress, --no-progress  force or suppress the progress bar on stderr\n"              \
+    "      --rules DIR        also run the Sigma rules in DIR (a directory or a .yml\n"          \
+    "                         file; repeatable)\n"                                             \
+    "      --no-default-rules do not run the built-in rule pack\n"                             \
+    "      --stage-map FILE   stage map for stack attribution (default: the built-in\n"          \
+    "                         rules/stages.yml, plus the database's source catalogue)\n"        \
+    "      --symbols FILE     names for module+offset stack frames: MODULE START END\n"          \
+    "                         FUNCTION per line (offsets from the module base)\n"
 
 /* --fail-on: PS_EXIT_FINDINGS when the model holds a finding of at least
  * `rank` (in `trace_id`, 0 = all), else PS_EXIT_OK; rank < 0 never fails. */
@@ -164,5 +174,12 @@ int ps_cli_load_rules(ps_cli *cli, const ps_cli_ingest *io, bool warn, struct ps
 /* Prints one rule problem ("'file': line 3: rule 'Title' (id): reason"). */
 struct ps_rule_problem;
 void ps_cli_print_problem(FILE *f, const struct ps_rule_problem *p);
+int cmd_events(ps_cli *cli, int argc, char **argv);
+int cmd_source(ps_cli *cli, int argc, char **argv);
+
+/* Loads the stage map: the file, or the built-in rules/stages.yml.  Returns
+ * 0 or an exit status. */
+struct ps_stage_map;
+int ps_cli_load_stage_map(ps_cli *cli, const char *path, struct ps_stage_map *m);
 
 #endif

@@ -7,7 +7,9 @@
 
 #include "cli/cli.h"
 #include "common/util.h"
+#include "model/attribute.h"
 #include "model/ingest.h"
+#include "model/stage_map.h"
 #include "model/store.h"
 #include "reports/detect.h"
 #include "rules_engine/rules.h"
@@ -83,9 +85,24 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
 {
     ps_ingest_opts io;
     ps_rules_run *rr = NULL;
-    ps_error rerr;
-    int i, status = PS_EXIT_OK;
+    ps_stage_map map;
+    ps_attr *attr = NULL;
+    int i, rc;
 
+    /* stack attribution: the stage map, the database's source catalogue, symbols */
+    if ((rc = ps_cli_load_stage_map(cli, o->stage_map, &map)) != 0)
+        return rc;
+    {
+        ps_error err;
+        ps_error_clear(&err);
+        if (ps_attr_add_catalogue(&map, store, &err) < 0 || ps_attr_new(&map, &attr, &err) < 0 ||
+            (o->symbols && ps_attr_load_symbols(attr, o->symbols, &err) < 0) || ps_attr_bind(attr, store, &err) < 0) {
+            rc = ps_cli_fail(cli, &err);
+            goto out;
+        }
+        if (o->symbols)
+            ps_cli_verbose(cli, "%s: %zu symbols", o->symbols, ps_attr_symbol_count(attr));
+    }
     memset(&io, 0, sizeof io);
     io.format = o->format;
     io.input = o->input;
@@ -96,10 +113,14 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
     io.warn_ctx = cli;
     io.progress = ps_cli_progress;
     io.progress_ctx = cli;
-    ps_error_clear(&rerr);
+    io.attr = attr;
     if (o->ruleset) {
-        if (ps_rules_run_new(o->ruleset, store, &rr, &rerr) < 0)
-            return ps_cli_fail(cli, &rerr);
+        ps_error err;
+        ps_error_clear(&err);
+        if (ps_rules_run_new(o->ruleset, store, &rr, &err) < 0) {
+            rc = ps_cli_fail(cli, &err);
+            goto out;
+        }
         io.rules = rr;
         if (det)
             ps_detect_defer_to(det, has_rule, o->ruleset);
@@ -108,14 +129,13 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
         ps_ingest_stats st;
         ps_error err;
         uint64_t before = (det ? ps_detect_count(det) : 0) + (rr ? ps_rules_findings(rr) : 0);
-        int rc;
 
         ps_error_clear(&err);
         rc = ps_ingest_trace(store, paths[i], &io, &st, &err);
         if (rc < 0) {
             ps_cli_progress(cli, paths[i], 0, 0, 0, true);
-            status = ps_cli_fail(cli, &err);
-            break;
+            rc = ps_cli_fail(cli, &err);
+            goto out;
         }
         ps_cli_verbose(cli, "%s: time basis %s (%s)", paths[i], st.time_basis, st.time_note);
         if (st.undecoded)
@@ -132,13 +152,24 @@ int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **pa
                    (unsigned long long)st.creations, st.creations == 1 ? "" : "s",
                    (unsigned long long)st.creations_complete, (unsigned long long)st.creations_partial,
                    (unsigned long long)st.creations_failed, nf, nf == 1 ? "" : "s");
+            if (st.undecoded)
+                ps_cli_warn(cli, "%s: %llu event%s kept undecoded (class, operation and detail size in their "
+                                 "Detail)",
+                            paths[i], (unsigned long long)st.undecoded, st.undecoded == 1 ? "" : "s");
+            if (st.frame_staged)
+                printf("trace #%lld %s: %llu event%s given a stage by their stacks\n", (long long)st.trace_id,
+                       paths[i], (unsigned long long)st.frame_staged, st.frame_staged == 1 ? "" : "s");
         }
     }
     if (rr && ps_rules_regex_limited(rr))
         ps_cli_warn(cli, "%llu regular-expression matches stopped at the match limit (%d) and counted as no match",
                     (unsigned long long)ps_rules_regex_limited(rr), PS_RULE_REGEX_MATCH_LIMIT);
+    rc = PS_EXIT_OK;
+out:
     ps_rules_run_free(rr);
-    return status;
+    ps_attr_free(attr);
+    ps_stage_map_release(&map);
+    return rc;
 }
 
 int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const ps_cli_ingest *opts,
@@ -225,6 +256,12 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
     case PS_OPT_NO_DEFAULT_RULES:
         io->no_default_rules = true;
         return 1;
+    case PS_OPT_STAGE_MAP:
+        io->stage_map = arg;
+        return 1;
+    case PS_OPT_SYMBOLS:
+        io->symbols = arg;
+        return 1;
     default:
         return 0;
     }
@@ -241,7 +278,7 @@ static void ingest_usage(FILE *f)
             "\n"
             "  -o, --output DB        the database to create or append to (required)\n"
             "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml, etw-etl,\n"
-            "                         evtx\n" PS_CLI_INGEST_HELP
+            "                         procmon-pml, evtx\n" PS_CLI_INGEST_HELP
             "  -h, --help             show this help and exit\n");
 }
 

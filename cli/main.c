@@ -20,6 +20,8 @@ static const ps_command commands[] = {
     {"report", cmd_report, "report timing, findings, creations or traces from a database"},
     {"formats", cmd_formats, "list the input formats procstage reads and how it detects them"},
     {"rules", cmd_rules, "list, check or test detection rules (Sigma YAML)"},
+    {"events", cmd_events, "print the events of a trace as CSV (Procmon's export layout) or NDJSON"},
+    {"source", cmd_source, "function -> stage catalogue and call graph from annotated C source"},
     {"help", cmd_help, "show help for procstage or one command"},
     {"version", cmd_version, "print the version"},
 };
@@ -38,8 +40,9 @@ static void usage(FILE *f)
     size_t i;
     fprintf(f,
             "Usage: procstage [OPTION]... COMMAND [ARG]...\n"
-            "Turn Windows traces (Procmon CSV/XML, event logs) into process creations split into\n"
-            "the six CreateProcess stages, with timings and the findings of Sigma-style rules.\n"
+            "Turn Windows traces (Procmon PML, CSV and XML; ETW; event logs) into process\n"
+            "creations split into the six CreateProcess stages, with timings and the\n"
+            "findings of Sigma-style rules.\n"
             "\n"
             "Commands:\n");
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -314,8 +314,18 @@ const char *ps_strstr_ci(const char *hay, const char *needle)
     if (!n)
         return hay;
     first = fold((unsigned char)needle[0]);
+    if (n >= 2) {
+        /* the first two characters filter the candidates: paths are full
+         * of backslashes, far fewer are followed by the needle's second */
+        int second = fold((unsigned char)needle[1]);
+        for (; hay[0] && hay[1]; hay++)
+            if (fold((unsigned char)hay[0]) == first && fold((unsigned char)hay[1]) == second &&
+                ps_strneq_ci(hay + 2, needle + 2, n - 2))
+                return hay;
+        return NULL;
+    }
     for (; *hay; hay++) {
-        if (fold((unsigned char)*hay) == first && ps_strneq_ci(hay, needle, n))
+        if (fold((unsigned char)*hay) == first)
             return hay;
     }
     return NULL;
@@ -420,31 +430,49 @@ fail:
     return false;
 }
 
+size_t ps_utf8_encode(uint32_t cp, char out[4])
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 static int put_utf8(ps_buf *out, uint32_t cp)
 {
     char tmp[4];
-    size_t n;
+    return ps_buf_append(out, tmp, ps_utf8_encode(cp, tmp));
+}
 
-    if (cp < 0x80) {
-        tmp[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        tmp[0] = (char)(0xC0 | (cp >> 6));
-        tmp[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        tmp[0] = (char)(0xE0 | (cp >> 12));
-        tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        tmp[0] = (char)(0xF0 | (cp >> 18));
-        tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
+uint32_t ps_utf16_code_point(uint32_t u, const uint8_t *p, size_t n_units, size_t *i)
+{
+    if (u >= 0xD800 && u <= 0xDBFF && *i + 1 < n_units) {
+        uint32_t lo = (uint32_t)p[2 * *i + 2] | ((uint32_t)p[2 * *i + 3] << 8);
+        if (lo >= 0xDC00 && lo <= 0xDFFF) {
+            (*i)++;
+            return 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        return 0xFFFD;
     }
-    return ps_buf_append(out, tmp, n);
+    if (u >= 0xD800 && u <= 0xDFFF)
+        return 0xFFFD;
+    return u;
 }
 
 int ps_utf16le_to_utf8(const uint8_t *p, size_t n_units, bool stop_at_nul, ps_buf *out)
@@ -465,17 +493,7 @@ int ps_utf16le_to_utf8(const uint8_t *p, size_t n_units, bool stop_at_nul, ps_bu
             out->data[out->len++] = (char)u;
             continue;
         }
-        if (u >= 0xD800 && u <= 0xDBFF && i + 1 < n_units) {
-            uint32_t lo = (uint32_t)p[2 * i + 2] | ((uint32_t)p[2 * i + 3] << 8);
-            if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-                i++;
-            } else {
-                u = 0xFFFD;
-            }
-        } else if (u >= 0xD800 && u <= 0xDFFF) {
-            u = 0xFFFD;
-        }
+        u = ps_utf16_code_point(u, p, n_units, &i);
         if (put_utf8(out, u) < 0)
             return PS_ERR_NOMEM;
     }

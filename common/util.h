@@ -84,6 +84,13 @@ bool ps_utf8_valid(const char *s, size_t n, size_t *bad);
 /* Converts UTF-16LE (n code units) to UTF-8 into out (reset first).  Unpaired
  * surrogates become U+FFFD.  Stops at the first NUL when stop_at_nul. */
 int ps_utf16le_to_utf8(const uint8_t *p, size_t n_units, bool stop_at_nul, ps_buf *out);
+/* Writes the UTF-8 encoding of code point cp (at most U+10FFFF) into out;
+ * returns its length (1 to 4). */
+size_t ps_utf8_encode(uint32_t cp, char out[4]);
+/* The code point of the UTF-16LE unit u found at index *i of p (n_units
+ * units): a high surrogate followed by a low one gives the pair's code
+ * point and advances *i to the low one; an unpaired surrogate is U+FFFD. */
+uint32_t ps_utf16_code_point(uint32_t u, const uint8_t *p, size_t n_units, size_t *i);
 
 /* ---- numbers ------------------------------------------------------------ */
 

@@ -13,5 +13,7 @@ extern const char ps_embedded_indexes_sql[];     /* model/indexes.sql */
 extern const size_t ps_embedded_indexes_sql_len;
 extern const char ps_embedded_reconstruct_yml[]; /* rules/reconstruct.yml */
 extern const size_t ps_embedded_reconstruct_yml_len;
+extern const char ps_embedded_stages_yml[];      /* rules/stages.yml */
+extern const size_t ps_embedded_stages_yml_len;
 
 #endif

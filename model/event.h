@@ -90,6 +90,7 @@ typedef struct ps_proc_attrs {
     uint32_t parent_pid;
     bool has_parent_pid;
     int32_t session;        /* -1 unknown */
+    const char *virtualized;    /* "True"/"False" as Procmon writes it; NULL unknown */
 } ps_proc_attrs;
 
 /* Inter-process messages (ETW ALPC events). */
@@ -152,6 +153,16 @@ typedef struct ps_event {
      * sources whose columns are the fields above (Procmon, ETW) */
     const ps_field *fields;
     uint32_t nfields;
+
+    /* Optional: a reader that knows the identity of frames[] cheaply sets
+     * it (equal frames give an equal value, never 0) so that the store need
+     * not hash the frames itself; 0 = not known. */
+    uint64_t stack_hash;
+
+    /* stack attribution (model/attribute.h), set by the ingest pipeline, not
+     * by readers: the stage of the innermost frame the stage map names */
+    int frame_stage;            /* 1..6; 0 none */
+    const char *frame_function; /* that frame's function (NUL-terminated); NULL none */
 } ps_event;
 
 typedef struct ps_module {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "model/attribute.h"
 #include "model/reconstruct.h"
 #include "rules_engine/rules.h"
 
@@ -48,7 +49,9 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
     hook_ctx hook = {o->detect, o->rules};
     int64_t trace_id = 0, first_ts = 0, last_ts = 0;
     bool have_ts = false;
-    uint64_t events = 0, stacks = 0;
+    uint64_t events = 0, stacks = 0, frame_staged = 0;
+    ps_event staged;            /* an event with its stack attribution */
+    char fn_name[256];
     char sha[65];
     int rc;
 
@@ -110,12 +113,26 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
             if ((rc = ps_recon_resolve(rc_engine, ev, &process_id, err)) < 0)
                 goto out;
             if (ev->nframes && !o->no_stacks) {
-                if ((rc = ps_store_add_stack(store, ev->frames, ev->nframes, &stack_id, err)) < 0)
+                if ((rc = ps_store_add_stack_hashed(store, ev->frames, ev->nframes, ev->stack_hash, &stack_id,
+                                                    err)) < 0)
                     goto out;
                 stacks++;
             }
             if ((rc = ps_store_add_event(store, trace_id, ev, process_id, stack_id, &event_id, err)) < 0)
                 goto out;
+            if (o->attr && ev->nframes) {
+                ps_attr_hit hit;
+                if ((rc = ps_attr_event(o->attr, ev, stack_id, &hit, err)) < 0)
+                    goto out;
+                if (hit.stage) {
+                    staged = *ev;
+                    staged.frame_stage = hit.stage;
+                    snprintf(fn_name, sizeof fn_name, "%.*s", (int)hit.function_len, hit.function);
+                    staged.frame_function = fn_name;
+                    ev = &staged;
+                    frame_staged++;
+                }
+            }
             if ((rc = ps_recon_event(rc_engine, ev, event_id, err)) < 0)
                 goto out;
             if (o->detect && (rc = ps_detect_event(o->detect, trace_id, event_id, ev, err)) < 0)
@@ -186,10 +203,12 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
     st->warnings = rd->warnings;
     st->undecoded = rd->info.undecoded;
     st->stacks = stacks;
+    st->frame_staged = frame_staged;
     ps_strlcpy(st->time_basis, te.time_basis, sizeof st->time_basis);
     ps_strlcpy(st->time_note, rd->info.time_note, sizeof st->time_note);
     rc = 0;
 out:
+    ps_attr_end_trace(o->attr);
     ps_recon_free(rc_engine);
     ps_reader_close(rd);
     return rc;

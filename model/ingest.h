@@ -33,6 +33,7 @@ typedef struct ps_ingest_opts {
     ps_progress_fn progress;         /* may be NULL */
     void *progress_ctx;
     struct ps_rules_run *rules;      /* the rule engine (rules_engine/rules.h); may be NULL */
+    struct ps_attr *attr;            /* stack attribution (model/attribute.h); may be NULL */
 } ps_ingest_opts;
 
 typedef struct ps_ingest_stats {
@@ -42,6 +43,7 @@ typedef struct ps_ingest_stats {
     uint64_t warnings, undecoded, stacks;
     char time_basis[16];
     char time_note[256];
+    uint64_t frame_staged;           /* events given a stage by their stack */
 } ps_ingest_stats;
 
 int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, ps_ingest_stats *st,

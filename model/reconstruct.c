@@ -35,7 +35,7 @@
 #define NDBG 4
 #define EL_NDBG 64
 
-enum { CAND_FILE = 1, CAND_IFEO = 2 };
+enum { CAND_FILE = 1, CAND_IFEO = 2, CAND_STACK = 3 };
 enum { P_WAIT_B3 = 0, P_WAIT_B5, P_LOADER, P_DONE };
 
 typedef struct cand {
@@ -96,6 +96,7 @@ typedef struct oc {
     bool start_seen;             /* the child's Process Start */
     /* B4 */
     bool b4;
+    bool b4_observed;            /* the candidate is under a notify_subsystem frame */
     int64_t b4_ts, b4_event;
     char b4_rule[160];
     int64_t *sub_events;         /* subsystem events for attribution */
@@ -161,6 +162,7 @@ struct ps_recon {
     } el_dbg[EL_NDBG];
     size_t el_ndbg;
     bool el_seen_loads;   /* the log holds Sysmon 7 image loads */
+    bool symbolic;               /* events carry stack attribution (frame_stage) */
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -638,7 +640,8 @@ static int finalize(ps_recon *r, oc *o, ps_creation_status status, ps_error *err
     int rc;
 
     if (o->phase < P_LOADER && o->b4 && !c->b[4].found && c->b[3].found)
-        set_boundary(&c->b[4], o->b4_ts, o->b4_event, PS_CONF_INFERRED, "%s", o->b4_rule);
+        set_boundary(&c->b[4], o->b4_ts, o->b4_event, o->b4_observed ? PS_CONF_OBSERVED : PS_CONF_INFERRED,
+                     "%s", o->b4_rule);
     if (c->has_child_pid && !c->child_process_id) {
         uint64_t v;
         if (ps_map_get(&r->proc_by_pid, c->child_pid, &v) &&
@@ -779,6 +782,11 @@ static void set_ifeo(ps_recon *r, ps_creation *c, const char *name, const char *
  * of the thread.  Earlier touches of the same file by the caller itself
  * (Explorer's ShellExecute association lookups, a shell's own path search)
  * are separated from CreateProcessInternalW's burst by dozens of events. */
+static const char *cand_kind_name(uint8_t kind)
+{
+    return kind == CAND_IFEO ? "IFEO" : kind == CAND_STACK ? "open_image stack-frame" : "image file";
+}
+
 static void find_b0_b1(ps_recon *r, oc *o, thr *t, const ps_event *ev, uint64_t h2)
 {
     ps_creation *c = &o->c;
@@ -793,7 +801,7 @@ static void find_b0_b1(ps_recon *r, oc *o, thr *t, const ps_event *ev, uint64_t 
             break;
         if (k->ts < lo)
             break;
-        if (k->hash == 0 || (k->hash != o->image_hash && k->hash != h2))
+        if (k->kind != CAND_STACK && (k->hash == 0 || (k->hash != o->image_hash && k->hash != h2)))
             continue;
         if (oldest && oldest->nth - k->nth - 1 > r->cfg->b0_max_gap_events)
             break;
@@ -805,10 +813,10 @@ static void find_b0_b1(ps_recon *r, oc *o, thr *t, const ps_event *ev, uint64_t 
         return;
     set_boundary(&c->b[0], oldest->ts, oldest->event_id, conf,
                  "first %s event of the creator %s's burst on the image before the Process Create",
-                 oldest->kind == CAND_IFEO ? "IFEO" : "image file", o->no_tid ? "process" : "thread");
+                 cand_kind_name(oldest->kind), o->no_tid ? "process" : "thread");
     set_boundary(&c->b[1], newest->ts, newest->event_id, conf,
                  "last %s event of the creator %s on the image before the Process Create",
-                 newest->kind == CAND_IFEO ? "IFEO" : "image file", o->no_tid ? "process" : "thread");
+                 cand_kind_name(newest->kind), o->no_tid ? "process" : "thread");
 }
 
 static void add_note(ps_creation *c, const char *text);
@@ -1073,16 +1081,29 @@ static int track_b4(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp
         oc *o = r->open[i];
         if (o->phase != P_WAIT_B5 || !o->c.b[3].found)
             continue;
-        if (o->c.anchor == PS_ANCHOR_PROCESS_CREATE && key == o->creator_key &&
+        if (ev->frame_stage == 4 &&
+            ((o->c.anchor == PS_ANCHOR_PROCESS_CREATE && key == o->creator_key) || (evp && evp->subsystem))) {
+            /* stack attribution: under a notify_subsystem frame */
+            o->b4 = true;
+            o->b4_observed = true;
+            o->b4_ts = ev->ts;
+            o->b4_event = event_id;
+            snprintf(o->b4_rule, sizeof o->b4_rule, "last event under a notify_subsystem frame (%s, %s)",
+                     ev->frame_function ? ev->frame_function : "?", ev->operation);
+            if (key != o->creator_key && add_sub_event(o, event_id) < 0)
+                return PS_ERR_NOMEM;
+        } else if (o->c.anchor == PS_ANCHOR_PROCESS_CREATE && key == o->creator_key &&
             (in_list(&r->cfg->creator_tail, ev->path) || ps_ends_with_ci(ev->path, ".manifest") ||
              ps_ends_with_ci(ev->path, ".config"))) {
             o->b4 = true;
+            o->b4_observed = false;
             o->b4_ts = ev->ts;
             o->b4_event = event_id;
             snprintf(o->b4_rule, sizeof o->b4_rule, "last CreateProcess tail event of the creator (%s)",
                      ev->operation);
         } else if (evp && evp->subsystem && references_image(o, ev->path)) {
             o->b4 = true;
+            o->b4_observed = false;
             o->b4_ts = ev->ts;
             o->b4_event = event_id;
             snprintf(o->b4_rule, sizeof o->b4_rule, "last %s event on the child's image (%s)",
@@ -1129,6 +1150,29 @@ static void rule3(ps_recon *r, oc *o, const char *what)
                      "last loader event (%s) before %s while loading", o->last_loader_what, what);
     snprintf(note, sizeof note, "%s while loading", what);
     add_note(c, note);
+}
+
+/* Stack attribution: a frame in the child's image, by its module name
+ * (symbolised frames) or its address (the image's Load Image). */
+static bool frames_in_image(const ps_event *ev, const oc *o)
+{
+    uint32_t i;
+    if (o->have_main && frames_hit(ev, o->main_base, o->main_size))
+        return true;
+    for (i = 0; i < ev->nframes; i++)
+        if (ev->frames[i].module && *o->image_base &&
+            ps_streq_ci(ps_path_basename(ev->frames[i].module), o->image_base))
+            return true;
+    return false;
+}
+
+/* " [stack: LdrInitializeThunk, user_init]" for the evidence of a boundary */
+static const char *frame_note(const ps_event *ev, char *buf, size_t cap)
+{
+    if (!ev->frame_stage || !ev->frame_function)
+        return "";
+    snprintf(buf, cap, " [stack: %s, %s]", ev->frame_function, ps_stage_name(ev->frame_stage));
+    return buf;
 }
 
 /* The child's side: B3, B5, B6. */
@@ -1189,7 +1233,8 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
             return finalize(r, o, PS_STATUS_PARTIAL, err);
         }
         if (o->b4 && c->b[3].found)
-            set_boundary(&c->b[4], o->b4_ts, o->b4_event, PS_CONF_INFERRED, "%s", o->b4_rule);
+            set_boundary(&c->b[4], o->b4_ts, o->b4_event, o->b4_observed ? PS_CONF_OBSERVED : PS_CONF_INFERRED,
+                         "%s", o->b4_rule);
         if (!ps_recon_is_loader_event(r->cfg, ev, c->current_dir)) {
             /* A filtered capture: the child's first visible event is already
              * its own code, so neither the start of the initial thread nor
@@ -1206,8 +1251,10 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
         }
         {
             bool exact = ev->has_tid && c->b[3].found;
+            char note[160];
             set_boundary(&c->b[5], ev->ts, event_id, exact ? PS_CONF_OBSERVED : PS_CONF_INFERRED,
-                         "first event of the %s (%s)", exact ? "initial thread" : "child", ev->operation);
+                         "first event of the %s (%s)%s", exact ? "initial thread" : "child", ev->operation,
+                         frame_note(ev, note, sizeof note));
         }
         o->phase = P_LOADER;
     }
@@ -1226,14 +1273,24 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
         o->main_base = ev->image_base;
         o->main_size = ev->image_size;
     }
+    if (r->symbolic && ev->nframes && initial && event_id != c->b[5].event_id && ev->frame_stage < 5 &&
+        frames_in_image(ev, o)) {
+        /* stack attribution: the first initial-thread event running in the
+         * image outside the loader (TLS callbacks run under user_init) */
+        if (o->have_prev)
+            set_boundary(&c->b[6], o->prev_ts, o->prev_event, PS_CONF_OBSERVED,
+                         "last event of the child before the first initial-thread event in %s outside the "
+                         "loader (stack symbols)", o->image_base);
+        return finalize(r, o, PS_STATUS_COMPLETE, err);
+    }
     if (r->info->has_stacks && ev->nframes && initial && o->have_main && event_id != c->b[5].event_id &&
-        frames_hit(ev, o->main_base, o->main_size)) {
+        !(r->symbolic && ev->frame_stage >= 5) && frames_hit(ev, o->main_base, o->main_size)) {
         if (o->have_prev)
             set_boundary(&c->b[6], o->prev_ts, o->prev_event, PS_CONF_OBSERVED,
                          "last event of the child before the first with a frame in %s", o->image_base);
         return finalize(r, o, PS_STATUS_COMPLETE, err);
     }
-    if (!(r->info->has_stacks && o->have_main) && initial &&
+    if (!(r->info->has_stacks && o->have_main) && !(r->symbolic && ev->nframes) && initial &&
         !ps_recon_is_loader_event(r->cfg, ev, c->current_dir)) {
         if (o->have_load)
             set_boundary(&c->b[6], o->last_load_ts, o->last_load_event, PS_CONF_INFERRED,
@@ -1247,7 +1304,7 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
         o->last_load_ts = ev->ts;
         o->last_load_event = event_id;
     }
-    if (ps_recon_is_loader_event(r->cfg, ev, c->current_dir)) {
+    if (ps_recon_is_loader_event(r->cfg, ev, c->current_dir) || ev->frame_stage == 6) {
         o->have_loader = true;
         o->last_loader_ts = ev->ts;
         o->last_loader_event = event_id;
@@ -1616,6 +1673,8 @@ static int recon_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_err
     if (!t)
         return ps_error_nomem(err);
     t->last_ts = ev->ts;
+    if (ev->frame_stage)
+        r->symbolic = true;
     if (ev->cls == PS_CLASS_FILE || ev->cls == PS_CLASS_REGISTRY)
         r->seen_file_or_registry = true;
     {
@@ -1643,6 +1702,14 @@ static int recon_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_err
                 return ps_error_nomem(err);
         }
         if (k.kind && ring_push(t, r->cfg->b0_window, &k) < 0)
+            return ps_error_nomem(err);
+    }
+    /* stack attribution: the creator's events under an open_image frame
+     * (CreateProcessInternalW, NtCreateUserProcess) count for B0/B1 too */
+    if (ev->frame_stage == 1 && ev->op != PS_OP_PROCESS_CREATE &&
+        !(t->count && t->ring[(t->head + t->count - 1) % t->cap].event_id == event_id)) {
+        cand k = {event_id, ev->ts, 1, t->nevents, CAND_STACK};
+        if (ring_push(t, r->cfg->b0_window, &k) < 0)
             return ps_error_nomem(err);
     }
 

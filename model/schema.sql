@@ -1,8 +1,8 @@
--- procstage model, schema version 1.  Documented in docs/model.md.
+-- procstage model, schema version 2.  Documented in docs/model.md.
 --
 -- Timestamps are INTEGER FILETIME (100 ns ticks since 1601-01-01) in the time
 -- basis of their trace (traces.time_basis); durations are INTEGER 100 ns.
--- Indexes are created after the first load (model/indexes.sql).
+-- Indexes: model/indexes.sql.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -117,7 +117,16 @@ CREATE TABLE stages (
     PRIMARY KEY (creation_id, stage)
 ) WITHOUT ROWID;
 
-CREATE TABLE events (
+-- Events are stored compactly: texts that repeat (operation, path, result,
+-- detail, category) once in `strings`, the event rows as integers in
+-- `event_rows`.  The view `events` gives them back with the documented
+-- columns; use it (event_rows is the storage behind it).
+CREATE TABLE strings (
+    string_id       INTEGER PRIMARY KEY,
+    text            TEXT NOT NULL
+);
+
+CREATE TABLE event_rows (
     event_id        INTEGER PRIMARY KEY,
     trace_id        INTEGER NOT NULL,
     seq             INTEGER NOT NULL,       -- 1-based ordinal in the trace
@@ -125,13 +134,13 @@ CREATE TABLE events (
     pid             INTEGER,
     tid             INTEGER,
     process_id      INTEGER,
-    class           TEXT,
-    operation       TEXT,
-    path            TEXT,
-    result          TEXT,
-    detail          TEXT,
+    class           INTEGER,                -- 1 Process .. 5 Network, 6 Other, 0 unknown
+    operation_id    INTEGER,                -- strings.string_id; NULL for an empty text
+    path_id         INTEGER,
+    result_id       INTEGER,
+    detail_id       INTEGER,
     duration        INTEGER,
-    category        TEXT,
+    category_id     INTEGER,
     stack_id        INTEGER,
     creation_id     INTEGER,
     stage           INTEGER
@@ -145,21 +154,55 @@ CREATE TABLE event_fields (
     value           TEXT
 );
 
+CREATE VIEW events AS
+SELECT e.event_id, e.trace_id, e.seq, e.ts, e.pid, e.tid, e.process_id,
+       CASE e.class WHEN 1 THEN 'Process' WHEN 2 THEN 'Registry' WHEN 3 THEN 'File System'
+                    WHEN 4 THEN 'Profiling' WHEN 5 THEN 'Network' WHEN 6 THEN 'Other'
+                    ELSE 'Unknown' END AS class,
+       o.text AS operation, p.text AS path, r.text AS result, d.text AS detail, e.duration,
+       c.text AS category, e.stack_id, e.creation_id, e.stage
+FROM event_rows e
+LEFT JOIN strings o ON o.string_id = e.operation_id
+LEFT JOIN strings p ON p.string_id = e.path_id
+LEFT JOIN strings r ON r.string_id = e.result_id
+LEFT JOIN strings d ON d.string_id = e.detail_id
+LEFT JOIN strings c ON c.string_id = e.category_id;
+
+-- A stack lists its frames by id (a JSON array, innermost first); every
+-- distinct frame is stored once in frame_values.  The view `frames` gives
+-- one row per frame with the documented columns.
 CREATE TABLE stacks (
     stack_id        INTEGER PRIMARY KEY,
     hash            INTEGER NOT NULL,
-    depth           INTEGER NOT NULL
+    depth           INTEGER NOT NULL,
+    frame_ids       TEXT                    -- JSON array of frame_values.frame_id
 );
 
-CREATE TABLE frames (
-    stack_id        INTEGER NOT NULL,
-    depth           INTEGER NOT NULL,       -- 0 = innermost
+CREATE TABLE frame_values (
+    frame_id        INTEGER PRIMARY KEY,
     address         INTEGER,
     module          TEXT,
     symbol          TEXT,
-    offset          INTEGER,
-    PRIMARY KEY (stack_id, depth)
-) WITHOUT ROWID;
+    offset          INTEGER
+);
+
+CREATE VIEW frames AS
+SELECT s.stack_id, CAST(j.key AS INTEGER) AS depth, v.address, v.module, v.symbol, v.offset
+FROM stacks s, json_each(s.frame_ids) j
+JOIN frame_values v ON v.frame_id = j.value;
+
+-- DELETE works on the two views as on tables: an event's row goes; a frame
+-- becomes a null in its stack's list (the other frames keep their depth).
+CREATE TRIGGER events_delete INSTEAD OF DELETE ON events
+BEGIN
+    DELETE FROM event_rows WHERE event_id = OLD.event_id;
+END;
+
+CREATE TRIGGER frames_delete INSTEAD OF DELETE ON frames
+BEGIN
+    UPDATE stacks SET frame_ids = json_set(frame_ids, '$[' || OLD.depth || ']', NULL)
+    WHERE stack_id = OLD.stack_id;
+END;
 
 CREATE TABLE event_kinds (
     trace_id        INTEGER NOT NULL REFERENCES traces(trace_id),
@@ -208,3 +251,115 @@ SELECT f.finding_id, f.trace_id, f.severity, f.rule_id, f.title, f.technique,
 FROM findings f
 LEFT JOIN creations c USING (creation_id)
 LEFT JOIN events e ON e.event_id = f.event_id;
+
+-- ---- source catalogue (procstage source scan; docs/source.md) ------------
+-- Every statement of this part uses IF NOT EXISTS: it is run again on models
+-- created before it existed.  @source-catalogue-begin
+
+CREATE TABLE IF NOT EXISTS src_files (
+    file_id         INTEGER PRIMARY KEY,
+    path            TEXT NOT NULL,          -- as given on the command line (or found below it)
+    sha256          TEXT,
+    lines           INTEGER,
+    size            INTEGER,
+    kind            TEXT,                   -- c | excerpt | prose | skipped
+    functions       INTEGER NOT NULL DEFAULT 0,
+    warning_count   INTEGER NOT NULL DEFAULT 0,
+    scanned_by      TEXT                    -- procstage version
+);
+
+CREATE TABLE IF NOT EXISTS src_functions (
+    function_id     INTEGER PRIMARY KEY,
+    file_id         INTEGER NOT NULL REFERENCES src_files(file_id),
+    name            TEXT NOT NULL,
+    line_start      INTEGER,
+    line_end        INTEGER,
+    signature       TEXT,
+    description     TEXT,                   -- Routine Description / @brief / free text
+    stage           INTEGER CHECK (stage BETWEEN 0 AND 6),
+    stage_source    TEXT CHECK (stage_source IN ('tag', 'map', 'inferred')),
+    kind            TEXT NOT NULL,          -- definition | prototype | excerpt
+    return_type     TEXT,
+    returns         TEXT,                   -- Return Value / @return
+    remarks         TEXT,                   -- Environment, Notes / @remarks
+    status          TEXT,                   -- @implemented, @unimplemented ...
+    doc_style       TEXT,                   -- wrk | doxygen
+    stage_label     TEXT,                   -- from the @stage tag
+    stage_attrs     TEXT,                   -- key=value ... from the @stage tag
+    note            TEXT                    -- how the name was found, what the scanner repaired
+);
+
+CREATE TABLE IF NOT EXISTS src_params (
+    function_id     INTEGER NOT NULL REFERENCES src_functions(function_id),
+    position        INTEGER NOT NULL,       -- from 0
+    name            TEXT,
+    type            TEXT,
+    direction       TEXT CHECK (direction IN ('in', 'out', 'inout')),  -- NULL: not annotated
+    optional        INTEGER NOT NULL DEFAULT 0,
+    annotation      TEXT,                   -- as written
+    description     TEXT,                   -- from the comment block
+    PRIMARY KEY (function_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS src_calls (
+    caller_id       INTEGER NOT NULL REFERENCES src_functions(function_id),
+    callee          TEXT NOT NULL,
+    line            INTEGER,
+    seq             INTEGER NOT NULL,       -- body order, from 0
+    stage           INTEGER,                -- from an @stage line tag or region around the call
+    PRIMARY KEY (caller_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS src_stage_tags (
+    file_id         INTEGER NOT NULL,
+    function_id     INTEGER,                -- NULL: a region outside functions
+    kind            TEXT NOT NULL,          -- function | line | region
+    stage           INTEGER NOT NULL,
+    label           TEXT,
+    attrs           TEXT,
+    line_start      INTEGER,
+    line_end        INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS src_lines (
+    file_id         INTEGER NOT NULL,
+    function_id     INTEGER,
+    line            INTEGER,                -- original line number; NULL: commentary after the last line
+    code            TEXT,
+    commentary      TEXT                    -- the commentary before the line
+);
+
+CREATE TABLE IF NOT EXISTS src_conflicts (
+    function_id     INTEGER,
+    name            TEXT NOT NULL,
+    kind            TEXT NOT NULL,          -- callers | tag-map
+    stages          TEXT NOT NULL,          -- "2,3"
+    detail          TEXT
+);
+
+CREATE TABLE IF NOT EXISTS stage_map (
+    function        TEXT NOT NULL,
+    module          TEXT,                   -- NULL: any module
+    stage           INTEGER NOT NULL,
+    label           TEXT,
+    under           TEXT,                   -- comma-separated: counts only under these
+    origin          TEXT NOT NULL,          -- map | source
+    source          TEXT                    -- the map file
+);
+
+CREATE TABLE IF NOT EXISTS stack_stages (
+    stack_id        INTEGER PRIMARY KEY,
+    stage           INTEGER NOT NULL,       -- of the innermost frame the stage map names
+    depth           INTEGER NOT NULL,       -- that frame (0 = innermost)
+    module          TEXT,
+    function        TEXT,
+    resolved_by     TEXT NOT NULL           -- trace (the frame's own symbol) | symbols (--symbols)
+);
+
+CREATE VIEW IF NOT EXISTS v_event_frame_stage AS
+SELECT e.event_id, e.trace_id, e.seq, e.pid, e.tid, e.operation, e.path, e.creation_id,
+       e.stage AS creation_stage, ss.stage AS frame_stage, ss.module AS frame_module,
+       ss.function AS frame_function, ss.depth AS frame_depth, ss.resolved_by
+FROM events e JOIN stack_stages ss USING (stack_id);
+
+-- @source-catalogue-end

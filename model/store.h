@@ -8,9 +8,15 @@
  * file, so a failed ingest leaves an existing database untouched and creates
  * no new one.
  *
- * Bulk loading: prepared statements, one transaction, no journal on the
- * temporary file, and the indexes of model/indexes.sql created only at
- * commit (they already exist when appending).
+ * Bulk loading: prepared statements run on a writer thread of their own
+ * (model/writer.h) so that reading and reconstruction keep the other core,
+ * events go in multi-row INSERTs as compact integer rows (texts interned in
+ * `strings`, stacks as lists of distinct frames), one transaction, no journal
+ * on the temporary file, and the indexes of model/indexes.sql built at commit
+ * (they already exist when appending).  Writes are queued: an error surfaces
+ * at a later call or at commit, and the transaction is then abandoned as
+ * before.  ps_store_db waits for the writer, so the connection it returns can
+ * be used directly.
  *
  * Ownership: every ps_store returned by an open function is owned by the
  * caller and released with ps_store_close.  Strings passed to the insert
@@ -27,7 +33,7 @@
 #include "model/creation.h"
 #include "model/event.h"
 
-#define PS_SCHEMA_VERSION 1
+#define PS_SCHEMA_VERSION 2
 
 typedef struct ps_store ps_store;
 
@@ -80,9 +86,15 @@ int ps_store_end_trace(ps_store *s, int64_t trace_id, const ps_store_trace_end *
 int64_t ps_store_next_event_id(const ps_store *s);
 int ps_store_add_event(ps_store *s, int64_t trace_id, const ps_event *ev, int64_t process_id,
                        int64_t stack_id, int64_t *event_id, ps_error *err);
-/* Returns the id of an identical stack already stored, or stores it. */
+/* Returns the id of an identical stack already stored, or stores it.
+ * Identical stacks share an id as long as the store's (bounded) stack cache
+ * still holds them: within a trace in practice. */
 int ps_store_add_stack(ps_store *s, const ps_frame *frames, uint32_t n, int64_t *stack_id,
                        ps_error *err);
+/* The same with the reader's stack identity (ps_event.stack_hash; 0 = let
+ * the store hash the frames). */
+int ps_store_add_stack_hashed(ps_store *s, const ps_frame *frames, uint32_t n, uint64_t hash,
+                              int64_t *stack_id, ps_error *err);
 
 typedef struct ps_store_process {
     int64_t process_id;          /* assigned with ps_store_next_process_id */

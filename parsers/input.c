@@ -515,7 +515,9 @@ void ps_input_release(ps_input *in, uint64_t from, uint64_t to)
         return;
     if (to > in->map_len)
         to = in->map_len;
-    from = (from + page - 1) & ~(page - 1);
+    /* whole pages; a page shared with bytes before `from` goes too (its
+     * contents come back from the file if they are read again) */
+    from &= ~(page - 1);
     to &= ~(page - 1);
     if (to > from)
         madvise((uint8_t *)in->map + from, (size_t)(to - from), MADV_DONTNEED);

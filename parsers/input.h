@@ -64,9 +64,10 @@ int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *e
 
 /* Tells the input that the mapped content in [from, to) will not be read
  * again soon: its pages leave the process's resident memory (they are read
- * from the file again if touched).  Binary readers call it behind them so
- * that memory stays flat however large the mapped file.  No effect without
- * a mapping. */
+ * from the file again if touched).  Whole pages: the page holding `from` is
+ * included, so that a reader releasing behind it in small steps leaves no
+ * page behind.  Binary readers call it behind them so that memory stays
+ * flat however large the mapped file.  No effect without a mapping. */
 void ps_input_release(ps_input *in, uint64_t from, uint64_t to);
 
 /* Content bytes consumed so far (decompressed offset). */

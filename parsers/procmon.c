@@ -580,6 +580,7 @@ int ps_pm_row_to_event(ps_pm_conv *cv, const char *const *val, ps_event *ev, con
         pa->description = val[PM_COL_DESCRIPTION];
         pa->auth_id = val[PM_COL_AUTH_ID];
         pa->architecture = val[PM_COL_ARCHITECTURE];
+        pa->virtualized = val[PM_COL_VIRTUALIZED];
         if ((s = val[PM_COL_PARENT_PID]) && *s && ps_parse_uint_loose(s, &v) > 0) {
             pa->parent_pid = (uint32_t)v;
             pa->has_parent_pid = true;

@@ -30,13 +30,13 @@ done <"$top_srcdir/tests/cli/golden.list"
 
 # machine-readable outputs are valid
 for name in analyze_demo_json analyze_etw_spoof_json report_timing_json report_findings_json report_creations_json \
-    report_traces_json formats_json report_stages_json report_processes_json; do
+    report_traces_json formats_json report_stages_json report_processes_json source_report_json; do
     sed '$d' "$top_srcdir/tests/golden/$name.out" >"$TMP/$name.json"
     q --json "$TMP/$name.json"
     ok $? "$name is valid JSON"
 done
 for name in report_stages_ndjson report_processes_ndjson report_creations_ndjson report_findings_ndjson \
-    report_timing_ndjson report_traces_ndjson; do
+    report_timing_ndjson report_traces_ndjson events_plain32_ndjson events_plain_xml_ndjson; do
     sed '$d' "$top_srcdir/tests/golden/$name.out" >"$TMP/$name.ndjson"
     q --ndjson "$TMP/$name.ndjson"
     ok $? "$name is one JSON object per line"

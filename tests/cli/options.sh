@@ -11,7 +11,7 @@ ok $? "--help writes nothing on stderr"
 run --version
 expect_status 0 "--version exits 0"
 out_has "procstage 0.1" "--version on stdout"
-for cmd in analyze ingest report formats; do
+for cmd in analyze ingest report formats events; do
     run "$cmd" --help
     expect_status 0 "$cmd --help exits 0"
     out_has "Usage: procstage $cmd" "$cmd --help on stdout"
@@ -39,6 +39,24 @@ expect_status 2 "unknown report: usage error"
 run analyze "$FIX/demo.csv" -o
 expect_status 2 "missing option argument: usage error"
 err_has "needs an argument" "says so"
+run events
+expect_status 2 "events without a trace: usage error"
+run events "$FIX/plain.pml" "$FIX/plain.csv"
+expect_status 2 "events takes one trace"
+run events --format xml "$FIX/plain.pml"
+expect_status 2 "events: bad --format"
+run events --columns "Time of Day,Colour" "$FIX/plain.pml"
+expect_status 2 "events: an unknown column"
+err_has "--columns takes" "says what --columns takes"
+run events --columns all --input-format procmon-pml "$FIX/plain.pml"
+expect_status 0 "events --columns all"
+[ "$(head -1 "$TMP/out" | tr ',' '\n' | wc -l)" -eq 27 ]
+ok $? "all: Procmon's 27 export columns"
+run events --no-stacks --columns Stack "$FIX/plain.pml"
+[ "$(grep -c 'ntdll' "$TMP/out")" -eq 0 ]
+ok $? "events --no-stacks: no frames"
+run events --input-format procmon-csv "$FIX/plain.pml"
+expect_status 3 "a PML read as CSV: input error"
 
 # exit statuses for findings
 run analyze --fail-on high "$FIX/demo.csv"

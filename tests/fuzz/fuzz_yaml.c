@@ -5,6 +5,7 @@
 #include "common/yamltree.h"
 #include "fuzz.h"
 #include "model/recon_config.h"
+#include "model/stage_map.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,5 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ps_yaml_free(d);
     if (ps_recon_config_load_text(&c, (const char *)data, size, "fuzz.yml", &err) == 0)
         ps_recon_config_release(&c);
+    {
+        ps_stage_map m;   /* the stage map (rules/stages.yml) */
+        if (ps_stage_map_load_text(&m, (const char *)data, size, "fuzz.yml", &err) == 0)
+            ps_stage_map_release(&m);
+    }
     return 0;
 }

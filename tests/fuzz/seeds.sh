@@ -7,8 +7,10 @@ seeds() {
     procmon_csv) ls "$top_srcdir"/fixtures/*.csv ;;
     procmon_xml) ls "$top_srcdir"/fixtures/*.xml ;;
     etw_etl) ls "$top_srcdir"/fixtures/*.etl ;;
-    ingest) ls "$top_srcdir"/fixtures/*.csv "$top_srcdir"/fixtures/*.xml "$top_srcdir"/fixtures/*.etl ;;
+    procmon_pml) ls "$top_srcdir"/fixtures/*.pml ;;
+    ingest) ls "$top_srcdir"/fixtures/*.csv "$top_srcdir"/fixtures/*.xml "$top_srcdir"/fixtures/*.etl "$top_srcdir"/fixtures/*.pml ;;
     yaml) ls "$top_srcdir"/rules/*.yml ;;
     zstd) ;;
+    source) find "$top_srcdir"/fixtures/source -name '*.c' ;;
     esac
 }

@@ -11,8 +11,6 @@
  * failures.  PS_FAIL_AT=N (ingest) or PS_PACK_FAIL_AT=N (the pack) runs the
  * one failure N and prints where it happened.
  */
-#include <execinfo.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,79 +20,7 @@
 #include "default_pack.h"
 #include "tap.h"
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t a, size_t b);
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
-
-static long fail_at = -1, calls, live;
-
-static int trace_fail;
-
-static int should_fail(void)
-{
-    if (++calls != fail_at)
-        return 0;
-    if (trace_fail) {
-        void *bt[16];
-        int n = backtrace(bt, 16);
-        backtrace_symbols_fd(bt, n, 2);
-    }
-    return 1;
-}
-
-void *__wrap_malloc(size_t n)
-{
-    void *p;
-    if (should_fail())
-        return NULL;
-    p = __real_malloc(n);
-    if (p)
-        live++;
-    return p;
-}
-
-void *__wrap_calloc(size_t a, size_t b)
-{
-    void *p;
-    if (should_fail())
-        return NULL;
-    p = __real_calloc(a, b);
-    if (p)
-        live++;
-    return p;
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    void *q;
-    if (should_fail())
-        return NULL;
-    q = __real_realloc(p, n);
-    if (!p && q)
-        live++;
-    return q;
-}
-
-void __wrap_free(void *p)
-{
-    if (p)
-        live--;
-    __real_free(p);
-}
-
-/* SQLite's allocator, sharing the counter */
-static sqlite3_mem_methods sql_default;
-
-static void *sql_malloc(int n)
-{
-    return should_fail() ? NULL : sql_default.xMalloc(n);
-}
-
-static void *sql_realloc(void *p, int n)
-{
-    return should_fail() ? NULL : sql_default.xRealloc(p, n);
-}
+#include "nomem.h"
 
 typedef struct result {
     int rc, code;
@@ -103,22 +29,6 @@ typedef struct result {
 
 static char db[512];
 static ps_recon_config cfg;
-
-static long long count(const char *path, const char *sql)
-{
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    long long v = -1;
-    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        sqlite3_close(h);
-        return -1;
-    }
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
-}
 
 static result run_once(const char *fixture)
 {

@@ -128,5 +128,22 @@ int main(void)
     }
     ps_store_close(s);
     is_int(count(db, "frames"), 4, "two stacks of two frames");
+
+    /* events and frames are views; DELETE works on them as on tables */
+    {
+        sqlite3 *raw;
+        int64_t before = count(db, "events");
+        int ok1;
+        sqlite3_open(db, &raw);
+        ok1 = sqlite3_exec(raw,
+                           "DELETE FROM events WHERE event_id = (SELECT min(event_id) FROM events); "
+                           "DELETE FROM frames WHERE depth = 0 AND stack_id = (SELECT min(stack_id) FROM stacks)",
+                           NULL, NULL, NULL) == SQLITE_OK;
+        ok(ok1 && before > 0, "DELETE on the events and frames views");
+        sqlite3_close(raw);
+        is_int(count(db, "events"), before - 1, "one event fewer");
+        is_int(count(db, "frames WHERE depth = 1"), 2, "the other frames keep their depth");
+        is_int(count(db, "frames"), 3, "one frame fewer");
+    }
     return tap_done();
 }

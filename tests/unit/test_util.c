@@ -2,6 +2,7 @@
 #include "common/arena.h"
 #include "common/sha256.h"
 #include "common/util.h"
+#include "parsers/pml.h"
 #include "tap.h"
 
 static void test_utf8(void)
@@ -30,7 +31,28 @@ static void test_utf16(void)
     is_str(ps_buf_cstr(&b), "\xef\xbf\xbd" "B", "unpaired surrogate becomes U+FFFD");
     ps_utf16le_to_utf8(nul, 4, true, &b);
     is_str(ps_buf_cstr(&b), "hi", "stops at NUL");
+    /* the PML reader's appending converter gives the same */
+    {
+        const uint8_t tail[] = {'x', 0, 0x3d, 0xd8};   /* a high surrogate at the end */
+        ps_buf_reset(&b);
+        pml_put_utf16(&b, pair, 3, false);
+        pml_put_utf16(&b, lone, 2, false);
+        pml_put_utf16(&b, tail, 2, false);
+        is_str(ps_buf_cstr(&b), "\xf0\x9f\x98\x80" "A" "\xef\xbf\xbd" "B" "x" "\xef\xbf\xbd",
+               "pml_put_utf16: pairs, unpaired surrogates, a cut pair");
+        ps_buf_reset(&b);
+    }
     ps_buf_release(&b);
+    {
+        static const uint32_t cps[] = {0x41, 0xE9, 0x20AC, 0x1F600};
+        static const char *const want[] = {"A", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+        char t[4];
+        size_t i, n;
+        for (i = 0; i < 4; i++) {
+            n = ps_utf8_encode(cps[i], t);
+            ok(n == strlen(want[i]) && !memcmp(t, want[i], n), "U+%04X encodes in %zu bytes", (unsigned)cps[i], n);
+        }
+    }
 }
 
 static void test_numbers(void)
