@@ -12,5 +12,9 @@ seeds() {
     yaml) ls "$top_srcdir"/rules/*.yml ;;
     zstd) ;;
     source) find "$top_srcdir"/fixtures/source -name '*.c' ;;
+    evtx) ls "$top_srcdir"/fixtures/*.evtx ;;
+    lz77) ls "$top_srcdir"/fixtures/*.etl "$top_srcdir"/fixtures/*.csv ;;
+    eventxml) ls "$top_srcdir"/fixtures/evx/*.xml ;;
+    rules) ls "$top_srcdir"/rules/*.yml ;;
     esac
 }
