@@ -95,6 +95,9 @@ typedef struct evx_reader {
 
     uint64_t seq, events, skipped;
     bool seen_root, advance, done;
+    xmlNodePtr expanding;     /* the <Event> being expanded */
+    bool expand_cut;          /* the parser failed inside it */
+    bool damaged;             /* failed after the event being read: stop after it */
     const ps_evx *first;      /* read at open, mapped by the first next() */
     int first_line;
     bool pending;
@@ -272,6 +275,15 @@ static void error_cb(void *ctx, xmlErrorPtr e)
     if (r->have_xml_err || !e || e->level < XML_ERR_ERROR)
         return;
     r->have_xml_err = true;
+    if (r->expanding) {
+        /* where the parser was: inside the event being expanded? */
+        const xmlParserCtxt *pc = e->ctxt;
+        const xmlNode *at = pc ? pc->node : NULL;
+        r->expand_cut = !pc;
+        for (; at; at = at->parent)
+            if (at == r->expanding)
+                r->expand_cut = true;
+    }
     r->xml_err_line = e->line;
     ps_strlcpy(r->xml_err, e->message ? e->message : "malformed XML", sizeof r->xml_err);
     for (n = 0; r->xml_err[n]; n++)
@@ -542,7 +554,7 @@ static int fail_xml(evx_reader *r, int line, ps_error *err)
         snprintf(msg, sizeof msg, "line %d: %s", r->have_xml_err ? r->xml_err_line : line,
                  r->have_xml_err ? r->xml_err : "malformed XML");
     if (r->events > 0) {
-        ps_reader_warn(&r->base, "'%s': %s; the %llu event%s before it are kept", name, msg,
+        ps_reader_warn(&r->base, "'%s': %s; %llu event%s before it kept", name, msg,
                        (unsigned long long)r->events, r->events == 1 ? "" : "s");
         r->done = true;
         return 0;
@@ -566,6 +578,10 @@ static int read_event(evx_reader *r, const ps_evx **x, int *at, ps_error *err)
         ps_error perr;
         char where[600];
 
+        if (r->damaged) {
+            ret = -1;
+            break;
+        }
         if (r->advance) {
             r->advance = false;
             ret = xmlTextReaderNext(r->xr);
@@ -611,9 +627,20 @@ static int read_event(evx_reader *r, const ps_evx **x, int *at, ps_error *err)
             continue;
         }
         /* an <Event>: expanded alone, decoded, freed by the move past it */
+        r->expanding = xmlTextReaderCurrentNode(r->xr);
+        r->expand_cut = false;
         node = xmlTextReaderExpand(r->xr);
-        if (!node)
-            break;
+        if (!node) {
+            /* the parser failed while it read ahead: the event is whole
+             * when the damage came after its end tag */
+            if (!r->have_xml_err || r->expand_cut || r->io_failed || r->too_big || !r->expanding) {
+                r->expanding = NULL;
+                break;
+            }
+            node = r->expanding;
+            r->damaged = true;
+        }
+        r->expanding = NULL;
         r->advance = true;
         snprintf(where, sizeof where, "'%s': line %d", fname, line);
         ps_error_clear(&perr);
@@ -636,7 +663,7 @@ static int read_event(evx_reader *r, const ps_evx **x, int *at, ps_error *err)
 
 damaged:
     if (r->events > 0) {
-        ps_reader_warn(&r->base, "%s; the %llu event%s before it are kept", err->msg, (unsigned long long)r->events,
+        ps_reader_warn(&r->base, "%s; %llu event%s before it kept", err->msg, (unsigned long long)r->events,
                        r->events == 1 ? "" : "s");
         ps_error_clear(err);
         r->done = true;
