@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/fuzz/seeds.sh"
 
-for t in fuzz_procmon_csv fuzz_procmon_xml fuzz_etw_etl fuzz_ingest fuzz_yaml fuzz_zstd; do
+for t in fuzz_procmon_csv fuzz_procmon_xml fuzz_etw_etl fuzz_event_xml fuzz_ingest fuzz_yaml fuzz_zstd; do
     bin="$top_builddir/tests/fuzz/$t"
     files=$(for s in $(seeds "$t"); do
         if [ -d "$s" ]; then find "$s" -type f ! -name README.md; elif [ -f "$s" ]; then echo "$s"; fi

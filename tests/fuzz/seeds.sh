@@ -7,6 +7,7 @@ seeds() {
     procmon_csv) ls "$top_srcdir"/fixtures/*.csv ;;
     procmon_xml) ls "$top_srcdir"/fixtures/*.xml ;;
     etw_etl) ls "$top_srcdir"/fixtures/*.etl ;;
+    event_xml) ls "$top_srcdir"/fixtures/eventxml/*.xml ;;
     ingest) ls "$top_srcdir"/fixtures/*.csv "$top_srcdir"/fixtures/*.xml "$top_srcdir"/fixtures/*.etl ;;
     yaml) ls "$top_srcdir"/rules/*.yml ;;
     zstd) ;;
