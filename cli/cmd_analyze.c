@@ -25,7 +25,7 @@ static void analyze_usage(FILE *f)
             "                           default: a temporary database removed at exit\n"
             "      --format FORMAT      text (default) or json\n"
             "      --input-format FMT   auto (default), procmon-csv, procmon-xml, etw-etl,\n"
-            "                           procmon-pml, evtx\n"
+            "                           procmon-pml, evtx, event-xml\n"
             "      --fail-on SEVERITY   exit 1 when a finding is at least this severe:\n"
             "                           info, low, medium, high, critical, none (default)\n"
             "      --html FILE          also write the HTML report to FILE (as 'report html')\n"

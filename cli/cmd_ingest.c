@@ -278,7 +278,7 @@ static void ingest_usage(FILE *f)
             "\n"
             "  -o, --output DB        the database to create or append to (required)\n"
             "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml, etw-etl,\n"
-            "                         procmon-pml, evtx\n" PS_CLI_INGEST_HELP
+            "                         procmon-pml, evtx, event-xml\n" PS_CLI_INGEST_HELP
             "  -h, --help             show this help and exit\n");
 }
 

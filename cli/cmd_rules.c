@@ -39,7 +39,8 @@ static void rules_usage(FILE *f)
             "                           recursively for .yml/.yaml, or one file); repeatable\n"
             "      --no-default-rules   without the built-in pack\n"
             "  -f, --format FORMAT      text (default) or json\n"
-            "      --input-format FMT   test: auto (default), procmon-csv, procmon-xml, evtx\n"
+            "      --input-format FMT   test: auto (default), procmon-csv, procmon-xml,\n"
+            "                           etw-etl, procmon-pml, evtx, event-xml\n"
             "      --fail-on SEVERITY   test: exit 1 when a match is at least this severe\n"
             "  -h, --help               show this help and exit\n");
 }

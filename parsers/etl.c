@@ -870,14 +870,8 @@ static void dec_classic(etl_reader *r, ps_etw_kevent *k, cur *c)
             dec_process(r, k, c);
         break;
     case PS_ETW_G_THREAD:
-        if (k->opcode >= 1 && k->opcode <= 4) {
-            uint32_t a = c_u32(c), b = c_u32(c);
-            if (!c->ok)
-                break;
-            k->process_id = k->version == 0 ? b : a;
-            k->thread_id = k->version == 0 ? a : b;
-            k->have |= PS_ETW_F_PID | PS_ETW_F_TID;
-        }
+        if (c->ok)
+            ps_etw_kevent_fixed_payload(k, c->p + c->i, c->n - c->i);
         break;
     case PS_ETW_G_IMAGE:
         if (k->opcode == 10 || (k->opcode >= 2 && k->opcode <= 4))

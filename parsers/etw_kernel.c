@@ -31,6 +31,13 @@ static const guid_name known_guids[] = {
     {"45d8cccd-539f-4b72-a8b7-5c683142609a", PS_ETW_CLASSIC, PS_ETW_G_ALPC, "MSNT_SystemTrace"},
     {"def2fe46-7bd6-4b80-bd94-f57fe20d0ce3", PS_ETW_CLASSIC, PS_ETW_G_STACKWALK, "MSNT_SystemTrace"},
     {"68fdd900-4a3e-11d1-84f4-0000f80464e3", PS_ETW_CLASSIC, PS_ETW_G_EVENTTRACE, "MSNT_SystemTrace"},
+    /* further classic classes, as tracerpt names them (ExtendedTracingInfo EventGuid) */
+    {"3d6fa8d4-fe05-11d0-9dda-00c04fd7ba7c", PS_ETW_CLASSIC, 0x01, "MSNT_SystemTrace"},   /* DiskIo */
+    {"3d6fa8d3-fe05-11d0-9dda-00c04fd7ba7c", PS_ETW_CLASSIC, 0x02, "MSNT_SystemTrace"},   /* PageFault */
+    {"9a280ac0-c8e0-11d1-84e2-00c04fb998a2", PS_ETW_CLASSIC, 0x06, "MSNT_SystemTrace"},   /* TcpIp */
+    {"bf3a50c5-a9c9-4988-a005-2df0b7c80f80", PS_ETW_CLASSIC, 0x08, "MSNT_SystemTrace"},   /* UdpIp */
+    {"01853a65-418f-4f36-aefc-dc0f1d2fd235", PS_ETW_CLASSIC, 0x0B, "MSNT_SystemTrace"},   /* SystemConfig */
+    {"ce1dbfb4-137e-4da6-87b0-3f59aa102cbc", PS_ETW_CLASSIC, 0x0F, "MSNT_SystemTrace"},   /* PerfInfo */
     {"22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716", PS_ETW_KERNEL_PROCESS, -1, "Microsoft-Windows-Kernel-Process"},
     {"70eb4f03-c1de-4f73-a051-33d13d5413bd", PS_ETW_KERNEL_REGISTRY, -1, "Microsoft-Windows-Kernel-Registry"},
     {"edd08927-9cc4-4e65-b970-c2560fb5c289", PS_ETW_KERNEL_FILE, -1, "Microsoft-Windows-Kernel-File"},
@@ -269,6 +276,31 @@ int ps_etw_kevent_set(ps_etw_kevent *k, const char *name, const char *text, ps_a
             k->have |= f->bit;
             return 1;
         }
+    }
+    return 0;
+}
+
+bool ps_etw_hex_bytes(const char *text, ps_arena *a, const uint8_t **out, size_t *n)
+{
+    while (text && (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n'))
+        text++;
+    return text && parse_hex_bytes(text, a, out, n);
+}
+
+int ps_etw_kevent_fixed_payload(ps_etw_kevent *k, const uint8_t *p, size_t n)
+{
+    uint32_t a, b;
+
+    if (k->prov != PS_ETW_CLASSIC)
+        return 0;
+    if (k->group == PS_ETW_G_THREAD && k->opcode >= 1 && k->opcode <= 4 && n >= 8) {
+        /* ProcessId, TThreadId (version 0: the other way round) */
+        a = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        b = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+        k->process_id = k->version == 0 ? b : a;
+        k->thread_id = k->version == 0 ? a : b;
+        k->have |= PS_ETW_F_PID | PS_ETW_F_TID;
+        return 1;
     }
     return 0;
 }

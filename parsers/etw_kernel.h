@@ -152,6 +152,18 @@ void ps_etw_kevent_identify(ps_etw_kevent *k, const uint8_t guid[16], unsigned o
  * number that does not parse), PS_ERR_NOMEM when `a` cannot grow. */
 int ps_etw_kevent_set(ps_etw_kevent *k, const char *name, const char *text, ps_arena *a);
 
+/* Sets the payload fields of a classic kernel event whose layout is fixed
+ * (Thread Start/End/DCStart/DCEnd: ProcessId and TThreadId, in the order of
+ * the event's version) from its binary payload p[0..n): what a renderer that
+ * could not decode the event (tracerpt's ProcessingErrorData) leaves.
+ * k's identity must be set.  Returns 1 when set, 0 for another event or a
+ * payload too short. */
+int ps_etw_kevent_fixed_payload(ps_etw_kevent *k, const uint8_t *p, size_t n);
+
+/* Hex text ("0A00FF...", "0x0a00ff", "0a 00 ff") into bytes copied into
+ * `a`; false when it is not hex (or `a` cannot grow). */
+bool ps_etw_hex_bytes(const char *text, ps_arena *a, const uint8_t **out, size_t *n);
+
 /* Text GUIDs: "{22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716}" (braces optional),
  * bytes in the mixed-endian order of the binary format. */
 bool ps_etw_guid_parse(const char *text, uint8_t guid[16]);

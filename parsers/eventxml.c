@@ -153,14 +153,17 @@ bool ps_evx_parse_time(const char *s, int64_t *ft)
                 return false;
             oh = v / 100;
             om = v % 100;
-            /* tracerpt's bias: "+0159" for UTC+2 */
-            om = ((oh * 60 + om + 7) / 15) * 15;
-            oh = om / 60;
-            om %= 60;
             p += 4;
         } else {
             return false;
         }
+        if (oh < 0 || om < 0 || om > 59)
+            return false;
+        /* tracerpt's bias: "+0159" (or "+09:59") for a whole zone; real
+         * zones are whole quarter hours, which this leaves as they are */
+        om = ((oh * 60 + om + 7) / 15) * 15;
+        oh = om / 60;
+        om %= 60;
         if (oh < 0 || om < 0 || oh > 14 || om > 59)
             return false;
         off = sign * ((int64_t)oh * 3600 + om * 60) * PS_TICKS_PER_SEC;
@@ -177,14 +180,11 @@ bool ps_evx_parse_time(const char *s, int64_t *ft)
 
 /* ---- text clean-up ------------------------------------------------------------ */
 
-/* Copies xml into p->clean, replacing what XML 1.0 cannot carry (control
- * characters other than tab, LF, CR; invalid UTF-8) with U+FFFD. */
-static int sanitise(ps_evx_parser *p, const char *xml, size_t len)
+int ps_evx_sanitise(const char *xml, size_t len, ps_buf *out)
 {
     static const char repl[] = "\xef\xbf\xbd";
     size_t i = 0, start = 0;
 
-    ps_buf_reset(&p->clean);
     while (i < len) {
         unsigned char c = (unsigned char)xml[i];
         size_t n = 0;
@@ -202,12 +202,45 @@ static int sanitise(ps_evx_parser *p, const char *xml, size_t len)
             }
         }
         n = 1;
-        if (ps_buf_append(&p->clean, xml + start, i - start) < 0 || ps_buf_append(&p->clean, repl, 3) < 0)
+        if (ps_buf_append(out, xml + start, i - start) < 0 || ps_buf_append(out, repl, 3) < 0)
             return PS_ERR_NOMEM;
         i += n;
         start = i;
     }
-    if (ps_buf_append(&p->clean, xml + start, len - start) < 0)
+    if (ps_buf_append(out, xml + start, len - start) < 0)
+        return PS_ERR_NOMEM;
+    return 0;
+}
+
+size_t ps_evx_utf8_complete(const char *s, size_t len)
+{
+    size_t back, i;
+
+    /* a lead byte among the last three whose sequence runs past the end */
+    for (back = 1; back <= 3 && back <= len; back++) {
+        unsigned char c = (unsigned char)s[len - back];
+        size_t want;
+        if (c < 0x80)
+            return len;
+        if (c < 0xC0)
+            continue;
+        want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (want > back) {
+            for (i = len - back + 1; i < len; i++)
+                if (((unsigned char)s[i] & 0xC0) != 0x80)
+                    return len;
+            return len - back;
+        }
+        return len;
+    }
+    return len;
+}
+
+/* Copies xml into p->clean, sanitised. */
+static int sanitise(ps_evx_parser *p, const char *xml, size_t len)
+{
+    ps_buf_reset(&p->clean);
+    if (ps_evx_sanitise(xml, len, &p->clean) < 0)
         return PS_ERR_NOMEM;
     ps_buf_cstr(&p->clean);
     return 0;
@@ -485,6 +518,7 @@ static void reset_result(ps_evx_parser *p)
     x->userdata_name = "";
     x->message = x->rendered_level = x->rendered_task = x->rendered_opcode = x->rendered_provider = "";
     x->event_name = "";
+    x->event_guid = "";
     x->version = x->level = x->task = x->opcode = -1;
     x->processor_id = -1;
 }
@@ -509,6 +543,12 @@ int ps_evx_from_node(ps_evx_parser *p, const void *event_node, const char *where
             have_system = true;
         } else if (is_el(n, "RenderingInfo")) {
             decode_rendering(p, n);
+        } else if (is_el(n, "ExtendedTracingInfo")) {
+            const xmlNode *c;
+            const char *g;
+            for (c = n->children; c; c = c->next)
+                if (is_el(c, "EventGuid") && (g = text_of(p, c, true)) != NULL)
+                    p->x.event_guid = g;
         } else if ((rc = decode_payload(p, n, where, err)) < 0) {
             return rc;
         }

@@ -22,6 +22,7 @@
  *            <BinaryEventData>hex</BinaryEventData>,
  *            <ProcessingErrorData><ErrorCode/><DataItemName/><EventPayload/></...>
  *     <RenderingInfo Culture=...><Message/><Level/><Task/><Opcode/><Provider/>...
+ *     <ExtendedTracingInfo xmlns=".../trace"><EventGuid>{...}</EventGuid>   (tracerpt)
  *   </Event>
  *
  * This module turns that into a ps_evx: the System values decoded (numbers in
@@ -65,6 +66,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/util.h"
 
 #define PS_EVX_MAX_XML (16u << 20)
 #define PS_EVX_MAX_FIELDS 4096
@@ -118,6 +120,10 @@ typedef struct ps_evx {
     const char *message;
     const char *rendered_level, *rendered_task, *rendered_opcode, *rendered_provider;
     const char *event_name;             /* tracerpt: RenderingInfo EventName */
+
+    /* tracerpt: <ExtendedTracingInfo><EventGuid> (the classic event class
+     * GUID, "{3d6fa8d0-...}" for Process); "" when absent */
+    const char *event_guid;
 } ps_evx;
 
 typedef struct ps_evx_parser ps_evx_parser;
@@ -135,6 +141,17 @@ int ps_evx_parse(ps_evx_parser *p, const char *xml, size_t len, const char *wher
 int ps_evx_from_node(ps_evx_parser *p, const void *event_node, const char *where, const ps_evx **out,
                      ps_error *err);
 
+/* Appends xml[0..len) to out with what XML 1.0 cannot carry (control
+ * characters other than tab, LF, CR; invalid UTF-8) replaced by U+FFFD, as
+ * ps_evx_parse does before parsing; a streaming reader cleans each chunk of
+ * its input with it.  0 or PS_ERR_NOMEM. */
+int ps_evx_sanitise(const char *xml, size_t len, ps_buf *out);
+
+/* The length of s[0..len) without a UTF-8 sequence cut short at its end
+ * (len when the text ends on a whole character): what a chunked reader may
+ * sanitise now, the rest waiting for the next chunk. */
+size_t ps_evx_utf8_complete(const char *s, size_t len);
+
 /* The value of the first payload pair called `name`, or NULL. */
 const char *ps_evx_get(const ps_evx *x, const char *name);
 
@@ -143,8 +160,8 @@ const char *ps_evx_get(const ps_evx *x, const char *name);
  * UTC.  tracerpt writes local time followed by a bias such as "+0159" for
  * UTC+2 (checked on ../shared/data/etw/tracerpt_sample.xml against the
  * header's StartTime FILETIME): a four-digit suffix without a colon is read
- * as hhmm and rounded to the nearest quarter hour.  False when s is not such
- * a time. */
+ * as hhmm and rounded to the nearest quarter hour; so is "+09:59", which
+ * tracerpt writes too.  False when s is not such a time. */
 bool ps_evx_parse_time(const char *s, int64_t *ft);
 
 /* Decimal, or 0x-hexadecimal (Security logs write PIDs as "0x000001fc"). */

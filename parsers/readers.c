@@ -13,6 +13,7 @@ extern const ps_reader_ops ps_procmon_xml_reader;
 extern const ps_reader_ops ps_etl_reader;
 extern const ps_reader_ops ps_evtx_reader;
 extern const ps_reader_ops ps_procmon_pml_reader;
+extern const ps_reader_ops ps_event_xml_reader;
 
 static const ps_reader_ops *const reader_table[] = {
     &ps_procmon_csv_reader,
@@ -20,6 +21,7 @@ static const ps_reader_ops *const reader_table[] = {
     &ps_etl_reader,
     &ps_evtx_reader,
     &ps_procmon_pml_reader,
+    &ps_event_xml_reader,
 };
 
 const ps_reader_ops *const *ps_readers(size_t *count)

@@ -6,6 +6,9 @@
 set -u
 . "$top_srcdir/tests/fuzz/seeds.sh"
 secs=${FUZZ_SECONDS:-60}
+# leaks inside third-party libraries on damaged input (tests/lsan.supp)
+LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 work="$top_builddir/fuzz-work"
 fail=0
 for bin in "$@"; do

@@ -6,8 +6,8 @@
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/fuzz/seeds.sh"
 
-for t in fuzz_procmon_csv fuzz_procmon_xml fuzz_etw_etl fuzz_procmon_pml fuzz_ingest fuzz_yaml fuzz_zstd fuzz_source \
-    fuzz_evtx fuzz_lz77 fuzz_eventxml fuzz_rules; do
+for t in fuzz_procmon_csv fuzz_procmon_xml fuzz_etw_etl fuzz_procmon_pml fuzz_event_xml fuzz_ingest fuzz_yaml fuzz_zstd \
+    fuzz_source fuzz_evtx fuzz_lz77 fuzz_evx fuzz_rules; do
     bin="$top_builddir/tests/fuzz/$t"
     files=$(for s in $(seeds "$t"); do
         if [ -d "$s" ]; then find "$s" -type f ! -name README.md; elif [ -f "$s" ]; then echo "$s"; fi

@@ -1,5 +1,5 @@
 /*
- * fuzz_eventxml - Windows event XML (one <Event>, as an EVTX record or
+ * fuzz_evx - Windows event XML (one <Event>, as an EVTX record or
  * wevtutil renders it) decoded by parsers/eventxml.h and mapped to a
  * procstage event by parsers/winevent.h.  Every string the mapping
  * produces is touched so that a dangling pointer shows up.
