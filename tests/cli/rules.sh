@@ -20,6 +20,22 @@ out_has "process_creation_stages" "with its logsource"
 run rules list --format json
 "$PSQ" --json "$TMP/out"
 ok $? "rules list --format json is JSON"
+out_has "ppid-spoofing" "lists the detector written in C too"
+mkdir -p "$TMP/ppid"
+cat >"$TMP/ppid/ppid.yml" <<'EOF'
+title: my parent PID spoofing
+id: ppid-spoofing
+logsource:
+  product: windows
+  category: process_creation_stages
+detection:
+  selection:
+    creator_pid|exists: true
+  condition: selection
+level: medium
+EOF
+run rules list --rules "$TMP/ppid"
+out_has "(replaced by a rule)" "a rule with a detector's id replaces it, and the list says so"
 run rules check
 expect_status 0 "the default pack checks clean"
 out_has "can run, 0 cannot" "and says so"
