@@ -17,7 +17,7 @@ static int cmd_version(ps_cli *cli, int argc, char **argv);
 static const ps_command commands[] = {
     {"analyze", cmd_analyze, "ingest traces, reconstruct creations, print timings and findings"},
     {"ingest", cmd_ingest, "build or append to a procstage database (SQLite)"},
-    {"report", cmd_report, "report timing, findings, creations or traces from a database"},
+    {"report", cmd_report, "reports from a database: timings, findings, tree, HTML, Perfetto..."},
     {"formats", cmd_formats, "list the input formats procstage reads and how it detects them"},
     {"rules", cmd_rules, "list, check or test detection rules (Sigma YAML)"},
     {"events", cmd_events, "print the events of a trace as CSV (Procmon's export layout) or NDJSON"},
