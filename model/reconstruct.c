@@ -31,7 +31,7 @@
 #include "common/util.h"
 #include "parsers/eventxml.h"
 
-#define RING_MAX 65536
+#define RING_MAX 16384
 #define NDBG 4
 #define EL_NDBG 64
 
