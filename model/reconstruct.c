@@ -960,13 +960,15 @@ static uint64_t ifeo_redirect(ps_recon *r, oc *o, thr *t, const ps_event *ev)
     return h2;
 }
 
-static int anchor_start(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp, ps_error *err)
+/* A creation anchored on the child's own start event (ev: its pid, parent,
+ * command line and directory); NULL when out of memory. */
+static oc *oc_new_started(ps_recon *r, const ps_event *ev, int64_t event_id, const proc *evp, const char *image)
 {
     oc *o = oc_new(r, PS_ANCHOR_PROCESS_START, ev, event_id);
     ps_creation *c;
 
     if (!o)
-        return ps_error_nomem(err);
+        return NULL;
     c = &o->c;
     c->has_child_pid = true;
     c->child_pid = ev->pid;
@@ -976,10 +978,22 @@ static int anchor_start(ps_recon *r, const ps_event *ev, int64_t event_id, proc 
     }
     if (evp)
         c->child_process_id = evp->process_id;
-    oc_set_image(r, o, evp && evp->image_path ? evp->image_path : ev->proc ? ev->proc->image_path : NULL);
+    oc_set_image(r, o, image);
     c->command_line = dup_or_null(r, ev->command_line);
     c->current_dir = dup_or_null(r, ev->current_dir);
     o->start_seen = true;
+    return o;
+}
+
+static int anchor_start(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp, ps_error *err)
+{
+    oc *o = oc_new_started(r, ev, event_id, evp,
+                           evp && evp->image_path ? evp->image_path : ev->proc ? ev->proc->image_path : NULL);
+    ps_creation *c;
+
+    if (!o)
+        return ps_error_nomem(err);
+    c = &o->c;
     set_boundary(&c->b[2], ev->ts, event_id, PS_CONF_INFERRED,
                  "the child's Process Start (its Process Create is not in the trace)");
     add_note(c, "creator not in the trace");
@@ -1479,25 +1493,13 @@ static int el_parent(ps_recon *r, const ps_event *ev, proc *evp, ps_error *err)
 static int el_creation(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp, bool sysmon,
                        ps_error *err)
 {
-    oc *o = oc_new(r, PS_ANCHOR_PROCESS_START, ev, event_id);
+    oc *o = oc_new_started(r, ev, event_id, evp, ev->path);
     ps_creation *c;
     int rc;
 
     if (!o)
         return ps_error_nomem(err);
     c = &o->c;
-    c->has_child_pid = true;
-    c->child_pid = ev->pid;
-    if (ev->has_parent_pid) {
-        c->has_parent_pid = true;
-        c->parent_pid = ev->parent_pid;
-    }
-    if (evp)
-        c->child_process_id = evp->process_id;
-    oc_set_image(r, o, ev->path);
-    c->command_line = dup_or_null(r, ev->command_line);
-    c->current_dir = dup_or_null(r, ev->current_dir);
-    o->start_seen = true;
     el_ifeo(r, o);
     if (sysmon) {
         const char *guid = ps_event_field(ev, "ProcessGuid");
