@@ -25,6 +25,8 @@ typedef struct ps_cli {
     bool stdout_tty, stderr_tty;
     bool no_color_env;       /* NO_COLOR is set */
     int progress_mode;       /* 0 auto, 1 always, 2 never */
+    double progress_delay;   /* seconds before a bar is first drawn on a terminal
+                              * (PROCSTAGE_PROGRESS_DELAY; default 0.25) */
 } ps_cli;
 
 typedef struct ps_command {

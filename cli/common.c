@@ -153,8 +153,9 @@ static int term_width(void)
 }
 
 /* The progress of one trace: on a terminal a bar redrawn in place at most
- * ten times a second (from a quarter of a second on, so that short files
- * show nothing); elsewhere, when --progress forces it, a line every two
+ * ten times a second (from cli->progress_delay on, a quarter of a second by
+ * default, so that short files show nothing; with a delay of 0 every call
+ * draws, which makes the bar testable whatever the machine's speed); elsewhere, when --progress forces it, a line every two
  * seconds and a last one with the totals. */
 void ps_cli_progress(void *ctx, const char *name, uint64_t raw_pos, uint64_t raw_size, uint64_t events,
                      bool done)
@@ -190,7 +191,8 @@ void ps_cli_progress(void *ctx, const char *name, uint64_t raw_pos, uint64_t raw
         cur = NULL;
         return;
     }
-    if (tty ? (t - last < 0.1 || el < 0.25) : (t - last < 2.0 || el < 2.0))
+    if (tty ? (el < cli->progress_delay || (cli->progress_delay > 0 && t - last < 0.1))
+            : (t - last < 2.0 || el < 2.0))
         return;
     last = t;
     drawn = true;

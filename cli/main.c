@@ -107,6 +107,14 @@ int main(int argc, char **argv)
     cli.stdout_tty = isatty(STDOUT_FILENO);
     cli.stderr_tty = isatty(STDERR_FILENO);
     cli.no_color_env = getenv("NO_COLOR") && *getenv("NO_COLOR");
+    cli.progress_delay = 0.25;
+    {
+        const char *d = getenv("PROCSTAGE_PROGRESS_DELAY");
+        char *end;
+        double v;
+        if (d && *d && (v = strtod(d, &end)) >= 0 && v <= 3600 && !*end)
+            cli.progress_delay = v;
+    }
     {
         const char *term = getenv("TERM");
         if (term && !strcmp(term, "dumb"))

@@ -3,7 +3,8 @@
 # then, in a second headless page, the screenshot's pixels counted on a
 # canvas: every timeline row carries a 10 x 10 px status square in a colour
 # used nowhere else, so the bands of those colours are the rows (plus one for
-# the legend).  Skipped when Chromium is not installed (CI does not install it).
+# the legend).  Skipped when Chromium is not installed (./quickstart test
+# installs it, so it runs in CI).
 . "$top_srcdir/tests/cli/lib.sh"
 
 CHROMIUM=
