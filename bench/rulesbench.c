@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 
     /* matching */
     memset(&info, 0, sizeof info);
-    info.family = PS_SRC_EVENTLOG;
+    info.family = PS_FAMILY_EVENTLOG;
     for (round = 0; round < 3; round++) {
         matches = 0;
         if (ps_rules_run_new(rs, NULL, &rr, &err) < 0)

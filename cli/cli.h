@@ -15,7 +15,7 @@
 
 #include "common/error.h"
 #include "common/exitcodes.h"
-#include "model/recon_config.h"
+#include "recon/config.h"
 #include "parsers/input.h"
 
 typedef struct ps_cli {

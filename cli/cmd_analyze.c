@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "model/store.h"
 #include "parsers/reader.h"
-#include "reports/detect.h"
+#include "rules_engine/detect.h"
 #include "reports/report.h"
 
 static void analyze_usage(FILE *f)

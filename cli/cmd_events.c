@@ -16,9 +16,9 @@
 #include "cli/cli.h"
 #include "common/arena.h"
 #include "common/util.h"
-#include "parsers/pml.h"
+#include "parsers/procmon/pml.h"
 #include "parsers/reader.h"
-#include "reports/json.h"
+#include "common/json.h"
 
 typedef enum ev_col {
     EC_TIME_OF_DAY, EC_PROCESS_NAME, EC_PID, EC_OPERATION, EC_PATH, EC_RESULT, EC_DETAIL,

@@ -6,17 +6,17 @@
 
 #include "cli/cli.h"
 #include "parsers/reader.h"
-#include "reports/detect.h"
-#include "reports/json.h"
+#include "rules_engine/detect.h"
+#include "common/json.h"
 #include "reports/output.h"
 #include "rules_engine/rules.h"
 
 static const char *family_name(ps_source_family f)
 {
     switch (f) {
-    case PS_SRC_PROCMON: return "procmon";
-    case PS_SRC_ETW: return "etw";
-    case PS_SRC_EVENTLOG: return "eventlog";
+    case PS_FAMILY_PROCMON: return "procmon";
+    case PS_FAMILY_ETW: return "etw";
+    case PS_FAMILY_EVENTLOG: return "eventlog";
     }
     return "?";
 }

@@ -7,11 +7,11 @@
 
 #include "cli/cli.h"
 #include "common/util.h"
-#include "model/attribute.h"
-#include "model/ingest.h"
-#include "model/stage_map.h"
+#include "source/attribute.h"
+#include "pipeline/session.h"
+#include "source/stage_map.h"
 #include "model/store.h"
-#include "reports/detect.h"
+#include "rules_engine/detect.h"
 #include "rules_engine/rules.h"
 
 void ps_cli_print_problem(FILE *f, const ps_rule_problem *p)

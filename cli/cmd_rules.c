@@ -15,8 +15,8 @@
 #include "common/util.h"
 #include "model/store.h"
 #include "parsers/reader.h"
-#include "reports/detect.h"
-#include "reports/json.h"
+#include "rules_engine/detect.h"
+#include "common/json.h"
 #include "reports/report.h"
 #include "rules_engine/rules.h"
 

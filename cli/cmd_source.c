@@ -13,11 +13,11 @@
 
 #include "cli/cli.h"
 #include "common/util.h"
-#include "model/attribute.h"
-#include "model/source_store.h"
-#include "model/stage_map.h"
+#include "source/attribute.h"
+#include "source/catalogue.h"
+#include "source/stage_map.h"
 #include "model/store.h"
-#include "reports/source_report.h"
+#include "reports/source.h"
 
 enum { OPT_STAGE_MAP = 300, OPT_STOP, OPT_MAX_SIZE, OPT_STAGE };
 

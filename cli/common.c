@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "reports/detect.h"
+#include "rules_engine/detect.h"
 #include "reports/report.h"
 
 static void vmsg(ps_cli *cli, const char *kind, const char *fmt, va_list ap)

@@ -159,7 +159,7 @@ typedef struct ps_event {
      * not hash the frames itself; 0 = not known. */
     uint64_t stack_hash;
 
-    /* stack attribution (model/attribute.h), set by the ingest pipeline, not
+    /* stack attribution (source/attribute.h), set by the ingest pipeline, not
      * by readers: the stage of the innermost frame the stage map names */
     int frame_stage;            /* 1..6; 0 none */
     const char *frame_function; /* that frame's function (NUL-terminated); NULL none */

@@ -30,34 +30,8 @@
 
 #include "common/error.h"
 #include "model/event.h"
+#include "model/trace.h"
 #include "parsers/input.h"
-
-typedef enum ps_source_family {
-    PS_SRC_PROCMON = 1,   /* Procmon PML, CSV, XML */
-    PS_SRC_ETW = 2,       /* ETW kernel traces */
-    PS_SRC_EVENTLOG = 3   /* Sysmon / Security event logs */
-} ps_source_family;
-
-typedef struct ps_trace_info {
-    const char *format;          /* reader name */
-    ps_source_family family;
-    ps_time_basis time_basis;
-    char time_note[256];         /* how the timestamps were obtained */
-    char host[256];
-    char os_version[128];
-    int pointer_size;            /* 0 unknown */
-    int cpu_count;               /* 0 unknown */
-    bool has_tid;                /* events carry thread ids */
-    bool has_stacks;             /* events carry stacks */
-    uint64_t events_lost;
-    uint64_t undecoded;          /* events kept without decoded details */
-    /* How many source events of each kind the reader saw (ETW: per provider
-     * and operation, whatever became of them); NULL when the reader keeps
-     * no such count.  Owned by the reader; may move between next() calls,
-     * valid until close(). */
-    const ps_event_kind *kinds;
-    size_t nkinds;
-} ps_trace_info;
 
 typedef void (*ps_warn_fn)(void *ctx, const char *msg);
 

@@ -3,8 +3,8 @@
  */
 #include <string.h>
 
-#include "reports/escape.h"
-#include "reports/json.h"
+#include "common/escape.h"
+#include "common/json.h"
 #include "reports/report.h"
 
 static const char *const SQL =

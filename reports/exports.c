@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "model/creation.h"
-#include "reports/escape.h"
-#include "reports/json.h"
+#include "common/escape.h"
+#include "common/json.h"
 #include "reports/report.h"
 
 /* ps_time(ts, basis): a FILETIME formatted in its trace's basis, for SQL. */

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reports/detect.h"
-#include "reports/escape.h"
-#include "reports/json.h"
+#include "model/severity.h"
+#include "common/escape.h"
+#include "common/json.h"
 #include "reports/report.h"
 
 static const char *col_text(sqlite3_stmt *st, int i)

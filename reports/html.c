@@ -30,9 +30,9 @@
 #include "common/sha256.h"
 #include "config.h"
 #include "model/creation.h"
-#include "reports/detect.h"
-#include "reports/escape.h"
-#include "reports/json.h"
+#include "model/severity.h"
+#include "common/escape.h"
+#include "common/json.h"
 #include "reports/report.h"
 #include "reports/tree.h"
 

@@ -1,6 +1,6 @@
 #include "reports/output.h"
 
-#include "reports/json.h"
+#include "common/json.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -25,7 +25,7 @@
 
 #include "config.h"
 #include "model/creation.h"
-#include "reports/json.h"
+#include "common/json.h"
 #include "reports/report.h"
 
 /* thread keys besides Windows TIDs (multiples of 4, never these) */

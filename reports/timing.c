@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "model/creation.h"
-#include "reports/escape.h"
-#include "reports/json.h"
+#include "common/escape.h"
+#include "common/json.h"
 #include "reports/report.h"
 
 static const char *const CREATION_SQL =

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reports/detect.h"
-#include "reports/escape.h"
+#include "model/severity.h"
+#include "common/escape.h"
 #include "reports/report.h"
 
 static const char *col_text(sqlite3_stmt *st, int i)

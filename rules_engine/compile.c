@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reports/detect.h"
+#include "rules_engine/detect.h"
 #include "rules_engine/internal.h"
 
 #define BADRULE (-1000)

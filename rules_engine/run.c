@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/reconstruct.h"
-#include "reports/detect.h"
-#include "reports/json.h"
+#include "recon/recon.h"
+#include "rules_engine/detect.h"
+#include "common/json.h"
 #include "rules_engine/internal.h"
 #include "rules_engine/view.h"
 
@@ -1412,7 +1412,7 @@ int ps_rules_creation(ps_rules_run *rr, const ps_creation *c, ps_error *err)
 {
     const ps_ruleset *rs = rr->rs;
     view *v = &rr->v;
-    bool proc_creation = rr->info && rr->info->family != PS_SRC_EVENTLOG && c->status != PS_STATUS_FAILED &&
+    bool proc_creation = rr->info && rr->info->family != PS_FAMILY_EVENTLOG && c->status != PS_STATUS_FAILED &&
                          rs->nbucket[LS_PROCESS_CREATION];
     int rc = 0;
 

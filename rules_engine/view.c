@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/reconstruct.h"
+#include "recon/recon.h"
 #include "rules_engine/internal.h"
 #include "rules_engine/view.h"
 

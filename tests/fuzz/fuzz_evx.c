@@ -1,14 +1,14 @@
 /*
  * fuzz_evx - Windows event XML (one <Event>, as an EVTX record or
- * wevtutil renders it) decoded by parsers/eventxml.h and mapped to a
- * procstage event by parsers/winevent.h.  Every string the mapping
+ * wevtutil renders it) decoded by parsers/winevent/evx.h and mapped to a
+ * procstage event by parsers/winevent/map.h.  Every string the mapping
  * produces is touched so that a dangling pointer shows up.
  */
 #include <string.h>
 
 #include "fuzz.h"
-#include "parsers/eventxml.h"
-#include "parsers/winevent.h"
+#include "parsers/winevent/evx.h"
+#include "parsers/winevent/map.h"
 
 static volatile size_t sink;
 

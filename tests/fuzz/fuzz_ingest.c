@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "model/ingest.h"
-#include "model/recon_config.h"
+#include "pipeline/session.h"
+#include "recon/config.h"
 #include "model/store.h"
-#include "reports/detect.h"
+#include "rules_engine/detect.h"
 #include "reports/report.h"
 
 static ps_recon_config cfg;

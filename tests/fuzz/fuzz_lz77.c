@@ -1,6 +1,6 @@
 /*
  * fuzz_lz77 - the MS-XCA plain LZ77 decoder of compressed ETW logs
- * (parsers/lz77.h).  Two properties: any input decompresses without
+ * (parsers/etw/lz77.h).  Two properties: any input decompresses without
  * reading or writing out of bounds, and any input survives a round trip
  * through the compressor unchanged.
  */
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "parsers/lz77.h"
+#include "parsers/etw/lz77.h"
 
 #define OUT_CAP (1u << 16)
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_source - the C source scanner (model/source_scan.c): the same bytes
+ * fuzz_source - the C source scanner (source/scan.c): the same bytes
  * read as C, as an article (prose with quoted code) and, when they hold
  * "#070 code" lines, as an annotated excerpt; every function, line and tag
  * the scanner reports is walked.
@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "model/source_scan.h"
-#include "model/stage_map.h"
+#include "source/scan.h"
+#include "source/stage_map.h"
 
 static size_t sink;
 

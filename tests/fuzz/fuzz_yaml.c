@@ -4,8 +4,8 @@
  */
 #include "common/yamltree.h"
 #include "fuzz.h"
-#include "model/recon_config.h"
-#include "model/stage_map.h"
+#include "recon/config.h"
+#include "source/stage_map.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

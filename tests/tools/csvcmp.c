@@ -17,7 +17,7 @@
 
 #include "common/util.h"
 #include "parsers/csv.h"
-#include "parsers/procmon.h"
+#include "parsers/procmon/procmon.h"
 
 #define MAXC 64
 

@@ -1,6 +1,6 @@
-/* parsers/procmon.c: the Detail column, with strings from real exports */
+/* parsers/procmon/procmon.c: the Detail column, with strings from real exports */
 #include "common/arena.h"
-#include "parsers/procmon.h"
+#include "parsers/procmon/procmon.h"
 #include "tap.h"
 
 static ps_event ev;

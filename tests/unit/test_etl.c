@@ -7,10 +7,10 @@
 
 #include "common/util.h"
 #include "fixtures/etl_writer.h"
-#include "model/ingest.h"
+#include "pipeline/session.h"
 #include "model/store.h"
-#include "parsers/etw_kernel.h"
-#include "parsers/lz77.h"
+#include "parsers/etw/kernel.h"
+#include "parsers/etw/lz77.h"
 #include "parsers/reader.h"
 #include "default_pack.h"
 #include "tap.h"

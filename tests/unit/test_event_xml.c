@@ -1,4 +1,4 @@
-/* The event-xml reader (parsers/event_xml.c): tracerpt's rendering of
+/* The event-xml reader (parsers/winevent/event_xml.c): tracerpt's rendering of
  * kernel events through the ETW mapping (header facts, hex PIDs, bias
  * suffixes, ProcessingErrorData and BinaryEventData), wevtutil output with
  * and without a root, the probe, and damaged input: truncated, trailing
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "parsers/eventxml.h"
+#include "parsers/winevent/evx.h"
 #include "parsers/input.h"
 #include "parsers/reader.h"
 #include "tap.h"
@@ -154,7 +154,7 @@ static void tracerpt_fixture(void)
         return;
     run(xml, len, "tracerpt_edge.xml", &r);
     ok(r.rc == 0 && r.nwarn == 0, "reads without warnings (%d %s %s)", r.rc, r.err, r.warn);
-    ok(r.info.family == PS_SRC_ETW, "kernel events: the ETW family");
+    ok(r.info.family == PS_FAMILY_ETW, "kernel events: the ETW family");
     ok(r.info.pointer_size == 8 && r.info.cpu_count == 2 && r.info.events_lost == 7,
        "header: pointer size, processors, events lost (%d %d %llu)", r.info.pointer_size, r.info.cpu_count,
        (unsigned long long)r.info.events_lost);
@@ -190,7 +190,7 @@ static void wevtutil(void)
     run(rootless, sizeof rootless - 1, "rootless.xml", &r);
     ok(r.rc == 0 && r.events == 2 && r.nwarn == 0, "wevtutil: <Event> after <Event> without a root (%d %s)", r.rc,
        r.err);
-    ok(r.info.family == PS_SRC_EVENTLOG && !r.info.has_tid, "Sysmon: the event-log family");
+    ok(r.info.family == PS_FAMILY_EVENTLOG && !r.info.has_tid, "Sysmon: the event-log family");
     ok(strcmp(r.info.host, "WS01") == 0, "the host from Computer");
     ok(r.pids[0] == 3300 && r.pids[1] == 3300, "the subject process from ProcessId");
     ok(r.info.nkinds == 0, "no ETW kinds");

@@ -1,10 +1,10 @@
 /*
- * test_eventxml.c - the event XML layer (parsers/eventxml.c) and the
- * Windows event mapping (parsers/winevent.c).
+ * test_eventxml.c - the event XML layer (parsers/winevent/evx.c) and the
+ * Windows event mapping (parsers/winevent/map.c).
  */
 #include "common/util.h"
-#include "parsers/eventxml.h"
-#include "parsers/winevent.h"
+#include "parsers/winevent/evx.h"
+#include "parsers/winevent/map.h"
 #include "tap.h"
 
 static const char SYSMON1[] =

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "model/ingest.h"
+#include "pipeline/session.h"
 #include "model/store.h"
 #include "reports/report.h"
 #include "default_pack.h"

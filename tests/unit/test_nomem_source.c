@@ -12,12 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "model/attribute.h"
-#include "model/ingest.h"
-#include "model/source_store.h"
-#include "model/stage_map.h"
+#include "source/attribute.h"
+#include "pipeline/session.h"
+#include "source/catalogue.h"
+#include "source/stage_map.h"
 #include "model/store.h"
-#include "reports/source_report.h"
+#include "reports/source.h"
 #include "tap.h"
 
 #include "nomem.h"

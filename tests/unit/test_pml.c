@@ -1,11 +1,11 @@
-/* parsers/procmon_pml.c: the PML fixtures, damaged logs and the writer.
+/* parsers/procmon/pml.c: the PML fixtures, damaged logs and the writer.
  * Every damaged log gives a one-line error with the byte offset, or a
  * warning and the events before the damage; none reads out of bounds (run
  * this test under -fsanitize=address,undefined to check the last part). */
 #include <unistd.h>
 
 #include "fixtures/pml_writer.h"
-#include "parsers/pml.h"
+#include "parsers/procmon/pml.h"
 #include "parsers/reader.h"
 #include "tap.h"
 

@@ -1,7 +1,7 @@
-/* model/reconstruct.c on the synthetic fixtures: exact boundaries */
+/* recon/core.c on the synthetic fixtures: exact boundaries */
 #include <unistd.h>
 
-#include "model/ingest.h"
+#include "pipeline/session.h"
 #include "model/store.h"
 #include "default_pack.h"
 #include "tap.h"

@@ -1,10 +1,10 @@
 /* reports/: escaping for HTML and terminals, base64, NDJSON, the process tree */
 #include <unistd.h>
 
-#include "model/ingest.h"
+#include "pipeline/session.h"
 #include "model/store.h"
-#include "reports/escape.h"
-#include "reports/json.h"
+#include "common/escape.h"
+#include "common/json.h"
 #include "reports/report.h"
 #include "reports/tree.h"
 #include "default_pack.h"

@@ -775,7 +775,7 @@ static void test_default_pack(void)
 int main(void)
 {
     memset(&info, 0, sizeof info);
-    info.family = PS_SRC_EVENTLOG;
+    info.family = PS_FAMILY_EVENTLOG;
     snprintf(info.host, sizeof info.host, "WS01");
     test_strings();
     test_regex();

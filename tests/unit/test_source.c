@@ -1,4 +1,4 @@
-/* model/source_scan.c, model/stage_map.c, model/attribute.c: the scanner on
+/* source/scan.c, source/stage_map.c, source/attribute.c: the scanner on
  * the WRK- and ReactOS-style fixtures (exact functions, parameters, calls,
  * tags), bad input, the stage map and stack attribution. */
 #include <stdlib.h>
@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "model/attribute.h"
-#include "model/source_scan.h"
-#include "model/source_store.h"
-#include "model/stage_map.h"
+#include "source/attribute.h"
+#include "source/scan.h"
+#include "source/catalogue.h"
+#include "source/stage_map.h"
 #include "model/store.h"
 #include "tap.h"
 

@@ -1,6 +1,6 @@
-/* parsers/procmon.c: locale-formatted times */
+/* parsers/procmon/procmon.c: locale-formatted times */
 #include "common/util.h"
-#include "parsers/procmon.h"
+#include "parsers/procmon/procmon.h"
 #include "tap.h"
 
 #define T(h, m, s, f) ((((int64_t)(h) * 60 + (m)) * 60 + (s)) * PS_TICKS_PER_SEC + (f))

@@ -2,7 +2,7 @@
 #include "common/arena.h"
 #include "common/sha256.h"
 #include "common/util.h"
-#include "parsers/pml.h"
+#include "parsers/procmon/pml.h"
 #include "tap.h"
 
 static void test_utf8(void)

@@ -1,6 +1,6 @@
 /* common/yamltree.c and model/config.c */
 #include "common/yamltree.h"
-#include "model/recon_config.h"
+#include "recon/config.h"
 #include "tap.h"
 
 static int load(const char *text, ps_ydoc **d, ps_error *err)

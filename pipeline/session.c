@@ -1,0 +1,215 @@
+#include "pipeline/session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "source/attribute.h"
+#include "recon/recon.h"
+#include "rules_engine/rules.h"
+
+typedef struct hook_ctx {
+    ps_detect *detect;
+    ps_rules_run *rules;
+} hook_ctx;
+
+static int on_creation(void *ctx, const ps_creation *c, ps_error *err)
+{
+    hook_ctx *h = ctx;
+    int rc;
+    if (h->detect && (rc = ps_detect_creation(h->detect, c, err)) < 0)
+        return rc;
+    return h->rules ? ps_rules_creation(h->rules, c, err) : 0;
+}
+
+int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, ps_ingest_stats *st,
+                    ps_error *err)
+{
+    ps_input *in = NULL;
+    int rc;
+
+    memset(st, 0, sizeof *st);
+    if ((rc = ps_input_open(path, &o->input, &in, err)) < 0)
+        return rc;
+    rc = ps_ingest_input(store, in, path, o, st, err);
+    ps_input_close(in);
+    return rc;
+}
+
+int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_ingest_opts *o,
+                    ps_ingest_stats *st, ps_error *err)
+{
+    ps_reader *rd = NULL;
+    ps_recon *rc_engine = NULL;
+    const ps_reader_ops *ops = NULL;
+    ps_reader_opts ropts;
+    ps_store_trace tr;
+    ps_store_trace_end te;
+    ps_recon_summary sum;
+    hook_ctx hook = {o->detect, o->rules};
+    int64_t trace_id = 0, first_ts = 0, last_ts = 0;
+    bool have_ts = false;
+    uint64_t events = 0, stacks = 0, frame_staged = 0;
+    ps_event staged;            /* an event with its stack attribution */
+    char fn_name[256];
+    char sha[65];
+    int rc;
+
+    memset(st, 0, sizeof *st);
+    if (o->format && *o->format && strcmp(o->format, "auto") != 0) {
+        ops = ps_reader_find(o->format);
+        if (!ops) {
+            rc = ps_error_set(err, PS_ERR_USAGE, "unknown input format '%s' (see 'procstage formats')",
+                              o->format);
+            goto out;
+        }
+    } else if ((rc = ps_reader_detect(in, &ops, err)) < 0) {
+        goto out;
+    }
+    memset(&ropts, 0, sizeof ropts);
+    ropts.no_stacks = o->no_stacks;
+    ropts.warn = o->warn;
+    ropts.warn_ctx = o->warn_ctx;
+    if ((rc = ops->open(in, &ropts, &rd, err)) < 0)
+        goto out;
+
+    memset(&tr, 0, sizeof tr);
+    tr.path = path;
+    tr.format = ops->name;
+    tr.compressed = ps_input_is_compressed(in);
+    tr.size = (int64_t)ps_input_raw_size(in);
+    tr.host = rd->info.host;
+    tr.os_version = rd->info.os_version;
+    tr.pointer_size = rd->info.pointer_size;
+    tr.cpu_count = rd->info.cpu_count;
+    tr.time_basis = ps_time_basis_name(rd->info.time_basis);
+    tr.time_note = rd->info.time_note;
+    tr.has_tid = rd->info.has_tid;
+    tr.has_stacks = rd->info.has_stacks;
+    if ((rc = ps_store_begin_trace(store, &tr, &trace_id, err)) < 0)
+        goto out;
+    if ((rc = ps_recon_new(store, o->config, trace_id, &rd->info, on_creation, &hook, &rc_engine, err)) < 0)
+        goto out;
+    if (o->rules && (rc = ps_rules_begin_trace(o->rules, trace_id, &rd->info, rc_engine, err)) < 0)
+        goto out;
+
+    for (;;) {
+        ps_record rec;
+        int n = ps_reader_next(rd, &rec, err);
+        if (n < 0) {
+            rc = n;
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (rec.type == PS_REC_PROCESS) {
+            if ((rc = ps_recon_process_record(rc_engine, rec.process, err)) < 0)
+                goto out;
+            continue;
+        }
+        {
+            const ps_event *ev = rec.event;
+            int64_t process_id = 0, stack_id = 0, event_id = 0;
+            if ((rc = ps_recon_resolve(rc_engine, ev, &process_id, err)) < 0)
+                goto out;
+            if (ev->nframes && !o->no_stacks) {
+                if ((rc = ps_store_add_stack_hashed(store, ev->frames, ev->nframes, ev->stack_hash, &stack_id,
+                                                    err)) < 0)
+                    goto out;
+                stacks++;
+            }
+            if ((rc = ps_store_add_event(store, trace_id, ev, process_id, stack_id, &event_id, err)) < 0)
+                goto out;
+            if (o->attr && ev->nframes) {
+                ps_attr_hit hit;
+                if ((rc = ps_attr_event(o->attr, ev, stack_id, &hit, err)) < 0)
+                    goto out;
+                if (hit.stage) {
+                    staged = *ev;
+                    staged.frame_stage = hit.stage;
+                    snprintf(fn_name, sizeof fn_name, "%.*s", (int)hit.function_len, hit.function);
+                    staged.frame_function = fn_name;
+                    ev = &staged;
+                    frame_staged++;
+                }
+            }
+            if ((rc = ps_recon_event(rc_engine, ev, event_id, err)) < 0)
+                goto out;
+            if (o->detect && (rc = ps_detect_event(o->detect, trace_id, event_id, ev, err)) < 0)
+                goto out;
+            if (o->rules && (rc = ps_rules_event(o->rules, event_id, ev, err)) < 0)
+                goto out;
+            if (!have_ts) {
+                first_ts = last_ts = ev->ts;
+                have_ts = true;
+            } else {
+                if (ev->ts < first_ts)
+                    first_ts = ev->ts;
+                if (ev->ts > last_ts)
+                    last_ts = ev->ts;
+            }
+            events++;
+            if (o->progress && (events & 0xFFF) == 0)
+                o->progress(o->progress_ctx, path, ps_input_raw_pos(in), ps_input_raw_size(in), events,
+                            false);
+        }
+    }
+    if ((rc = ps_recon_finish(rc_engine, &sum, err)) < 0)
+        goto out;
+    if (o->rules && (rc = ps_rules_end_trace(o->rules, err)) < 0)
+        goto out;
+    if (rd->info.nkinds &&
+        (rc = ps_store_add_event_kinds(store, trace_id, rd->info.kinds, rd->info.nkinds, err)) < 0)
+        goto out;
+    if ((rc = ps_input_finish(in, sha, err)) < 0)
+        goto out;
+    if (sum.anchored) {
+        first_ts += sum.shift;
+        last_ts += sum.shift;
+    }
+
+    memset(&te, 0, sizeof te);
+    te.sha256 = sha;
+    te.have_ts = have_ts;
+    te.first_ts = first_ts;
+    te.last_ts = last_ts;
+    te.events = events;
+    te.processes = sum.processes;
+    te.creations = sum.creations;
+    te.events_lost = rd->info.events_lost;
+    te.undecoded = rd->info.undecoded;
+    te.warnings = rd->warnings;
+    te.time_basis = ps_time_basis_name(rd->info.time_basis);
+    te.time_note = rd->info.time_note;
+    te.has_tz = sum.anchored;
+    te.tz_offset_min = sum.tz_offset_min;
+    te.has_tid = rd->info.has_tid;
+    te.has_stacks = rd->info.has_stacks;
+    te.host = rd->info.host;
+    te.os_version = rd->info.os_version;
+    if ((rc = ps_store_end_trace(store, trace_id, &te, err)) < 0)
+        goto out;
+    if (o->progress)
+        o->progress(o->progress_ctx, path, ps_input_raw_pos(in), ps_input_raw_size(in), events, true);
+
+    st->trace_id = trace_id;
+    st->format = ops->name;
+    st->events = events;
+    st->processes = sum.processes;
+    st->creations = sum.creations;
+    st->creations_complete = sum.creations_complete;
+    st->creations_partial = sum.creations_partial;
+    st->creations_failed = sum.creations_failed;
+    st->warnings = rd->warnings;
+    st->undecoded = rd->info.undecoded;
+    st->stacks = stacks;
+    st->frame_staged = frame_staged;
+    ps_strlcpy(st->time_basis, te.time_basis, sizeof st->time_basis);
+    ps_strlcpy(st->time_note, rd->info.time_note, sizeof st->time_note);
+    rc = 0;
+out:
+    ps_attr_end_trace(o->attr);
+    ps_recon_free(rc_engine);
+    ps_reader_close(rd);
+    return rc;
+}
