@@ -154,6 +154,14 @@ typedef struct ps_event {
     const ps_field *fields;
     uint32_t nfields;
 
+    /* event logs: the record's own account of its subject, decoded by the
+     * reader - Sysmon's UtcTime (FILETIME UTC: for Sysmon 1 the process
+     * object's CreateTime; the record's TimeCreated when UtcTime does not
+     * parse) and ProcessGuid ("{...}"); false / NULL when absent */
+    bool has_subject_ts;
+    int64_t subject_ts;
+    const char *subject_guid;
+
     /* Optional: a reader that knows the identity of frames[] cheaply sets
      * it (equal frames give an equal value, never 0) so that the store need
      * not hash the frames itself; 0 = not known. */

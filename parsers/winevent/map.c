@@ -423,6 +423,16 @@ int ps_winevent_map(ps_winevent *m, const ps_evx *x, uint64_t seq, ps_event *ev,
         if (push(m, ev, x->values[i].name, x->values[i].value) < 0)
             return ps_error_nomem(err);
     ev->fields = m->fields;
+    {
+        const char *utc = ps_evx_get(x, "UtcTime"), *guid = ps_evx_get(x, "ProcessGuid");
+        if (utc) {
+            ev->has_subject_ts = true;
+            if (!ps_evx_parse_time(utc, &ev->subject_ts))
+                ev->subject_ts = ev->ts;
+        }
+        if (guid)
+            ev->subject_guid = guid;
+    }
 
     if (!strcmp(x->provider_name, PS_PROVIDER_SYSMON) && x->has_event_id)
         map_sysmon(m, x, ev);

@@ -1,0 +1,344 @@
+/*
+ * eventlog.c - the reconstruction rules for Sysmon and Security event logs
+ * (EVTX, wevtutil XML; stages.md, "Sysmon / Security event logs";
+ * docs/reconstruction.md).
+ */
+#include "recon/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EL_NDBG 64
+
+/* The family's state: IFEO Debugger values set in the log. */
+typedef struct el_state {
+    struct el_dbg {
+        char *name;       /* the IFEO subkey: the image */
+        char *data;       /* the Debugger value */
+        int64_t event_id;
+    } dbg[EL_NDBG];
+    size_t ndbg;
+    bool seen_loads;      /* the log holds Sysmon 7 image loads */
+} el_state;
+
+static inline el_state *S(ps_recon *r)
+{
+    return r->fam_state;
+}
+
+/* ---- Sysmon / Security event logs (stages.md, "Sysmon / Security event logs") ----
+ *
+ *   Sysmon 1   B2 = UtcTime, the process object's CreateTime (observed);
+ *              the child's Sysmon 7 image loads (by ProcessGuid, else PID):
+ *              B5 = the first (inferred), B6 = the last of the first burst,
+ *              loads at most el_burst_gap apart (inferred); B0, B1, B3, B4
+ *              missing.  The first load must be the image itself or ntdll:
+ *              any other means the Sysmon configuration filters image
+ *              loads (the real logs show it), and B5/B6 are not observable.  Without a load within el_load_wait the later stages
+ *              are not observable (complete); an exit or the end of the log
+ *              during the burst ends it as partial.
+ *   Security 4688  B2 = TimeCreated (inferred); the rest missing.
+ *   IFEO: a Debugger value set in the log (Sysmon 13, Security 4657) for X,
+ *   then a creation whose image is that debugger and whose command line
+ *   carries X: ifeo_image/ifeo_debugger/ifeo_event_id are set (the write is
+ *   the evidence; the creator's read is not logged). */
+
+static oc *el_open_for(ps_recon *r, const ps_event *ev)
+{
+    const char *guid = ev->subject_guid;
+    size_t i;
+
+    for (i = 0; i < r->nopen; i++) {
+        oc *o = r->open[i];
+        if (guid && *guid && o->el_guid) {
+            if (ps_streq_ci(guid, o->el_guid))
+                return o;
+        } else if (o->c.has_child_pid && o->c.child_pid == ev->pid) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static void el_dbg_forget(ps_recon *r, const char *name, size_t nlen)
+{
+    size_t i;
+    for (i = 0; i < S(r)->ndbg; i++)
+        if (strlen(S(r)->dbg[i].name) == nlen && ps_strneq_ci(S(r)->dbg[i].name, name, nlen)) {
+            free(S(r)->dbg[i].name);
+            free(S(r)->dbg[i].data);
+            S(r)->dbg[i] = S(r)->dbg[--S(r)->ndbg];
+            return;
+        }
+}
+
+/* A Debugger value written or deleted under IFEO. */
+static int el_registry(ps_recon *r, const ps_event *ev, int64_t event_id)
+{
+    const char *name, *rest;
+    size_t nlen;
+
+    if (!ps_ifeo_parts(ev->path, &name, &nlen, &rest) || !rest || !ps_streq_ci(rest, "Debugger"))
+        return 0;
+    el_dbg_forget(r, name, nlen);
+    if (ev->op != PS_OP_REG_SET_VALUE || !ev->reg_data || !*ev->reg_data)
+        return 0;
+    if (S(r)->ndbg == EL_NDBG) {
+        free(S(r)->dbg[0].name);
+        free(S(r)->dbg[0].data);
+        memmove(&S(r)->dbg[0], &S(r)->dbg[1], (EL_NDBG - 1) * sizeof S(r)->dbg[0]);
+        S(r)->ndbg--;
+    }
+    S(r)->dbg[S(r)->ndbg].name = ps_strndup(name, nlen);
+    S(r)->dbg[S(r)->ndbg].data = ps_strdup(ev->reg_data);
+    S(r)->dbg[S(r)->ndbg].event_id = event_id;
+    if (!S(r)->dbg[S(r)->ndbg].name || !S(r)->dbg[S(r)->ndbg].data)
+        return PS_ERR_NOMEM;
+    S(r)->ndbg++;
+    return 0;
+}
+
+/* The executable's file name in a Debugger value: "cmd.exe" from
+ * "\"C:\\x\\cmd.exe\" /k" or "C:\\x\\cmd.exe". */
+static void el_debugger_exe(const char *data, char *buf, size_t cap)
+{
+    const char *s = data, *e;
+    while (*s == ' ')
+        s++;
+    if (*s == '"') {
+        s++;
+        e = strchr(s, '"');
+    } else {
+        e = strchr(s, ' ');
+    }
+    snprintf(buf, cap, "%.*s", (int)(e ? (size_t)(e - s) : strlen(s)), s);
+    memmove(buf, ps_path_basename(buf), strlen(ps_path_basename(buf)) + 1);
+}
+
+static void el_ifeo(ps_recon *r, oc *o)
+{
+    ps_creation *c = &o->c;
+    size_t i;
+
+    if (!c->command_line || !*o->image_base)
+        return;
+    for (i = S(r)->ndbg; i-- > 0;) {
+        const struct el_dbg *d = &S(r)->dbg[i];
+        char exe[512];
+        el_debugger_exe(d->data, exe, sizeof exe);
+        if (!ps_streq_ci(exe, o->image_base) || ps_streq_ci(d->name, o->image_base) ||
+            !ps_strstr_ci(c->command_line, d->name))
+            continue;
+        rc_set_ifeo(r, c, d->name, d->data, d->event_id);
+        snprintf(c->note, sizeof c->note, "IFEO Debugger of %s (set by event %lld) redirected the launch", d->name,
+                 (long long)d->event_id);
+        return;
+    }
+}
+
+/* The parent as the creation record names it (Sysmon 1 ParentImage and
+ * ParentCommandLine, Security 4688 v2 ParentProcessName): a process row for
+ * a parent the log has not shown otherwise (it started before the log). */
+static int el_parent(ps_recon *r, const ps_event *ev, proc *evp, ps_error *err)
+{
+    const char *img = ps_event_field(ev, "ParentImage");
+    proc *pp;
+
+    if (!ev->has_parent_pid)
+        return 0;
+    if (!img)
+        img = ps_event_field(ev, "ParentProcessName");
+    pp = rc_proc_live(r, ev->parent_pid);
+    if (!pp && img && *img) {
+        pp = rc_proc_new(r, ev->parent_pid);
+        if (!pp || ps_map_put(&r->proc_by_pid, ev->parent_pid, r->nprocs) < 0)
+            return ps_error_nomem(err);
+        r->sum.processes++;
+        rc_proc_set_name(r, pp, ps_path_basename(img));
+    }
+    if (!pp || pp == evp)
+        return 0;
+    rc_set_str(r, &pp->image_path, img);
+    rc_set_str(r, &pp->command_line, ps_event_field(ev, "ParentCommandLine"));
+    if (evp && !evp->parent_process_id)
+        evp->parent_process_id = pp->process_id;
+    return 0;
+}
+
+static int el_creation(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp, bool sysmon,
+                       ps_error *err)
+{
+    oc *o = rc_oc_new_started(r, ev, event_id, evp, ev->path);
+    ps_creation *c;
+    int rc;
+
+    if (!o)
+        return ps_error_nomem(err);
+    c = &o->c;
+    el_ifeo(r, o);
+    if (sysmon) {
+        const char *guid = ev->subject_guid;
+        o->el_guid = rc_strdup(r, guid);
+        c->create_ts = ev->subject_ts;
+        rc_set_boundary(&c->b[2], c->create_ts, event_id, PS_CONF_OBSERVED,
+                     "Sysmon 1 UtcTime (the process object's CreateTime)");
+        if ((rc = rc_oc_open(r, o, err)) < 0)
+            return rc;
+        o->phase = P_WAIT_B5;   /* B3 and B4 are not in the log */
+        return 0;
+    }
+    rc_set_boundary(&c->b[2], ev->ts, event_id, PS_CONF_INFERRED,
+                 "Security 4688 TimeCreated (logged as the process was created)");
+    rc_add_note(c, "Security 4688 records the creation only: the other stages are not observable");
+    o->phase = P_DONE;
+    if (rc_open_push(r, o) < 0) {
+        rc_oc_free(o);
+        return ps_error_nomem(err);
+    }
+    return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
+}
+
+/* Ends the first burst of image loads: B6 = its last load. */
+static int el_end_burst(ps_recon *r, oc *o, ps_creation_status st, const char *why, ps_error *err)
+{
+    ps_creation *c = &o->c;
+    rc_set_boundary(&c->b[6], o->last_load_ts, o->last_load_event, PS_CONF_INFERRED,
+                 "last Sysmon 7 image load of the first burst (loads at most %lld ms apart)",
+                 (long long)(r->cfg->el_burst_gap / 10000));
+    if (why)
+        rc_add_note(c, why);
+    return rc_finalize(r, o, st, err);
+}
+
+/* Creations whose wait for an image load, or whose burst, is over at `now`. */
+static int el_sweep(ps_recon *r, int64_t now, ps_error *err)
+{
+    size_t i = 0;
+    int rc;
+
+    while (i < r->nopen) {
+        oc *o = r->open[i];
+        if (o->phase == P_WAIT_B5 && now - o->c.create_ts > r->cfg->el_load_wait) {
+            char note[160];
+            snprintf(note, sizeof note,
+                     "no image load of the process within %lld s in the log: stages 3 to 6 not observable",
+                     (long long)(r->cfg->el_load_wait / PS_TICKS_PER_SEC));
+            rc_add_note(&o->c, note);
+            if ((rc = rc_finalize(r, o, PS_STATUS_COMPLETE, err)) < 0)
+                return rc;
+            continue;   /* rc_finalize moved another creation into slot i */
+        }
+        if (o->phase == P_LOADER && now - o->last_load_ts > r->cfg->el_burst_gap) {
+            if ((rc = el_end_burst(r, o, PS_STATUS_COMPLETE, NULL, err)) < 0)
+                return rc;
+            continue;
+        }
+        i++;
+    }
+    return 0;
+}
+
+static int eventlog_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error *err)
+{
+    bool sysmon = ev->has_subject_ts;
+    int64_t now = sysmon ? ev->subject_ts : ev->ts;
+    proc *evp = rc_proc_live(r, ev->pid);
+    oc *o;
+    int rc;
+
+    if (r->nopen && (rc = el_sweep(r, now, err)) < 0)
+        return rc;
+    if (ev->cls == PS_CLASS_REGISTRY && (rc = el_registry(r, ev, event_id)) < 0)
+        return ps_error_nomem(err);
+    if (ev->op == PS_OP_PROCESS_START) {
+        o = el_open_for(r, ev);
+        if (o && o->el_guid && sysmon)
+            return 0;   /* the same creation logged twice */
+        if ((rc = el_parent(r, ev, evp, err)) < 0)
+            return rc;
+        return el_creation(r, ev, event_id, evp, sysmon, err);
+    }
+    if (ev->op == PS_OP_LOAD_IMAGE)
+        S(r)->seen_loads = true;
+    o = el_open_for(r, ev);
+    if (!o)
+        return 0;
+    if (ev->op == PS_OP_PROCESS_EXIT) {
+        if (o->phase == P_LOADER)
+            return el_end_burst(r, o, PS_STATUS_PARTIAL, "the process exited while loading", err);
+        rc_add_note(&o->c, "the process exited before its first image load");
+        return rc_finalize(r, o, PS_STATUS_PARTIAL, err);
+    }
+    if (ev->op == PS_OP_LOAD_IMAGE) {
+        ps_creation *c = &o->c;
+        if (o->phase == P_WAIT_B5) {
+            const char *b = ps_path_basename(ev->path);
+            if (!ps_streq_ci(b, o->image_base) && !ps_streq_ci(b, "ntdll.dll")) {
+                /* Sysmon configurations usually log only some image loads:
+                 * a first load that is neither the image nor ntdll shows the
+                 * loader's start is not in the log */
+                char note[200];
+                snprintf(note, sizeof note,
+                         "the log's image loads are filtered (the first one of the process is %.80s): stages 3 "
+                         "to 6 not observable",
+                         b);
+                rc_add_note(c, note);
+                return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
+            }
+            rc_set_boundary(&c->b[5], now, event_id, PS_CONF_INFERRED,
+                         "first Sysmon 7 image load of the process (%s)", b);
+            o->phase = P_LOADER;
+        } else if (now - o->last_load_ts > r->cfg->el_burst_gap) {
+            return el_end_burst(r, o, PS_STATUS_COMPLETE, NULL, err);
+        }
+        o->have_load = true;
+        o->last_load_ts = now;
+        o->last_load_event = event_id;
+        return 0;
+    }
+    /* any other event of the process ends its first burst of loads */
+    if (o->phase == P_LOADER)
+        return el_end_burst(r, o, PS_STATUS_COMPLETE, NULL, err);
+    return 0;
+}
+
+/* The end of the log: what is still open is cut off. */
+static int eventlog_finish(ps_recon *r, ps_error *err)
+{
+    int rc;
+
+    while (r->nopen) {
+        oc *o = r->open[r->nopen - 1];
+        if (o->phase == P_LOADER) {
+            rc = el_end_burst(r, o, PS_STATUS_PARTIAL, "the log ended while the process was loading", err);
+        } else if (S(r)->seen_loads) {
+            rc_add_note(&o->c, "the log ended before the process's first image load");
+            rc = rc_finalize(r, o, PS_STATUS_PARTIAL, err);
+        } else {
+            rc_add_note(&o->c, "the log holds no image loads (Sysmon 7): stages 3 to 6 not observable");
+            rc = rc_finalize(r, o, PS_STATUS_COMPLETE, err);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void eventlog_release(ps_recon *r)
+{
+    size_t i;
+    for (i = 0; i < S(r)->ndbg; i++) {
+        free(S(r)->dbg[i].name);
+        free(S(r)->dbg[i].data);
+    }
+}
+
+const rc_family rc_eventlog = {
+    .family = PS_FAMILY_EVENTLOG,
+    .name = "eventlog",
+    .state_size = sizeof(el_state),
+    .event = eventlog_event,
+    .finish = eventlog_finish,
+    .release = eventlog_release,
+};

@@ -1,0 +1,228 @@
+/*
+ * internal.h - what the files of the reconstruction engine share (recon.h is
+ * its public interface): the engine's state, the open creations, the per-
+ * thread and per-process memory, and the table entry of a source family.
+ *
+ *   core.c      life cycle, processes, threads, the B0/B1 ring, finishing a
+ *               creation (store, attribution, hooks), time anchoring, lookups
+ *   procmon.c   Procmon PML/CSV/XML (stages.md, "Procmon")
+ *   etw.c       ETW kernel traces (stages.md, "ETW kernel trace")
+ *   eventlog.c  Sysmon / Security event logs (stages.md, "Sysmon / Security")
+ *
+ * A new source family is one file defining an rc_family and one line in the
+ * table of core.c (HACKING.md).
+ *
+ * Ownership: everything here belongs to the ps_recon; open creations are
+ * owned by r->open until rc_finalize frees them.
+ */
+#ifndef PS_RECON_INTERNAL_H
+#define PS_RECON_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/util.h"
+#include "recon/recon.h"
+
+#define RING_MAX 16384
+#define NDBG 4
+
+enum { CAND_FILE = 1, CAND_IFEO = 2, CAND_STACK = 3 };
+/* where an open creation is: waiting for B3, for B5, in the loader (B6), done */
+enum { P_WAIT_B3 = 0, P_WAIT_B5, P_LOADER, P_DONE };
+
+typedef struct rc_family rc_family;
+
+typedef struct cand {
+    int64_t event_id;
+    int64_t ts;
+    uint64_t hash;
+    uint64_t nth;       /* the thread's event ordinal */
+    uint8_t kind;
+} cand;
+
+typedef struct dbgq {
+    int64_t event_id;
+    int64_t ts;
+    char *name;    /* IFEO subkey: the hijacked image's file name */
+    char *data;    /* the Debugger value */
+} dbgq;
+
+typedef struct thr {
+    uint64_t key;
+    uint64_t nevents;   /* events seen on this thread */
+    int64_t last_ts;    /* its latest event */
+    cand *ring;
+    uint32_t cap, head, count;
+    bool has_create;
+    int64_t last_create_event;
+    dbgq dbg[NDBG];
+    uint32_t ndbg;
+} thr;
+
+typedef struct proc {
+    int64_t process_id;
+    uint32_t pid;
+    int64_t proc_index;
+    int64_t parent_index;
+    bool from_table;
+    bool has_parent_pid;
+    uint32_t parent_pid;
+    int64_t parent_process_id;
+    char *name, *image_path, *command_line, *current_dir, *user, *integrity;
+    char *company, *version, *description;
+    bool has_start, has_end, has_exit;
+    int64_t start_ts, end_ts, exit_status;
+    int32_t session;
+    int is64;
+    bool exited;
+    bool subsystem;
+    /* main image module from the process table */
+    uint64_t main_base, main_size;
+} proc;
+
+typedef struct oc {
+    ps_creation c;
+    int phase;
+    bool no_tid;
+    uint64_t creator_key;
+    uint64_t image_hash;
+    const char *image_base;      /* points into c.image_path */
+    bool start_seen;             /* the child's Process Start */
+    /* B4 */
+    bool b4;
+    bool b4_observed;            /* the candidate is under a notify_subsystem frame */
+    int64_t b4_ts, b4_event;
+    char b4_rule[160];
+    int64_t *sub_events;         /* subsystem events for attribution */
+    size_t nsub, subcap;
+    /* B6 */
+    bool have_load, have_loader;
+    int64_t last_load_ts, last_load_event;
+    int64_t last_loader_ts, last_loader_event;
+    char last_loader_what[96];
+    bool have_prev;
+    int64_t prev_ts, prev_event;  /* last event of the child */
+    bool have_main;
+    uint64_t main_base, main_size;
+    /* the creator's anchor, for attribution */
+    int64_t creator_tid_attr;     /* -1 when the creator thread is unknown */
+    size_t procs_at_anchor;       /* process rows that existed at the anchor */
+    /* event logs: the Sysmon ProcessGuid of the child */
+    char *el_guid;
+    /* ETW B4: the creator's ALPC message to a subsystem server */
+    bool alpc_sent, alpc_served;
+    uint32_t alpc_message;
+} oc;
+
+/* The rules of one source family (stages.md has a section per family): how
+ * its process records and events become process rows, and how its events
+ * mark the boundaries.  NULL members take the core's default. */
+struct rc_family {
+    ps_source_family family;
+    const char *name;
+    size_t state_size;           /* fam_state, zeroed at ps_recon_new */
+    /* process records (a process table, an ETW rundown); default
+     * rc_table_process_record */
+    int (*process_record)(ps_recon *r, const ps_process_rec *pr, ps_error *err);
+    /* the process row of an event; default rc_table_resolve */
+    int (*resolve)(ps_recon *r, const ps_event *ev, int64_t *process_id, ps_error *err);
+    /* one event, after the store gave it event_id (required) */
+    int (*event)(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error *err);
+    /* the end of the trace: creations still open are finished (required) */
+    int (*finish)(ps_recon *r, ps_error *err);
+    /* releases what fam_state points to (not fam_state itself); may be NULL */
+    void (*release)(ps_recon *r);
+};
+
+struct ps_recon {
+    ps_store *store;
+    const ps_recon_config *cfg;
+    int64_t trace_id;
+    ps_trace_info *info;
+    ps_creation_hook hook;
+    void *hook_ctx;
+
+    thr *thr;
+    size_t nthr, thrcap;
+    ps_map thr_by_key;     /* key -> index + 1 */
+    size_t *thr_free;
+    size_t nfree, freecap;
+
+    proc *procs;
+    size_t nprocs, proccap;
+    ps_map proc_by_pid;    /* live pid -> index + 1 */
+    ps_map proc_by_index;  /* source ProcessIndex -> index + 1 */
+
+    oc **open;
+    size_t nopen, opencap;
+
+    ps_recon_summary sum;
+    uint64_t events;
+    bool oom;                     /* an allocation failed (see rc_strdup) */
+    bool seen_file_or_registry;   /* the capture was not filtered to process events */
+    /* time anchoring: votes for the local->UTC shift, in 15-minute units */
+    int64_t votes[8];
+    uint64_t vote_count[8];
+    size_t nvotes;
+    uint64_t vote_total;
+
+    ps_buf scratch;
+    bool symbolic;               /* events carry stack attribution (frame_stage) */
+
+    /* the rules of the trace's source family, and their own state */
+    const rc_family *fam;
+    void *fam_state;
+};
+
+/* The families (procmon.c, etw.c, eventlog.c). */
+extern const rc_family rc_procmon;
+extern const rc_family rc_etw;
+extern const rc_family rc_eventlog;
+
+/* Per-event bookkeeping of the thread-aware families (Procmon, ETW): the
+ * thread's image/IFEO candidates for B0/B1 and Debugger reads, the idle-
+ * thread sweep, and the event's process row.  Sets *t and *evp (NULL when
+ * the engine has no row). */
+int rc_thread_event(ps_recon *r, const ps_event *ev, int64_t event_id, thr **t, proc **evp, ps_error *err);
+int rc_table_process_record(ps_recon *r, const ps_process_rec *pr, ps_error *err);
+int rc_table_resolve(ps_recon *r, const ps_event *ev, int64_t *process_id, ps_error *err);
+
+/* Shared helpers (core.c). */
+char *rc_strdup(ps_recon *r, const char *s);
+void rc_set_str(ps_recon *r, char **dst, const char *s);
+uint64_t rc_name_hash(const char *s, size_t n);
+bool rc_result_success(const char *r);
+uint64_t rc_thr_key(uint32_t pid, uint32_t tid);
+thr *rc_thr_get(ps_recon *r, uint64_t key, bool create);
+void rc_thr_drop(ps_recon *r, uint64_t key);
+proc *rc_proc_new(ps_recon *r, uint32_t pid);
+void rc_proc_set_name(ps_recon *r, proc *p, const char *name);
+proc *rc_proc_at(ps_recon *r, uint64_t v);
+proc *rc_proc_live(ps_recon *r, uint32_t pid);
+proc *rc_proc_live_or_new(ps_recon *r, uint32_t pid);
+void rc_proc_absorb_attrs(ps_recon *r, proc *p, const ps_event *ev);
+oc *rc_open_for_child(ps_recon *r, uint32_t pid);
+void rc_set_boundary(ps_boundary *b, int64_t ts, int64_t event_id, ps_confidence conf, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void rc_oc_free(oc *o);
+int rc_finalize(ps_recon *r, oc *o, ps_creation_status status, ps_error *err);
+int rc_open_push(ps_recon *r, oc *o);
+void rc_set_ifeo(ps_recon *r, ps_creation *c, const char *name, const char *data, int64_t event_id);
+void rc_find_b0_b1(ps_recon *r, oc *o, thr *t, const ps_event *ev, uint64_t h2);
+oc *rc_oc_new(ps_recon *r, ps_anchor_kind kind, const ps_event *ev, int64_t event_id);
+void rc_oc_set_image(ps_recon *r, oc *o, const char *path);
+void rc_oc_set_creator(oc *o, const ps_event *ev);
+int rc_oc_open(ps_recon *r, oc *o, ps_error *err);
+uint64_t rc_ifeo_redirect(ps_recon *r, oc *o, thr *t, const ps_event *ev);
+oc *rc_oc_new_started(ps_recon *r, const ps_event *ev, int64_t event_id, const proc *evp, const char *image);
+bool rc_same_dir(const char *a, const char *b);
+int rc_add_sub_event(oc *o, int64_t event_id);
+bool rc_frames_hit(const ps_event *ev, uint64_t base, uint64_t size);
+void rc_add_note(ps_creation *c, const char *text);
+void rc_sweep_threads(ps_recon *r, int64_t now);
+proc *rc_proc_by_id(ps_recon *r, int64_t process_id);
+
+#endif
