@@ -51,10 +51,10 @@ bool ps_cli_color_stdout(const ps_cli *cli);
 /* Progress is shown only on a terminal, never in quiet mode. */
 bool ps_cli_show_progress(const ps_cli *cli);
 
-/* A progress line on stderr, rate-limited (ps_ingest_opts.progress). */
+/* A progress line on stderr, rate-limited (ps_session_opts.progress). */
 void ps_cli_progress(void *ctx, const char *name, uint64_t raw_pos, uint64_t raw_size, uint64_t events,
                      bool done);
-/* Reader warnings (ps_ingest_opts.warn). */
+/* Reader warnings (ps_session_opts.warn). */
 void ps_cli_reader_warning(void *ctx, const char *msg);
 
 /* --fail-on / --min-severity: "none" gives -1. */
@@ -69,10 +69,8 @@ int ps_cli_load_config(ps_cli *cli, const char *path, ps_recon_config *cfg);
  * returned '?' or ':'; returns PS_EXIT_USAGE. */
 int ps_cli_bad_option(ps_cli *cli, const char *cmd, char **argv, int c);
 
-/* Ingests every trace into the store (shared by analyze and ingest).
- * Prints one summary line per trace on stdout when `summary`. */
+/* The ingest options shared by analyze, ingest and rules test. */
 struct ps_store;
-struct ps_detect;
 typedef struct ps_cli_ingest {
     const char *format;
     bool no_stacks;
@@ -88,10 +86,9 @@ typedef struct ps_cli_ingest {
     const char *stage_map;   /* --stage-map: stack attribution's map (NULL: built in) */
     const char *symbols;     /* --symbols: names for module + offset frames */
 } ps_cli_ingest;
-int ps_cli_ingest_traces(ps_cli *cli, struct ps_store *store, struct ps_detect *det, char **paths, int n,
-                         const ps_cli_ingest *opts);
-/* Opens the model (`out`, or a temporary one when NULL), ingests every
- * trace with the built-in detectors and commits.  Returns an exit status;
+/* Runs an ingest session (pipeline/session.h) over every trace into the
+ * model (`out`, or a temporary one when NULL) and commits; prints one
+ * summary line per trace on stdout when opts->summary.  Returns an exit status;
  * on success *store stays open for reporting (the caller closes it). */
 int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const ps_cli_ingest *opts,
                        struct ps_store **store);

@@ -7,11 +7,8 @@
 
 #include "cli/cli.h"
 #include "common/util.h"
-#include "source/attribute.h"
-#include "pipeline/session.h"
-#include "source/stage_map.h"
 #include "model/store.h"
-#include "rules_engine/detect.h"
+#include "pipeline/session.h"
 #include "rules_engine/rules.h"
 
 void ps_cli_print_problem(FILE *f, const ps_rule_problem *p)
@@ -56,11 +53,6 @@ fail:
     return ps_cli_fail(cli, &err);
 }
 
-static bool has_rule(const void *ctx, const char *id)
-{
-    return ps_ruleset_has_id(ctx, id);
-}
-
 /* -v: the kinds of source events not decoded, most frequent first (from the
  * event_kinds table; ETW logs). */
 static void verbose_kinds(ps_cli *cli, ps_store *store, int64_t trace_id, const char *path)
@@ -80,135 +72,82 @@ static void verbose_kinds(ps_cli *cli, ps_store *store, int64_t trace_id, const 
     sqlite3_finalize(st);
 }
 
-int ps_cli_ingest_traces(ps_cli *cli, ps_store *store, ps_detect *det, char **paths, int n,
-                         const ps_cli_ingest *o)
+typedef struct trace_printer {
+    ps_cli *cli;
+    bool summary;
+} trace_printer;
+
+/* One trace is in the model: notes, and the summary line on stdout. */
+static void trace_done(void *ctx, ps_store *store, const ps_trace_result *st)
 {
-    ps_ingest_opts io;
-    ps_rules_run *rr = NULL;
-    ps_stage_map map;
-    ps_attr *attr = NULL;
-    int i, rc;
+    trace_printer *tp = ctx;
+    ps_cli *cli = tp->cli;
+    const char *path = st->path;
 
-    /* stack attribution: the stage map, the database's source catalogue, symbols */
-    if ((rc = ps_cli_load_stage_map(cli, o->stage_map, &map)) != 0)
-        return rc;
-    {
-        ps_error err;
-        ps_error_clear(&err);
-        if (ps_attr_add_catalogue(&map, store, &err) < 0 || ps_attr_new(&map, &attr, &err) < 0 ||
-            (o->symbols && ps_attr_load_symbols(attr, o->symbols, &err) < 0) || ps_attr_bind(attr, store, &err) < 0) {
-            rc = ps_cli_fail(cli, &err);
-            goto out;
-        }
-        if (o->symbols)
-            ps_cli_verbose(cli, "%s: %zu symbols", o->symbols, ps_attr_symbol_count(attr));
-    }
-    memset(&io, 0, sizeof io);
-    io.format = o->format;
-    io.input = o->input;
-    io.no_stacks = o->no_stacks;
-    io.config = o->config;
-    io.detect = det;
-    io.warn = ps_cli_reader_warning;
-    io.warn_ctx = cli;
-    io.progress = ps_cli_progress;
-    io.progress_ctx = cli;
-    io.attr = attr;
-    if (o->ruleset) {
-        ps_error err;
-        ps_error_clear(&err);
-        if (ps_rules_run_new(o->ruleset, store, &rr, &err) < 0) {
-            rc = ps_cli_fail(cli, &err);
-            goto out;
-        }
-        io.rules = rr;
-        if (det)
-            ps_detect_defer_to(det, has_rule, o->ruleset);
-    }
-    for (i = 0; i < n; i++) {
-        ps_ingest_stats st;
-        ps_error err;
-        uint64_t before = (det ? ps_detect_count(det) : 0) + (rr ? ps_rules_findings(rr) : 0);
-
-        ps_error_clear(&err);
-        rc = ps_ingest_trace(store, paths[i], &io, &st, &err);
-        if (rc < 0) {
-            ps_cli_progress(cli, paths[i], 0, 0, 0, true);
-            rc = ps_cli_fail(cli, &err);
-            goto out;
-        }
-        ps_cli_verbose(cli, "%s: time basis %s (%s)", paths[i], st.time_basis, st.time_note);
-        if (st.undecoded)
-            ps_cli_verbose(cli, "%s: %llu events kept without decoded details", paths[i],
-                           (unsigned long long)st.undecoded);
-        verbose_kinds(cli, store, st.trace_id, paths[i]);
-        if (o->summary && cli->verbosity >= 0)
-        {
-            unsigned long long nf = (det ? ps_detect_count(det) : 0) + (rr ? ps_rules_findings(rr) : 0) - before;
-            printf("trace #%lld %s: %s, %llu event%s, %llu process%s, %llu creation%s (%llu complete, "
-                   "%llu partial, %llu failed), %llu finding%s\n",
-                   (long long)st.trace_id, paths[i], st.format, (unsigned long long)st.events,
-                   st.events == 1 ? "" : "s", (unsigned long long)st.processes, st.processes == 1 ? "" : "es",
-                   (unsigned long long)st.creations, st.creations == 1 ? "" : "s",
-                   (unsigned long long)st.creations_complete, (unsigned long long)st.creations_partial,
-                   (unsigned long long)st.creations_failed, nf, nf == 1 ? "" : "s");
-            if (st.undecoded)
-                ps_cli_warn(cli, "%s: %llu event%s kept undecoded (class, operation and detail size in their "
-                                 "Detail)",
-                            paths[i], (unsigned long long)st.undecoded, st.undecoded == 1 ? "" : "s");
-            if (st.frame_staged)
-                printf("trace #%lld %s: %llu event%s given a stage by their stacks\n", (long long)st.trace_id,
-                       paths[i], (unsigned long long)st.frame_staged, st.frame_staged == 1 ? "" : "s");
-        }
-    }
-    if (rr && ps_rules_regex_limited(rr))
-        ps_cli_warn(cli, "%llu regular-expression matches stopped at the match limit (%d) and counted as no match",
-                    (unsigned long long)ps_rules_regex_limited(rr), PS_RULE_REGEX_MATCH_LIMIT);
-    rc = PS_EXIT_OK;
-out:
-    ps_rules_run_free(rr);
-    ps_attr_free(attr);
-    ps_stage_map_release(&map);
-    return rc;
+    ps_cli_verbose(cli, "%s: time basis %s (%s)", path, st->time_basis, st->time_note);
+    if (st->undecoded)
+        ps_cli_verbose(cli, "%s: %llu events kept without decoded details", path, (unsigned long long)st->undecoded);
+    verbose_kinds(cli, store, st->trace_id, path);
+    if (!tp->summary || cli->verbosity < 0)
+        return;
+    printf("trace #%lld %s: %s, %llu event%s, %llu process%s, %llu creation%s (%llu complete, "
+           "%llu partial, %llu failed), %llu finding%s\n",
+           (long long)st->trace_id, path, st->format, (unsigned long long)st->events, st->events == 1 ? "" : "s",
+           (unsigned long long)st->processes, st->processes == 1 ? "" : "es", (unsigned long long)st->creations,
+           st->creations == 1 ? "" : "s", (unsigned long long)st->creations_complete,
+           (unsigned long long)st->creations_partial, (unsigned long long)st->creations_failed,
+           (unsigned long long)st->findings, st->findings == 1 ? "" : "s");
+    if (st->undecoded)
+        ps_cli_warn(cli, "%s: %llu event%s kept undecoded (class, operation and detail size in their Detail)", path,
+                    (unsigned long long)st->undecoded, st->undecoded == 1 ? "" : "s");
+    if (st->frame_staged)
+        printf("trace #%lld %s: %llu event%s given a stage by their stacks\n", (long long)st->trace_id, path,
+               (unsigned long long)st->frame_staged, st->frame_staged == 1 ? "" : "s");
 }
 
 int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const ps_cli_ingest *opts,
                        ps_store **store)
 {
-    ps_detect *det = NULL;
     ps_ruleset *rs = NULL;
-    ps_cli_ingest io = *opts;
+    ps_session_opts so;
+    ps_session_totals tot;
+    trace_printer tp = {cli, opts->summary};
     ps_error err;
     int rc;
 
     *store = NULL;
     ps_error_clear(&err);
-    if (!io.ruleset) {
+    ps_session_opts_init(&so);
+    so.rules = opts->ruleset;
+    if (!so.rules) {
         if ((rc = ps_cli_load_rules(cli, opts, true, &rs)) != PS_EXIT_OK)
             return rc;
-        io.ruleset = rs;
+        so.rules = rs;
     }
-    opts = &io;
-    if ((out ? ps_store_open_write(out, store, &err) : ps_store_open_temp(store, &err)) < 0 ||
-        ps_detect_new(*store, &det, &err) < 0) {
+    so.input_format = opts->format;
+    so.input = opts->input;
+    so.no_stacks = opts->no_stacks;
+    so.config = opts->config;
+    so.stage_map = opts->stage_map;
+    so.symbols = opts->symbols;
+    so.warn = ps_cli_reader_warning;
+    so.warn_ctx = cli;
+    so.progress = ps_cli_progress;
+    so.progress_ctx = cli;
+    so.trace_done = trace_done;
+    so.trace_done_ctx = &tp;
+    if (ps_session_build(out, paths, n, &so, store, &tot, &err) < 0) {
         rc = ps_cli_fail(cli, &err);
-        goto fail;
+        goto out;
     }
-    rc = ps_cli_ingest_traces(cli, *store, det, paths, n, opts);
-    if (rc != PS_EXIT_OK)
-        goto fail;
-    if (ps_store_commit(*store, &err) < 0) {
-        rc = ps_cli_fail(cli, &err);
-        goto fail;
-    }
-    ps_detect_free(det);
+    if (opts->symbols)
+        ps_cli_verbose(cli, "%s: %zu symbols", opts->symbols, tot.symbols);
+    if (tot.regex_limited)
+        ps_cli_warn(cli, "%llu regular-expression matches stopped at the match limit (%d) and counted as no match",
+                    (unsigned long long)tot.regex_limited, PS_RULE_REGEX_MATCH_LIMIT);
+    rc = PS_EXIT_OK;
+out:
     ps_ruleset_free(rs);
-    return PS_EXIT_OK;
-fail:
-    ps_detect_free(det);
-    ps_ruleset_free(rs);
-    ps_store_close(*store);
-    *store = NULL;
     return rc;
 }
 

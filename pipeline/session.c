@@ -1,44 +1,137 @@
+/*
+ * session.c - an ingest session (see session.h).
+ */
 #include "pipeline/session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
-#include "source/attribute.h"
 #include "recon/recon.h"
-#include "rules_engine/rules.h"
+#include "rules_engine/detect.h"
+#include "source/attribute.h"
+#include "source/stage_map.h"
 
-typedef struct hook_ctx {
+struct ps_session {
+    ps_store *store;
+    ps_session_opts o;
     ps_detect *detect;
     ps_rules_run *rules;
-} hook_ctx;
+    ps_stage_map map;
+    bool have_map;
+    ps_attr *attr;
+    ps_session_totals totals;
+};
+
+void ps_session_opts_init(ps_session_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    ps_input_opts_init(&o->input);
+    o->detectors = true;
+    o->attribution = true;
+}
+
+static uint64_t session_findings(const ps_session *s)
+{
+    return (s->detect ? ps_detect_count(s->detect) : 0) + (s->rules ? ps_rules_findings(s->rules) : 0);
+}
+
+static bool has_rule(const void *ctx, const char *id)
+{
+    return ps_ruleset_has_id(ctx, id);
+}
+
+int ps_session_new(ps_store *store, const ps_session_opts *o, ps_session **out, ps_error *err)
+{
+    ps_session *s = calloc(1, sizeof *s);
+    int rc;
+
+    *out = NULL;
+    if (!s)
+        return ps_error_nomem(err);
+    s->store = store;
+    s->o = *o;
+    if (!o->config) {
+        rc = ps_error_set(err, PS_ERR_USAGE, "an ingest session needs a reconstruction config");
+        goto fail;
+    }
+    if (o->attribution) {
+        /* stack attribution: the stage map, the model's source catalogue, symbols */
+        if ((rc = o->stage_map ? ps_stage_map_load_file(&s->map, o->stage_map, err)
+                               : ps_stage_map_load_default(&s->map, err)) < 0)
+            goto fail;
+        s->have_map = true;
+        if ((rc = ps_attr_add_catalogue(&s->map, store, err)) < 0 || (rc = ps_attr_new(&s->map, &s->attr, err)) < 0 ||
+            (o->symbols && (rc = ps_attr_load_symbols(s->attr, o->symbols, err)) < 0) ||
+            (rc = ps_attr_bind(s->attr, store, err)) < 0)
+            goto fail;
+        s->totals.symbols = ps_attr_symbol_count(s->attr);
+    }
+    if (o->detectors && (rc = ps_detect_new(store, &s->detect, err)) < 0)
+        goto fail;
+    if (o->rules) {
+        if ((rc = ps_rules_run_new(o->rules, store, &s->rules, err)) < 0)
+            goto fail;
+        /* a loaded rule with the id of a built-in detector replaces it */
+        if (s->detect)
+            ps_detect_defer_to(s->detect, has_rule, o->rules);
+    }
+    *out = s;
+    return 0;
+fail:
+    ps_session_free(s);
+    return rc;
+}
+
+void ps_session_free(ps_session *s)
+{
+    if (!s)
+        return;
+    ps_rules_run_free(s->rules);
+    ps_detect_free(s->detect);
+    ps_attr_free(s->attr);
+    if (s->have_map)
+        ps_stage_map_release(&s->map);
+    free(s);
+}
+
+void ps_session_get_totals(const ps_session *s, ps_session_totals *t)
+{
+    *t = s->totals;
+    t->findings = session_findings(s);
+    t->regex_limited = s->rules ? ps_rules_regex_limited(s->rules) : 0;
+}
 
 static int on_creation(void *ctx, const ps_creation *c, ps_error *err)
 {
-    hook_ctx *h = ctx;
+    ps_session *s = ctx;
     int rc;
-    if (h->detect && (rc = ps_detect_creation(h->detect, c, err)) < 0)
+    if (s->detect && (rc = ps_detect_creation(s->detect, c, err)) < 0)
         return rc;
-    return h->rules ? ps_rules_creation(h->rules, c, err) : 0;
+    return s->rules ? ps_rules_creation(s->rules, c, err) : 0;
 }
 
-int ps_ingest_trace(ps_store *store, const char *path, const ps_ingest_opts *o, ps_ingest_stats *st,
-                    ps_error *err)
+int ps_session_add(ps_session *s, const char *path, ps_trace_result *res, ps_error *err)
 {
     ps_input *in = NULL;
     int rc;
 
-    memset(st, 0, sizeof *st);
-    if ((rc = ps_input_open(path, &o->input, &in, err)) < 0)
+    if (res)
+        memset(res, 0, sizeof *res);
+    if ((rc = ps_input_open(path, &s->o.input, &in, err)) < 0)
         return rc;
-    rc = ps_ingest_input(store, in, path, o, st, err);
+    rc = ps_session_add_input(s, in, path, res, err);
     ps_input_close(in);
     return rc;
 }
 
-int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_ingest_opts *o,
-                    ps_ingest_stats *st, ps_error *err)
+int ps_session_add_input(ps_session *s, ps_input *in, const char *path, ps_trace_result *res, ps_error *err)
 {
+    ps_store *store = s->store;
+    const ps_session_opts *o = &s->o;
+    ps_trace_result local, *st = res ? res : &local;
+    uint64_t findings_before = session_findings(s);
     ps_reader *rd = NULL;
     ps_recon *rc_engine = NULL;
     const ps_reader_ops *ops = NULL;
@@ -46,7 +139,6 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
     ps_store_trace tr;
     ps_store_trace_end te;
     ps_recon_summary sum;
-    hook_ctx hook = {o->detect, o->rules};
     int64_t trace_id = 0, first_ts = 0, last_ts = 0;
     bool have_ts = false;
     uint64_t events = 0, stacks = 0, frame_staged = 0;
@@ -56,11 +148,11 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
     int rc;
 
     memset(st, 0, sizeof *st);
-    if (o->format && *o->format && strcmp(o->format, "auto") != 0) {
-        ops = ps_reader_find(o->format);
+    if (o->input_format && *o->input_format && strcmp(o->input_format, "auto") != 0) {
+        ops = ps_reader_find(o->input_format);
         if (!ops) {
             rc = ps_error_set(err, PS_ERR_USAGE, "unknown input format '%s' (see 'procstage formats')",
-                              o->format);
+                              o->input_format);
             goto out;
         }
     } else if ((rc = ps_reader_detect(in, &ops, err)) < 0) {
@@ -88,9 +180,9 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
     tr.has_stacks = rd->info.has_stacks;
     if ((rc = ps_store_begin_trace(store, &tr, &trace_id, err)) < 0)
         goto out;
-    if ((rc = ps_recon_new(store, o->config, trace_id, &rd->info, on_creation, &hook, &rc_engine, err)) < 0)
+    if ((rc = ps_recon_new(store, o->config, trace_id, &rd->info, on_creation, s, &rc_engine, err)) < 0)
         goto out;
-    if (o->rules && (rc = ps_rules_begin_trace(o->rules, trace_id, &rd->info, rc_engine, err)) < 0)
+    if (s->rules && (rc = ps_rules_begin_trace(s->rules, trace_id, &rd->info, rc_engine, err)) < 0)
         goto out;
 
     for (;;) {
@@ -120,9 +212,9 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
             }
             if ((rc = ps_store_add_event(store, trace_id, ev, process_id, stack_id, &event_id, err)) < 0)
                 goto out;
-            if (o->attr && ev->nframes) {
+            if (s->attr && ev->nframes) {
                 ps_attr_hit hit;
-                if ((rc = ps_attr_event(o->attr, ev, stack_id, &hit, err)) < 0)
+                if ((rc = ps_attr_event(s->attr, ev, stack_id, &hit, err)) < 0)
                     goto out;
                 if (hit.stage) {
                     staged = *ev;
@@ -135,9 +227,9 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
             }
             if ((rc = ps_recon_event(rc_engine, ev, event_id, err)) < 0)
                 goto out;
-            if (o->detect && (rc = ps_detect_event(o->detect, trace_id, event_id, ev, err)) < 0)
+            if (s->detect && (rc = ps_detect_event(s->detect, trace_id, event_id, ev, err)) < 0)
                 goto out;
-            if (o->rules && (rc = ps_rules_event(o->rules, event_id, ev, err)) < 0)
+            if (s->rules && (rc = ps_rules_event(s->rules, event_id, ev, err)) < 0)
                 goto out;
             if (!have_ts) {
                 first_ts = last_ts = ev->ts;
@@ -156,7 +248,7 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
     }
     if ((rc = ps_recon_finish(rc_engine, &sum, err)) < 0)
         goto out;
-    if (o->rules && (rc = ps_rules_end_trace(o->rules, err)) < 0)
+    if (s->rules && (rc = ps_rules_end_trace(s->rules, err)) < 0)
         goto out;
     if (rd->info.nkinds &&
         (rc = ps_store_add_event_kinds(store, trace_id, rd->info.kinds, rd->info.nkinds, err)) < 0)
@@ -193,6 +285,8 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
         o->progress(o->progress_ctx, path, ps_input_raw_pos(in), ps_input_raw_size(in), events, true);
 
     st->trace_id = trace_id;
+    st->path = path;
+    st->findings = session_findings(s) - findings_before;
     st->format = ops->name;
     st->events = events;
     st->processes = sum.processes;
@@ -206,10 +300,44 @@ int ps_ingest_input(ps_store *store, ps_input *in, const char *path, const ps_in
     st->frame_staged = frame_staged;
     ps_strlcpy(st->time_basis, te.time_basis, sizeof st->time_basis);
     ps_strlcpy(st->time_note, rd->info.time_note, sizeof st->time_note);
+    s->totals.traces++;
+    if (o->trace_done)
+        o->trace_done(o->trace_done_ctx, store, st);
     rc = 0;
 out:
-    ps_attr_end_trace(o->attr);
+    if (rc < 0 && o->progress)
+        o->progress(o->progress_ctx, path, 0, 0, 0, true);   /* clears a bar */
+    ps_attr_end_trace(s->attr);
     ps_recon_free(rc_engine);
     ps_reader_close(rd);
+    return rc;
+}
+
+int ps_session_build(const char *out, char *const *paths, int n, const ps_session_opts *o, ps_store **store,
+                     ps_session_totals *tot, ps_error *err)
+{
+    ps_session *s = NULL;
+    int i, rc;
+
+    *store = NULL;
+    if ((rc = out ? ps_store_open_write(out, store, err) : ps_store_open_temp(store, err)) < 0)
+        goto fail;
+    if ((rc = ps_session_new(*store, o, &s, err)) < 0)
+        goto fail;
+    for (i = 0; i < n; i++)
+        if ((rc = ps_session_add(s, paths[i], NULL, err)) < 0)
+            goto fail;
+    if (tot)
+        ps_session_get_totals(s, tot);
+    /* the session's statements must be finished before the commit */
+    ps_session_free(s);
+    s = NULL;
+    if ((rc = ps_store_commit(*store, err)) < 0)
+        goto fail;
+    return 0;
+fail:
+    ps_session_free(s);
+    ps_store_close(*store);
+    *store = NULL;
     return rc;
 }

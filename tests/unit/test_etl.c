@@ -12,7 +12,7 @@
 #include "parsers/etw/kernel.h"
 #include "parsers/etw/lz77.h"
 #include "parsers/reader.h"
-#include "default_pack.h"
+#include "ingest.h"
 #include "tap.h"
 
 static char tmpdir[] = "/tmp/procstage-etl-XXXXXX";
@@ -420,31 +420,18 @@ static void test_reader(void)
 static ps_store *ingest(const char *path)
 {
     ps_store *s = NULL;
-    ps_detect *det = NULL;
-    ps_ingest_opts o;
-    ps_ingest_stats st;
     ps_error err;
 
-    memset(&o, 0, sizeof o);
-    ps_input_opts_init(&o.input);
-    o.config = &cfg;
-    if (ps_store_open_temp(&s, &err) < 0 || ps_detect_new(s, &det, &err) < 0 ||
-        !(o.rules = test_default_rules(s, &err))) {
+    ps_error_clear(&err);
+    if (ps_store_open_temp(&s, &err) < 0) {
         printf("# %s\n", err.msg);
-        ps_detect_free(det);
-        ps_store_close(s);
         return NULL;
     }
-    o.detect = det;
-    if (ps_ingest_trace(s, path, &o, &st, &err) < 0 || ps_store_commit(s, &err) < 0) {
+    if (test_ingest(s, path, &cfg, NULL, NULL, &err) < 0 || ps_store_commit(s, &err) < 0) {
         printf("# %s: %s\n", path, err.msg);
-        ps_rules_run_free(o.rules);
-        ps_detect_free(det);
         ps_store_close(s);
         return NULL;
     }
-    ps_rules_run_free(o.rules);
-    ps_detect_free(det);
     return s;
 }
 

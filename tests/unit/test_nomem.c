@@ -17,7 +17,7 @@
 #include "pipeline/session.h"
 #include "model/store.h"
 #include "reports/report.h"
-#include "default_pack.h"
+#include "ingest.h"
 #include "tap.h"
 
 #include "nomem.h"
@@ -34,26 +34,15 @@ static result run_once(const char *fixture)
 {
     result r;
     ps_store *s = NULL;
-    ps_detect *det = NULL;
-    ps_ingest_opts o;
-    ps_ingest_stats st;
     ps_error err;
     FILE *devnull = fopen("/dev/null", "w");
 
     memset(&r, 0, sizeof r);
     unlink(db);
-    memset(&o, 0, sizeof o);
-    ps_input_opts_init(&o.input);
-    o.config = &cfg;
     ps_error_clear(&err);
     r.rc = ps_store_open_write(db, &s, &err);
     if (r.rc == 0)
-        r.rc = ps_detect_new(s, &det, &err);
-    o.detect = det;
-    if (r.rc == 0 && !(o.rules = test_default_rules(s, &err)))
-        r.rc = err.code;
-    if (r.rc == 0)
-        r.rc = ps_ingest_trace(s, fixture, &o, &st, &err);
+        r.rc = test_ingest(s, fixture, &cfg, NULL, NULL, &err);
     if (r.rc == 0)
         r.rc = ps_store_commit(s, &err);
     if (r.rc == 0) {
@@ -65,8 +54,6 @@ static result run_once(const char *fixture)
             r.rc = ps_report_findings(s, &ro, &err);
     }
     r.code = r.rc < 0 ? err.code : 0;
-    ps_rules_run_free(o.rules);
-    ps_detect_free(det);
     ps_store_close(s);
     fclose(devnull);
     return r;
@@ -139,7 +126,7 @@ int main(void)
 
     /* the default pack (the IFEO detectors) is compiled once, as the CLI
      * does; its compilation under failures is checked at the end */
-    ps_rules_run_free(test_default_rules(NULL, &err));
+    test_default_pack(&err);
     if (!test_pack) {
         printf("Bail out! %s\n", err.msg);
         return 1;

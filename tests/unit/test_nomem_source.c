@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "source/attribute.h"
+#include "ingest.h"
 #include "pipeline/session.h"
 #include "source/catalogue.h"
 #include "source/stage_map.h"
@@ -35,10 +35,8 @@ static result run_once(void)
     result r;
     ps_store *s = NULL;
     ps_src_store *ss = NULL;
-    ps_attr *attr = NULL;
     ps_stage_map map;
-    ps_ingest_opts o;
-    ps_ingest_stats st;
+    ps_session_opts o;
     ps_error err;
     bool have_map = false;
     FILE *devnull = fopen("/dev/null", "w");
@@ -56,20 +54,12 @@ static result run_once(void)
     if (r.rc == 0)
         r.rc = ps_src_store_finish(ss, NULL, &err);
     ps_src_store_free(ss);
-    if (r.rc == 0 && (r.rc = ps_attr_add_catalogue(&map, s, &err)) > 0)
-        r.rc = 0;
-    if (r.rc == 0)
-        r.rc = ps_attr_new(&map, &attr, &err);
-    if (r.rc == 0)
-        r.rc = ps_attr_load_symbols(attr, syms, &err);
-    if (r.rc == 0)
-        r.rc = ps_attr_bind(attr, s, &err);
     if (r.rc == 0) {
-        memset(&o, 0, sizeof o);
-        ps_input_opts_init(&o.input);
-        o.config = &cfg;
-        o.attr = attr;
-        r.rc = ps_ingest_trace(s, trace, &o, &st, &err);
+        /* the session's attribution reads the catalogue just stored */
+        ps_session_opts_init(&o);
+        o.detectors = false;
+        o.symbols = syms;
+        r.rc = test_ingest(s, trace, &cfg, &o, NULL, &err);
     }
     if (r.rc == 0)
         r.rc = ps_store_commit(s, &err);
@@ -84,7 +74,6 @@ static result run_once(void)
     r.code = r.rc < 0 ? err.code : 0;
     if (r.rc < 0 && getenv("PS_NOMEM_VERBOSE"))
         printf("# %s\n", err.msg);
-    ps_attr_free(attr);
     if (have_map)
         ps_stage_map_release(&map);
     ps_store_close(s);

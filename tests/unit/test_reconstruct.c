@@ -3,7 +3,7 @@
 
 #include "pipeline/session.h"
 #include "model/store.h"
-#include "default_pack.h"
+#include "ingest.h"
 #include "tap.h"
 
 static const char *srcdir(void)
@@ -14,35 +14,21 @@ static const char *srcdir(void)
 
 static ps_recon_config cfg;
 
-/* the rule run of the last ingest (the default pack holds the IFEO detectors) */
-static ps_rules_run *run;
-
-static ps_store *ingest(const char *fixture, ps_detect **det)
+/* a fixture through an ingest session with the default pack (it holds the
+ * IFEO detectors) and the built-in detectors, committed */
+static ps_store *ingest(const char *fixture)
 {
     char path[1024];
     ps_store *s = NULL;
-    ps_ingest_opts o;
-    ps_ingest_stats st;
     ps_error err;
 
-    ps_rules_run_free(run);
-    run = NULL;
-
     snprintf(path, sizeof path, "%s/fixtures/%s", srcdir(), fixture);
-    memset(&o, 0, sizeof o);
-    ps_input_opts_init(&o.input);
-    o.config = &cfg;
-    if (ps_store_open_temp(&s, &err) < 0 || ps_detect_new(s, det, &err) < 0) {
+    ps_error_clear(&err);
+    if (ps_store_open_temp(&s, &err) < 0) {
         printf("# %s\n", err.msg);
         return NULL;
     }
-    o.detect = *det;
-    if (!(run = test_default_rules(s, &err))) {
-        printf("# %s\n", err.msg);
-        return NULL;
-    }
-    o.rules = run;
-    if (ps_ingest_trace(s, path, &o, &st, &err) < 0 || ps_store_commit(s, &err) < 0) {
+    if (test_ingest(s, path, &cfg, NULL, NULL, &err) < 0 || ps_store_commit(s, &err) < 0) {
         printf("# %s: %s\n", fixture, err.msg);
         ps_store_close(s);
         return NULL;
@@ -81,8 +67,7 @@ static char *q_str(ps_store *s, const char *sql)
 static void check_expect(const char *fixture, const char *expect, bool pml)
 {
     char path[1024], line[256], sql[2048];
-    ps_detect *det = NULL;
-    ps_store *s = ingest(fixture, &det);
+    ps_store *s = ingest(fixture);
     FILE *f;
     sqlite3_stmt *st;
     int lines = 0, matched = 0, found;
@@ -156,7 +141,6 @@ static void check_expect(const char *fixture, const char *expect, bool pml)
                     "NULL AND crosscheck_delta <> 50") == 0,
            "%s: B2 is 5 us after every child's CreateTime", fixture);
     }
-    ps_detect_free(det);
     ps_store_close(s);
 }
 
@@ -165,7 +149,6 @@ int main(void)
     static const char *const names[] = {"plain", "ifeo_hijack", "suspended", "missing_stages", "pid_reuse", "demo"};
     ps_error err;
     ps_store *s;
-    ps_detect *det;
     size_t i;
     char a[64], b[64];
 
@@ -193,7 +176,7 @@ int main(void)
     check_expect("plain32.pml", "plain.expect", true);
 
     /* the hijack: requested vs. actual image, and the finding */
-    if ((s = ingest("ifeo_hijack.csv", &det))) {
+    if ((s = ingest("ifeo_hijack.csv"))) {
         is_str(q_str(s, "SELECT requested_image FROM creations"), "C:\\Windows\\System32\\sethc.exe",
                "requested_image is the hijacked image");
         is_str(q_str(s, "SELECT image_path FROM creations"), "C:\\Windows\\System32\\cmd.exe",
@@ -204,21 +187,19 @@ int main(void)
            "the evidence names the Debugger value");
         is_int(q_int(s, "SELECT count(*) FROM events WHERE creation_id IS NOT NULL AND stage = 1"), 11,
                "stage 1 events attributed (IFEO query, re-launch, image open)");
-        ps_detect_free(det);
         ps_store_close(s);
     }
     /* the demo: set + hijack */
-    if ((s = ingest("demo.csv", &det))) {
+    if ((s = ingest("demo.csv"))) {
         is_int(q_int(s, "SELECT count(*) FROM findings WHERE rule_id = 'ifeo-debugger-set'"), 1, "Debugger value set");
         is_int(q_int(s, "SELECT count(*) FROM findings WHERE rule_id = 'ifeo-debugger-hijack'"), 1, "hijack found");
         is_int(q_int(s, "SELECT count(*) FROM findings WHERE rule_id = 'ifeo-debugger-hijack' AND creation_id = "
                         "(SELECT creation_id FROM creations WHERE requested_image LIKE '%sethc.exe')"),
                1, "the finding points at the hijacked creation");
-        ps_detect_free(det);
         ps_store_close(s);
     }
     /* missing stages: statuses and notes */
-    if ((s = ingest("missing_stages.csv", &det))) {
+    if ((s = ingest("missing_stages.csv"))) {
         is_str(q_str(s, "SELECT group_concat(status, ',') FROM (SELECT status FROM creations ORDER BY create_ts)"),
                "complete,partial,complete,failed", "complete, exited while loading, orphan, failed");
         is_str(q_str(s, "SELECT anchor FROM creations WHERE child_pid = 4300"), "process-start",
@@ -230,28 +211,25 @@ int main(void)
                         "(SELECT creation_id FROM creations ORDER BY create_ts LIMIT 1) ORDER BY stage)"),
                "missing,missing,observed,missing,inferred,inferred",
                "collapse rule: no B0/B1, B4 missing so stage 5 is inferred");
-        ps_detect_free(det);
         ps_store_close(s);
     }
     /* PID reuse: two processes, two creations of PID 6000 */
-    if ((s = ingest("pid_reuse.csv", &det))) {
+    if ((s = ingest("pid_reuse.csv"))) {
         is_int(q_int(s, "SELECT count(DISTINCT child_process_id) FROM creations WHERE child_pid = 6000"), 2,
                "two process rows for the reused PID");
         is_int(q_int(s, "SELECT count(*) FROM processes WHERE pid = 6000"), 2, "processes keeps both");
-        ps_detect_free(det);
         ps_store_close(s);
     }
     /* no TID column: thread-dependent boundaries are inferred */
-    if ((s = ingest("notid_7col.csv", &det))) {
+    if ((s = ingest("notid_7col.csv"))) {
         is_str(q_str(s, "SELECT group_concat(confidence, ',') FROM (SELECT confidence FROM boundaries ORDER BY boundary)"),
                "inferred,inferred,observed,observed,inferred,inferred,inferred",
                "B0, B1, B5 inferred without thread ids");
         is_str(q_str(s, "SELECT time_basis FROM traces"), "time-of-day", "7-column exports have no date");
-        ps_detect_free(det);
         ps_store_close(s);
     }
     /* XML: times anchored to UTC through the process list */
-    if ((s = ingest("plain.xml", &det))) {
+    if ((s = ingest("plain.xml"))) {
         is_str(q_str(s, "SELECT time_basis FROM traces"), "utc", "XML local times anchored to UTC");
         is_int(q_int(s, "SELECT tz_offset_min FROM traces"), 120, "the capture's UTC offset");
         ok(q_int(s, "SELECT abs(crosscheck_delta) FROM creations") <= 100,
@@ -260,11 +238,9 @@ int main(void)
         is_int(q_int(s, "SELECT count(*) FROM modules"), 2 * q_int(s, "SELECT count(*) FROM processes WHERE source = "
                                                                        "'process-table'"),
                "module lists stored");
-        ps_detect_free(det);
         ps_store_close(s);
     }
     ps_recon_config_release(&cfg);
-    ps_rules_run_free(run);
     ps_ruleset_free(test_pack);
     return tap_done();
 }

@@ -7,7 +7,7 @@
 #include "common/json.h"
 #include "reports/report.h"
 #include "reports/tree.h"
-#include "default_pack.h"
+#include "ingest.h"
 #include "tap.h"
 
 static const char *html(const char *s)
@@ -182,30 +182,21 @@ static void test_tree(void)
     char path[1024];
     ps_recon_config cfg;
     ps_store *s = NULL;
-    ps_ingest_opts o;
-    ps_ingest_stats st;
     ps_error err;
     ps_tree t;
     walk_log w;
-    ps_detect *det = NULL;
 
     snprintf(path, sizeof path, "%s/fixtures/demo.csv", srcdir());
     if (access(path, R_OK) != 0) {
         ok(1, "# SKIP fixtures not found (set top_srcdir)");
         return;
     }
-    memset(&o, 0, sizeof o);
-    ps_input_opts_init(&o.input);
-    if (ps_recon_config_load_default(&cfg, &err) < 0 || ps_store_open_temp(&s, &err) < 0 ||
-        ps_detect_new(s, &det, &err) < 0 || !(o.rules = test_default_rules(s, &err))) {
+    ps_error_clear(&err);
+    if (ps_recon_config_load_default(&cfg, &err) < 0 || ps_store_open_temp(&s, &err) < 0) {
         ok(0, "a scratch model: %s", err.msg);
         return;
     }
-    o.config = &cfg;
-    o.detect = det;
-    ok(ps_ingest_trace(s, path, &o, &st, &err) == 0 && ps_store_commit(s, &err) == 0, "demo.csv ingested");
-    ps_rules_run_free(o.rules);
-    ps_detect_free(det);
+    ok(test_ingest(s, path, &cfg, NULL, NULL, &err) == 0 && ps_store_commit(s, &err) == 0, "demo.csv ingested");
 
     ok(ps_tree_load(s, 0, &t, &err) == 0, "tree loads");
     memset(&w, 0, sizeof w);
