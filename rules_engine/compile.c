@@ -12,43 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules_engine/detect.h"
+#include "model/severity.h"
 #include "rules_engine/internal.h"
 
 #define BADRULE (-1000)
-
-/* ---- the field dictionary --------------------------------------------------------- */
-
-int fdict_find(const fdict *d, const char *name, size_t len)
-{
-    uint64_t v;
-    if (!ps_map_get(&d->by_hash, ps_hash_ci(name, len), &v))
-        return -1;
-    return (int)v - 1;
-}
-
-int fdict_intern(fdict *d, const char *name)
-{
-    size_t len = strlen(name);
-    int id = fdict_find(d, name, len);
-
-    if (id >= 0)
-        return id;
-    if (d->n == d->cap) {
-        size_t nc = d->cap ? d->cap * 2 : 64;
-        char **nn = realloc(d->names, nc * sizeof *nn);
-        if (!nn)
-            return -1;
-        d->names = nn;
-        d->cap = nc;
-    }
-    d->names[d->n] = ps_strdup(name);
-    if (!d->names[d->n] || ps_map_put(&d->by_hash, ps_hash_ci(name, len), d->n + 1) < 0) {
-        free(d->names[d->n]);
-        return -1;
-    }
-    return (int)d->n++;
-}
 
 /* ---- compile context ------------------------------------------------------------------ */
 
@@ -518,7 +485,229 @@ static int build_str_tests(cctx *c, item *it, svlist *vals, bool cased)
     return 0;
 }
 
-static const char *const unsupported_mods[] = {"expand", "minute", "hour", "day", "week", "month", "year"};
+/* ---- value modifiers ---------------------------------------------------------------------
+ *
+ * Every modifier Sigma defines is one row of `modifiers`, applied in the
+ * order a key writes them to the state of the item being compiled.  Rows
+ * without a function are refused with their reason (docs/rules.md lists
+ * the table; tests/cli/tables.sh checks that it does). */
+
+typedef struct mstate {
+    cctx *c;
+    const char *key;
+    const ps_ynode *kn;
+    item *it;
+    svlist vals, tmp;
+    int mode;                /* M_* */
+    bool cased, re_start, re_end, ref_front, ref_back;
+    bool value_mod_seen;     /* a modifier that changes or reads the values came already */
+    char reflags[8];
+    int cmp;
+} mstate;
+
+typedef int (*mod_fn)(mstate *m, const char *name);
+
+static int mod_wrap(mstate *m, const char *name)
+{
+    bool front = name[0] != 's', back = name[0] != 'e';
+    size_t k;
+
+    if (m->mode == M_RE) {
+        m->re_start |= name[0] == 's';
+        m->re_end |= name[0] == 'e';
+    } else if (m->mode == M_REF) {
+        m->ref_front |= front;
+        m->ref_back |= back;
+    } else if (m->mode == M_STR) {
+        for (k = 0; k < m->vals.n; k++)
+            if (sval_wrap(&m->vals.v[k], front, back) < 0)
+                return nomem(m->c);
+    } else {
+        return fail(m->c, m->kn, "invalid rule", "modifier '%s' after a non-string modifier in '%s'", name, m->key);
+    }
+    m->value_mod_seen = true;
+    return 0;
+}
+
+static int mod_all(mstate *m, const char *name)
+{
+    (void)name;
+    m->it->all = true;
+    return 0;
+}
+
+static int mod_neq(mstate *m, const char *name)
+{
+    (void)name;
+    m->it->neg = true;
+    return 0;
+}
+
+static int strings_only(mstate *m, const char *name)
+{
+    return m->mode == M_STR ? 0
+                            : fail(m->c, m->kn, "invalid rule", "'%s' applies to strings only ('%s')", name, m->key);
+}
+
+static int mod_cased(mstate *m, const char *name)
+{
+    int rc = strings_only(m, name);
+    m->cased = true;
+    return rc;
+}
+
+/* Replaces the values by an expansion (windash, base64, base64offset). */
+static int expanded(mstate *m, int rc, size_t count, const char *name)
+{
+    if (rc == -2)
+        rc = fail(m->c, m->kn, "limit exceeded", "'%s' expands '%s' to more than %d values", name, m->key,
+                  PS_RULE_MAX_VALUES);
+    else if (rc == -3)
+        rc = fail(m->c, m->kn, "invalid rule", "'%s' of a value with wildcards ('%s')", name, m->key);
+    else if (rc < 0)
+        rc = nomem(m->c);
+    svlist_free(&m->vals);
+    m->vals = m->tmp;
+    memset(&m->tmp, 0, sizeof m->tmp);
+    m->c->r->nvalues += count;
+    m->value_mod_seen = true;
+    return rc;
+}
+
+static int mod_windash(mstate *m, const char *name)
+{
+    size_t count = 0;
+    int rc;
+    if ((rc = strings_only(m, name)) < 0)
+        return rc;
+    return expanded(m, windash(&m->vals, &m->tmp, &count), count, name);
+}
+
+static int mod_base64(mstate *m, const char *name)
+{
+    size_t count = 0;
+    int rc;
+    if ((rc = strings_only(m, name)) < 0)
+        return rc;
+    return expanded(m, base64(&m->vals, &m->tmp, name[6] == 'o', &count), count, name);
+}
+
+static int mod_utf16(mstate *m, const char *name)
+{
+    size_t k;
+    int rc;
+    if ((rc = strings_only(m, name)) < 0)
+        return rc;
+    for (k = 0; k < m->vals.n; k++)
+        if (utf16(&m->vals.v[k], !strcmp(name, "utf16be"), !strcmp(name, "utf16")) < 0)
+            return nomem(m->c);
+    m->value_mod_seen = true;
+    return 0;
+}
+
+/* re, lt/lte/gt/gte, cidr, fieldref: the value kind, first of all value
+ * modifiers */
+static int value_kind(mstate *m, const char *name, int mode, const char *rule)
+{
+    int rc = 0;
+    if (m->value_mod_seen || m->mode != M_STR)
+        rc = fail(m->c, m->kn, "invalid rule", "'%s' must be %s value modifier ('%s')", name, rule, m->key);
+    m->mode = mode;
+    m->value_mod_seen = true;
+    return rc;
+}
+
+static int mod_re(mstate *m, const char *name)
+{
+    return value_kind(m, name, M_RE, "the first");
+}
+
+static int mod_cidr(mstate *m, const char *name)
+{
+    return value_kind(m, name, M_CIDR, "the first");
+}
+
+static int mod_fieldref(mstate *m, const char *name)
+{
+    return value_kind(m, name, M_REF, "the first");
+}
+
+static int mod_cmp(mstate *m, const char *name)
+{
+    m->cmp = !strcmp(name, "lt") ? CMP_LT : !strcmp(name, "lte") ? CMP_LTE : !strcmp(name, "gt") ? CMP_GT : CMP_GTE;
+    return value_kind(m, name, M_NUM, "the only");
+}
+
+static int mod_reflag(mstate *m, const char *name)
+{
+    size_t l = strlen(m->reflags);
+    if (m->mode != M_RE)
+        return fail(m->c, m->kn, "invalid rule", "regular expression flag '%s' without 're' ('%s')", name, m->key);
+    if (l < sizeof m->reflags - 1) {
+        m->reflags[l] = name[0] == 'd' ? 's' : name[0];
+        m->reflags[l + 1] = '\0';
+    }
+    return 0;
+}
+
+static const struct modifier {
+    const char *name;
+    mod_fn apply;            /* NULL: refused with `refused` */
+    const char *refused;
+} modifiers[] = {
+    {"contains", mod_wrap, NULL},
+    {"startswith", mod_wrap, NULL},
+    {"endswith", mod_wrap, NULL},
+    {"all", mod_all, NULL},
+    {"neq", mod_neq, NULL},
+    {"cased", mod_cased, NULL},
+    {"windash", mod_windash, NULL},
+    {"wide", mod_utf16, NULL},
+    {"utf16le", mod_utf16, NULL},
+    {"utf16be", mod_utf16, NULL},
+    {"utf16", mod_utf16, NULL},
+    {"base64", mod_base64, NULL},
+    {"base64offset", mod_base64, NULL},
+    {"re", mod_re, NULL},
+    {"i", mod_reflag, NULL},
+    {"ignorecase", mod_reflag, NULL},
+    {"m", mod_reflag, NULL},
+    {"multiline", mod_reflag, NULL},
+    {"s", mod_reflag, NULL},
+    {"dotall", mod_reflag, NULL},
+    {"lt", mod_cmp, NULL},
+    {"lte", mod_cmp, NULL},
+    {"gt", mod_cmp, NULL},
+    {"gte", mod_cmp, NULL},
+    {"cidr", mod_cidr, NULL},
+    {"fieldref", mod_fieldref, NULL},
+    /* `exists` is handled before the others: it takes no values */
+    {"exists", NULL, NULL},
+    {"expand", NULL, " (placeholders need a conversion pipeline)"},
+    {"minute", NULL, " (time parts)"},
+    {"hour", NULL, " (time parts)"},
+    {"day", NULL, " (time parts)"},
+    {"week", NULL, " (time parts)"},
+    {"month", NULL, " (time parts)"},
+    {"year", NULL, " (time parts)"},
+};
+
+static const struct modifier *find_modifier(const char *name)
+{
+    size_t i;
+    for (i = 0; i < PS_ARRAY_LEN(modifiers); i++)
+        if (!strcmp(modifiers[i].name, name))
+            return &modifiers[i];
+    return NULL;
+}
+
+const char *ps_rule_modifier(size_t i, bool *supported)
+{
+    if (i >= PS_ARRAY_LEN(modifiers))
+        return NULL;
+    *supported = modifiers[i].apply || !modifiers[i].refused;
+    return modifiers[i].name;
+}
 
 /* One "Field|mod|mod: value(s)" entry. */
 static int compile_item(cctx *c, const char *key, const ps_ynode *kn, const ps_ynode *val, item *it)
@@ -527,16 +716,18 @@ static int compile_item(cctx *c, const char *key, const ps_ynode *kn, const ps_y
     const char *bar = strchr(key, '|');
     char mods[32][24];
     size_t nmods = 0, i;
-    int mode = M_STR, rc = 0;
-    bool cased = false, re_start = false, re_end = false, ref_front = false, ref_back = false;
-    bool value_mod_seen = false;
-    char reflags[8] = "";
-    int cmp = 0;
-    svlist vals = {0}, tmp = {0};
+    int rc = 0;
+    mstate ms;
     const ps_ynode **raw = NULL, **vraw = NULL;
     size_t nraw = 0, nvraw = 0;
 
     memset(it, 0, sizeof *it);
+    memset(&ms, 0, sizeof ms);
+    ms.c = c;
+    ms.key = key;
+    ms.kn = kn;
+    ms.it = it;
+    ms.mode = M_STR;
     it->line = kn->line;
     snprintf(fieldname, sizeof fieldname, "%.*s", (int)(bar ? (size_t)(bar - key) : strlen(key)), key);
     /* modifiers */
@@ -550,11 +741,9 @@ static int compile_item(cctx *c, const char *key, const ps_ynode *kn, const ps_y
         bar = next;
     }
     for (i = 0; i < nmods; i++) {
-        size_t k;
-        for (k = 0; k < PS_ARRAY_LEN(unsupported_mods); k++)
-            if (!strcmp(mods[i], unsupported_mods[k]))
-                return fail(c, kn, "unsupported modifier", "unsupported modifier '%s'%s", mods[i],
-                            k == 0 ? " (placeholders need a conversion pipeline)" : " (time parts)");
+        const struct modifier *md = find_modifier(mods[i]);
+        if (md && md->refused)
+            return fail(c, kn, "unsupported modifier", "unsupported modifier '%s'%s", mods[i], md->refused);
     }
 
     /* the raw values */
@@ -625,114 +814,20 @@ static int compile_item(cctx *c, const char *key, const ps_ynode *kn, const ps_y
             it->v[it->nv++].kind = V_NULL;
             continue;
         }
-        if (sval_parse(&s, raw[i]->value) < 0 || svlist_push(&vals, &s) < 0) {
+        if (sval_parse(&s, raw[i]->value) < 0 || svlist_push(&ms.vals, &s) < 0) {
             rc = nomem(c);
             goto out;
         }
         vraw[nvraw++] = raw[i];
     }
     for (i = 0; i < nmods && rc == 0; i++) {
-        const char *m = mods[i];
-        size_t count = 0, k;
-        if (!strcmp(m, "contains") || !strcmp(m, "startswith") || !strcmp(m, "endswith")) {
-            bool front = m[0] != 's', back = m[0] != 'e';
-            if (mode == M_RE) {
-                re_start |= m[0] == 's';
-                re_end |= m[0] == 'e';
-            } else if (mode == M_REF) {
-                ref_front |= front;
-                ref_back |= back;
-            } else if (mode == M_STR) {
-                for (k = 0; k < vals.n; k++)
-                    if (sval_wrap(&vals.v[k], front, back) < 0)
-                        rc = nomem(c);
-            } else {
-                rc = fail(c, kn, "invalid rule", "modifier '%s' after a non-string modifier in '%s'", m, key);
-            }
-            value_mod_seen = true;
-        } else if (!strcmp(m, "all")) {
-            it->all = true;
-        } else if (!strcmp(m, "neq")) {
-            it->neg = true;
-        } else if (!strcmp(m, "cased")) {
-            if (mode != M_STR)
-                rc = fail(c, kn, "invalid rule", "'cased' applies to strings only ('%s')", key);
-            cased = true;
-        } else if (!strcmp(m, "windash")) {
-            if (mode != M_STR) {
-                rc = fail(c, kn, "invalid rule", "'windash' applies to strings only ('%s')", key);
-                break;
-            }
-            rc = windash(&vals, &tmp, &count);
-            if (rc == -2)
-                rc = fail(c, kn, "limit exceeded", "'windash' expands '%s' to more than %d values", key,
-                          PS_RULE_MAX_VALUES);
-            else if (rc < 0)
-                rc = nomem(c);
-            svlist_free(&vals);
-            vals = tmp;
-            memset(&tmp, 0, sizeof tmp);
-            c->r->nvalues += count;
-            value_mod_seen = true;
-        } else if (!strcmp(m, "wide") || !strcmp(m, "utf16le") || !strcmp(m, "utf16be") || !strcmp(m, "utf16")) {
-            if (mode != M_STR) {
-                rc = fail(c, kn, "invalid rule", "'%s' applies to strings only ('%s')", m, key);
-                break;
-            }
-            for (k = 0; k < vals.n && rc == 0; k++)
-                if (utf16(&vals.v[k], !strcmp(m, "utf16be"), !strcmp(m, "utf16")) < 0)
-                    rc = nomem(c);
-            value_mod_seen = true;
-        } else if (!strcmp(m, "base64") || !strcmp(m, "base64offset")) {
-            if (mode != M_STR) {
-                rc = fail(c, kn, "invalid rule", "'%s' applies to strings only ('%s')", m, key);
-                break;
-            }
-            rc = base64(&vals, &tmp, m[6] == 'o', &count);
-            if (rc == -3)
-                rc = fail(c, kn, "invalid rule", "'%s' of a value with wildcards ('%s')", m, key);
-            else if (rc < 0)
-                rc = nomem(c);
-            svlist_free(&vals);
-            vals = tmp;
-            memset(&tmp, 0, sizeof tmp);
-            c->r->nvalues += count;
-            value_mod_seen = true;
-        } else if (!strcmp(m, "re")) {
-            if (value_mod_seen || mode != M_STR)
-                rc = fail(c, kn, "invalid rule", "'re' must be the first value modifier ('%s')", key);
-            mode = M_RE;
-            value_mod_seen = true;
-        } else if (!strcmp(m, "i") || !strcmp(m, "ignorecase") || !strcmp(m, "m") || !strcmp(m, "multiline") ||
-                   !strcmp(m, "s") || !strcmp(m, "dotall")) {
-            if (mode != M_RE) {
-                rc = fail(c, kn, "invalid rule", "regular expression flag '%s' without 're' ('%s')", m, key);
-                break;
-            }
-            if (strlen(reflags) < sizeof reflags - 1) {
-                size_t l = strlen(reflags);
-                reflags[l] = m[0] == 'd' ? 's' : m[0];
-                reflags[l + 1] = '\0';
-            }
-        } else if (!strcmp(m, "lt") || !strcmp(m, "lte") || !strcmp(m, "gt") || !strcmp(m, "gte")) {
-            if (value_mod_seen || mode != M_STR)
-                rc = fail(c, kn, "invalid rule", "'%s' must be the only value modifier ('%s')", m, key);
-            mode = M_NUM;
-            cmp = !strcmp(m, "lt") ? CMP_LT : !strcmp(m, "lte") ? CMP_LTE : !strcmp(m, "gt") ? CMP_GT : CMP_GTE;
-            value_mod_seen = true;
-        } else if (!strcmp(m, "cidr")) {
-            if (value_mod_seen || mode != M_STR)
-                rc = fail(c, kn, "invalid rule", "'cidr' must be the first value modifier ('%s')", key);
-            mode = M_CIDR;
-            value_mod_seen = true;
-        } else if (!strcmp(m, "fieldref")) {
-            if (value_mod_seen || mode != M_STR)
-                rc = fail(c, kn, "invalid rule", "'fieldref' must be the first value modifier ('%s')", key);
-            mode = M_REF;
-            value_mod_seen = true;
-        } else {
-            rc = fail(c, kn, "unknown modifier", "unknown modifier '%s'", m);
-        }
+        const struct modifier *md = find_modifier(mods[i]);
+        if (!md)
+            rc = fail(c, kn, "unknown modifier", "unknown modifier '%s'", mods[i]);
+        else if (!md->apply)
+            rc = fail(c, kn, "invalid rule", "'%s' takes no other modifier", mods[i]);
+        else
+            rc = md->apply(&ms, mods[i]);
     }
     if (rc < 0)
         goto out;
@@ -740,20 +835,20 @@ static int compile_item(cctx *c, const char *key, const ps_ynode *kn, const ps_y
         rc = fail(c, kn, "limit exceeded", "more than %d values in the rule", PS_RULE_MAX_VALUES);
         goto out;
     }
-    if (it->field < 0 && mode == M_STR)
-        for (i = 0; i < vals.n; i++)
-            if (sval_wrap(&vals.v[i], true, true) < 0) {
+    if (it->field < 0 && ms.mode == M_STR)
+        for (i = 0; i < ms.vals.n; i++)
+            if (sval_wrap(&ms.vals.v[i], true, true) < 0) {
                 rc = nomem(c);
                 goto out;
             }
 
     /* build the tests */
-    if (mode == M_STR) {
+    if (ms.mode == M_STR) {
         size_t nulls = it->nv;
         vtest *keep = it->v;
         it->v = NULL;
         it->nv = 0;
-        if ((rc = build_str_tests(c, it, &vals, cased)) < 0) {
+        if ((rc = build_str_tests(c, it, &ms.vals, ms.cased)) < 0) {
             free(keep);
             goto out;
         }
@@ -779,19 +874,19 @@ static int compile_item(cctx *c, const char *key, const ps_ynode *kn, const ps_y
     }
     /* the other kinds read the values as written (a regular expression keeps
      * its backslashes); no modifier before them changed the list */
-    for (i = 0; i < vals.n && i < nvraw; i++) {
+    for (i = 0; i < ms.vals.n && i < nvraw; i++) {
         vtest *t = &it->v[it->nv];
         char *plain = ps_strdup(vraw[i]->value);
         if (!plain) {
             rc = nomem(c);
             goto out;
         }
-        if (mode == M_RE) {
+        if (ms.mode == M_RE) {
             char msg[300];
             const char *src = plain;
             t->kind = V_RE;
-            t->mode = re_start && re_end ? S_EQ : re_start ? S_PREFIX : re_end ? S_SUFFIX : S_CONTAINS;
-            t->re = ps_re_compile(c->rs, src, reflags, msg, sizeof msg);
+            t->mode = ms.re_start && ms.re_end ? S_EQ : ms.re_start ? S_PREFIX : ms.re_end ? S_SUFFIX : S_CONTAINS;
+            t->re = ps_re_compile(c->rs, src, ms.reflags, msg, sizeof msg);
             t->lit = ps_strdup(src);   /* the source, for the prefilter's literal */
             if (!t->lit)
                 rc = nomem(c);
@@ -799,19 +894,19 @@ static int compile_item(cctx *c, const char *key, const ps_ynode *kn, const ps_y
             if (!t->re)
                 rc = fail(c, vraw[i], "bad regular expression", "regular expression '%.80s' does not compile: %s",
                           src, msg);
-        } else if (mode == M_NUM) {
+        } else if (ms.mode == M_NUM) {
             t->kind = V_NUM;
-            t->cmp = (uint8_t)cmp;
+            t->cmp = (uint8_t)ms.cmp;
             if (!ps_parse_num(plain, strlen(plain), &t->num))
                 rc = fail(c, vraw[i], "invalid rule", "'%s' is not a number ('%s')", plain, key);
-        } else if (mode == M_CIDR) {
+        } else if (ms.mode == M_CIDR) {
             t->kind = V_CIDR;
             if (!ps_parse_cidr(plain, t->net, &t->family, &t->bits))
                 rc = fail(c, vraw[i], "invalid rule", "'%s' is not an IP network ('%s')", plain, key);
         } else {
             t->kind = V_REF;
-            t->mode = ref_front && ref_back ? S_CONTAINS : ref_front ? S_SUFFIX : ref_back ? S_PREFIX : S_EQ;
-            if (sval_has_wild(&vals.v[i]))
+            t->mode = ms.ref_front && ms.ref_back ? S_CONTAINS : ms.ref_front ? S_SUFFIX : ms.ref_back ? S_PREFIX : S_EQ;
+            if (sval_has_wild(&ms.vals.v[i]))
                 rc = fail(c, vraw[i], "invalid rule", "a field reference with wildcards ('%s')", key);
             else if (it->field < 0)
                 rc = fail(c, kn, "invalid rule", "'fieldref' needs a field");
@@ -824,8 +919,8 @@ static int compile_item(cctx *c, const char *key, const ps_ynode *kn, const ps_y
             goto out;
     }
 out:
-    svlist_free(&vals);
-    svlist_free(&tmp);
+    svlist_free(&ms.vals);
+    svlist_free(&ms.tmp);
     free(raw);
     free(vraw);
     return rc;

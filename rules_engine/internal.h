@@ -1,13 +1,15 @@
 /*
  * internal.h - the rule engine's compiled form, shared by its files:
  *
- *   compile.c  YAML documents -> rules (detections, values, modifiers,
- *              procstage extensions, correlations), the field dictionary
+ *   compile.c  YAML documents -> rules (detections, values, the table of
+ *              modifiers, procstage extensions, correlations)
+ *   fields.c   the field dictionary and the fields the engine fills itself
+ *   logsource.c  Sigma logsources: categories, services, an event's logsources
  *   cond.c     condition strings -> expression trees
  *   value.c    value tests: strings with wildcards, regular expressions,
  *              numbers, CIDR networks, field references
  *   view.c     what a rule sees of an event or a creation: the fields of
- *              every source under Sigma's names, the logsources it belongs to
+ *              every source under Sigma's names
  *   run.c      matching, correlations, per-image statistics, findings
  *   pack.c     the built-in pack and rule directories
  *
@@ -29,58 +31,8 @@
 
 typedef struct acm acm;     /* aho.c */
 
-/* ---- logsources ------------------------------------------------------------------ */
-
-enum {
-    LS_PROCESS_CREATION,
-    LS_PROCESS_TERMINATION,
-    LS_IMAGE_LOAD,
-    LS_REGISTRY_ADD,
-    LS_REGISTRY_SET,
-    LS_REGISTRY_DELETE,
-    LS_REGISTRY_RENAME,
-    LS_REGISTRY_EVENT,
-    LS_PROCESS_ACCESS,
-    LS_CREATE_REMOTE_THREAD,
-    LS_PROCESS_TAMPERING,
-    LS_NETWORK_CONNECTION,
-    LS_FILE_EVENT,
-    LS_FILE_CHANGE,
-    LS_FILE_DELETE,
-    LS_DRIVER_LOAD,
-    LS_PIPE_CREATED,
-    LS_WMI_EVENT,
-    LS_DNS_QUERY,
-    LS_CREATE_STREAM_HASH,
-    LS_RAW_ACCESS_THREAD,
-    LS_CLIPBOARD_CAPTURE,
-    LS_FILE_BLOCK,
-    LS_SYSMON_STATUS,
-    LS_STAGES,               /* process_creation_stages: finished creations */
-    LS_ANY,                  /* product: windows alone: every event */
-    LS_SERVICE_FIRST         /* then one key per service of the table */
-};
-
-typedef struct ps_ls_service {
-    const char *name;        /* Sigma service: "security" */
-    const char *channel;     /* event log channel; a trailing '/' matches a prefix */
-} ps_ls_service;
-
-const char *ps_ls_category_name(int key);   /* NULL for services */
-int ps_ls_category_key(const char *category);
-const ps_ls_service *ps_ls_services(size_t *n);
-int ps_ls_count(void);
-
-/* ---- field dictionary ------------------------------------------------------------------- */
-
-typedef struct fdict {
-    ps_map by_hash;          /* ps_hash_ci(name) -> id + 1 */
-    char **names;
-    size_t n, cap;
-} fdict;
-
-int fdict_intern(fdict *d, const char *name);          /* -1 on no memory */
-int fdict_find(const fdict *d, const char *name, size_t len);   /* -1 when unknown */
+#include "rules_engine/fields.h"
+#include "rules_engine/logsource.h"
 
 /* ---- values -------------------------------------------------------------------------- */
 
@@ -250,6 +202,7 @@ struct ps_ruleset {
     int *acm_field;
     size_t nacms;
     size_t nitems;           /* item gids handed out */
+    int sf[SF__COUNT];       /* ids of the source fields the view reads (fields.h) */
 };
 
 /* compile.c */
@@ -314,6 +267,10 @@ typedef struct view {
     int64_t ts, event_id, creation_id;
     int lskeys[8];
     int nls;
+    /* the record's own provider, event id, channel and event type (event
+     * logs), read once by ps_view_classify; NULL / 0 when absent */
+    const char *provider, *channel, *event_type;
+    unsigned record_event_id;
 } view;
 
 int view_init(view *v, const fdict *d, bool keep_all);

@@ -49,10 +49,7 @@ void ps_ruleset_free(ps_ruleset *rs)
         free((char *)p->kind);
     }
     free(rs->problems);
-    for (i = 0; i < rs->dict.n; i++)
-        free(rs->dict.names[i]);
-    free(rs->dict.names);
-    ps_map_release(&rs->dict.by_hash);
+    fdict_release(&rs->dict);
     for (i = 0; i < PS_ARRAY_LEN(rs->bucket); i++) {
         free(rs->bucket[i]);
         free(rs->bdeferred[i]);
@@ -632,6 +629,9 @@ int ps_ruleset_finish(ps_ruleset *rs, ps_error *err)
 
     if (rs->finished)
         return 0;
+    /* the source fields the view reads, before the field tables are sized */
+    if (ps_sf_intern(&rs->dict, rs->sf) < 0)
+        return ps_error_nomem(err);
     dead = calloc(rs->n ? rs->n : 1, sizeof *dead);
     if (!dead)
         return ps_error_nomem(err);

@@ -38,7 +38,7 @@
 #include "model/creation.h"
 #include "model/event.h"
 #include "model/store.h"
-#include "parsers/reader.h"
+#include "model/trace.h"
 
 struct ps_recon;
 
@@ -55,6 +55,10 @@ struct ps_recon;
 #define PS_RULE_CORR_STATES 65536      /* open correlation groups per trace */
 
 typedef struct ps_ruleset ps_ruleset;
+
+/* The value modifiers of the rule language, by index (NULL past the last):
+ * supported is false for those refused as unsupported (docs/rules.md). */
+const char *ps_rule_modifier(size_t i, bool *supported);
 
 typedef struct ps_rule_problem {
     const char *file;

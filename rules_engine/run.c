@@ -1350,6 +1350,7 @@ int ps_rules_begin_trace(ps_rules_run *rr, int64_t trace_id, const ps_trace_info
     rr->in_trace = true;
     memset(&rr->x, 0, sizeof rr->x);
     rr->x.wk = rr->wk;
+    rr->x.sf = rr->rs->sf;
     rr->x.info = info;
     rr->x.recon = recon;
     return 0;

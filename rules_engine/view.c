@@ -24,97 +24,7 @@
 #include "recon/recon.h"
 #include "rules_engine/internal.h"
 #include "rules_engine/view.h"
-
-/* ---- logsources -------------------------------------------------------------------- */
-
-static const char *const categories[LS_SERVICE_FIRST] = {
-    [LS_PROCESS_CREATION] = "process_creation",
-    [LS_PROCESS_TERMINATION] = "process_termination",
-    [LS_IMAGE_LOAD] = "image_load",
-    [LS_REGISTRY_ADD] = "registry_add",
-    [LS_REGISTRY_SET] = "registry_set",
-    [LS_REGISTRY_DELETE] = "registry_delete",
-    [LS_REGISTRY_RENAME] = "registry_rename",
-    [LS_REGISTRY_EVENT] = "registry_event",
-    [LS_PROCESS_ACCESS] = "process_access",
-    [LS_CREATE_REMOTE_THREAD] = "create_remote_thread",
-    [LS_PROCESS_TAMPERING] = "process_tampering",
-    [LS_NETWORK_CONNECTION] = "network_connection",
-    [LS_FILE_EVENT] = "file_event",
-    [LS_FILE_CHANGE] = "file_change",
-    [LS_FILE_DELETE] = "file_delete",
-    [LS_DRIVER_LOAD] = "driver_load",
-    [LS_PIPE_CREATED] = "pipe_created",
-    [LS_WMI_EVENT] = "wmi_event",
-    [LS_DNS_QUERY] = "dns_query",
-    [LS_CREATE_STREAM_HASH] = "create_stream_hash",
-    [LS_RAW_ACCESS_THREAD] = "raw_access_thread",
-    [LS_CLIPBOARD_CAPTURE] = "clipboard_capture",
-    [LS_FILE_BLOCK] = "file_block",
-    [LS_SYSMON_STATUS] = "sysmon_status",
-    [LS_STAGES] = "process_creation_stages",
-    [LS_ANY] = NULL,
-};
-
-static const ps_ls_service services[] = {
-    {"security", "Security"},
-    {"system", "System"},
-    {"application", "Application"},
-    {"sysmon", "Microsoft-Windows-Sysmon/Operational"},
-    {"powershell", "Microsoft-Windows-PowerShell/Operational"},
-    {"powershell-classic", "Windows PowerShell"},
-    {"taskscheduler", "Microsoft-Windows-TaskScheduler/Operational"},
-    {"wmi", "Microsoft-Windows-WMI-Activity/Operational"},
-    {"windefend", "Microsoft-Windows-Windows Defender/Operational"},
-    {"bits-client", "Microsoft-Windows-Bits-Client/Operational"},
-    {"codeintegrity-operational", "Microsoft-Windows-CodeIntegrity/Operational"},
-    {"dns-server", "DNS Server"},
-    {"driver-framework", "Microsoft-Windows-DriverFrameworks-UserMode/Operational"},
-    {"ntlm", "Microsoft-Windows-NTLM/Operational"},
-    {"applocker", "Microsoft-Windows-AppLocker/"},
-    {"printservice-admin", "Microsoft-Windows-PrintService/Admin"},
-    {"printservice-operational", "Microsoft-Windows-PrintService/Operational"},
-    {"smbclient-security", "Microsoft-Windows-SmbClient/Security"},
-    {"firewall-as", "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"},
-    {"terminalservices-localsessionmanager", "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"},
-    {"msexchange-management", "MSExchange Management"},
-    {"ldap_debug", "Microsoft-Windows-LDAP-Client/Debug"},
-    {"shell-core", "Microsoft-Windows-Shell-Core/Operational"},
-    {"openssh", "OpenSSH/Operational"},
-    {"diagnosis-scripted", "Microsoft-Windows-Diagnosis-Scripted/Operational"},
-    {"appxdeployment-server", "Microsoft-Windows-AppXDeploymentServer/Operational"},
-    {"capi2", "Microsoft-Windows-CAPI2/Operational"},
-    {"dhcp", "Microsoft-Windows-DHCP-Server/Operational"},
-    {"lsa-server", "Microsoft-Windows-LSA/Operational"},
-    {"vhdmp", "Microsoft-Windows-VHDMP-Operational"},
-    {"iis-configuration", "Microsoft-IIS-Configuration/Operational"},
-    {"kernel-shimengine", "Microsoft-Windows-Kernel-ShimEngine/Operational"},
-};
-
-const char *ps_ls_category_name(int key)
-{
-    return key >= 0 && key < LS_SERVICE_FIRST ? categories[key] : NULL;
-}
-
-int ps_ls_category_key(const char *category)
-{
-    int i;
-    for (i = 0; i < LS_SERVICE_FIRST; i++)
-        if (categories[i] && !strcmp(categories[i], category))
-            return i;
-    return -1;
-}
-
-const ps_ls_service *ps_ls_services(size_t *n)
-{
-    *n = PS_ARRAY_LEN(services);
-    return services;
-}
-
-int ps_ls_count(void)
-{
-    return LS_SERVICE_FIRST + (int)PS_ARRAY_LEN(services);
-}
+#include "parsers/winevent/map.h"
 
 /* ---- the view ------------------------------------------------------------------------- */
 
@@ -260,227 +170,38 @@ bool view_num(fv *f, double *out)
     return true;
 }
 
-/* ---- well-known fields --------------------------------------------------------------- */
+/* ---- logsources of an event ------------------------------------------------------------- */
 
-static const char *const wk_names[WK__COUNT] = {
-    [WK_IMAGE] = "Image",
-    [WK_COMMANDLINE] = "CommandLine",
-    [WK_PARENTIMAGE] = "ParentImage",
-    [WK_PARENTCOMMANDLINE] = "ParentCommandLine",
-    [WK_PROCESSID] = "ProcessId",
-    [WK_PARENTPROCESSID] = "ParentProcessId",
-    [WK_CURRENTDIRECTORY] = "CurrentDirectory",
-    [WK_USER] = "User",
-    [WK_INTEGRITYLEVEL] = "IntegrityLevel",
-    [WK_COMPANY] = "Company",
-    [WK_DESCRIPTION] = "Description",
-    [WK_FILEVERSION] = "FileVersion",
-    [WK_TERMINALSESSIONID] = "TerminalSessionId",
-    [WK_TARGETOBJECT] = "TargetObject",
-    [WK_DETAILS] = "Details",
-    [WK_EVENTTYPE] = "EventType",
-    [WK_IMAGELOADED] = "ImageLoaded",
-    [WK_TARGETFILENAME] = "TargetFilename",
-    [WK_COMPUTER] = "Computer",
-    [WK_IFEO_IMAGE] = "ifeo_image",
-    [WK_SPE_IMAGE] = "silent_process_exit_image",
-    [WK_ORIGINALFILENAME] = "OriginalFileName",
-    [WK_CREATION_ID] = "creation_id",
-    [WK_REQUESTED_IMAGE] = "requested_image",
-    [WK_IMAGE_PATH] = "image_path",
-    [WK_COMMAND_LINE] = "command_line",
-    [WK_CURRENT_DIR] = "current_dir",
-    [WK_PARENT_PID] = "parent_pid",
-    [WK_CREATOR_PID] = "creator_pid",
-    [WK_CREATOR_TID] = "creator_tid",
-    [WK_CHILD_PID] = "child_pid",
-    [WK_INITIAL_TID] = "initial_tid",
-    [WK_STATUS] = "status",
-    [WK_ANCHOR] = "anchor",
-    [WK_RESULT] = "result",
-    [WK_NOTE] = "note",
-    [WK_CREATOR_IMAGE] = "creator_image",
-    [WK_PARENT_IMAGE] = "parent_image",
-    [WK_USER_LC] = "user",
-    [WK_INTEGRITY] = "integrity",
-    [WK_IFEO_DEBUGGER] = "ifeo_debugger",
-    [WK_IFEO_EVENT_ID] = "ifeo_event_id",
-    [WK_ANCHOR_EVENT_ID] = "anchor_event_id",
-    [WK_TOTAL_MS] = "total_ms",
-    [WK_USER_INIT_MODULES] = "user_init_modules",
-    [WK_IMAGE_CREATIONS] = "image_creations",
-};
-
-static const char *const stage_short[PS_NSTAGES] = {"open_image", "create_process_object", "create_initial_thread",
-                                                     "notify_subsystem", "start_initial_thread", "user_init"};
-
-int ps_wk_resolve(const fdict *d, int *wk)
-{
-    int i;
-    char name[64];
-
-    for (i = 0; i < WK__COUNT; i++) {
-        wk[i] = -1;
-        if (wk_names[i])
-            wk[i] = fdict_find(d, wk_names[i], strlen(wk_names[i]));
-    }
-    for (i = 0; i < PS_NSTAGES; i++) {
-        snprintf(name, sizeof name, "stage%d_ms", i + 1);
-        wk[WK_STAGE_MS + i] = fdict_find(d, name, strlen(name));
-        snprintf(name, sizeof name, "%s_ms", stage_short[i]);
-        wk[WK_STAGE_NAMED_MS + i] = fdict_find(d, name, strlen(name));
-        snprintf(name, sizeof name, "stage%d_confidence", i + 1);
-        wk[WK_STAGE_CONF + i] = fdict_find(d, name, strlen(name));
-        snprintf(name, sizeof name, "stage%d_image_median_ms", i + 1);
-        wk[WK_STAGE_MEDIAN + i] = fdict_find(d, name, strlen(name));
-        snprintf(name, sizeof name, "stage%d_image_ratio", i + 1);
-        wk[WK_STAGE_RATIO + i] = fdict_find(d, name, strlen(name));
-        snprintf(name, sizeof name, "stage%d_image_score", i + 1);
-        wk[WK_STAGE_SCORE + i] = fdict_find(d, name, strlen(name));
-    }
-    return 0;
-}
-
-/* ---- logsources of an event -------------------------------------------------------------- */
-
-static void add_key(view *v, int key)
-{
-    if (v->nls < (int)PS_ARRAY_LEN(v->lskeys))
-        v->lskeys[v->nls++] = key;
-}
-
-static int sysmon_category(unsigned id, const char *event_type, int *second)
-{
-    *second = -1;
-    switch (id) {
-    case 1: return LS_PROCESS_CREATION;
-    case 2: return LS_FILE_CHANGE;
-    case 3: return LS_NETWORK_CONNECTION;
-    case 4: case 16: return LS_SYSMON_STATUS;
-    case 5: return LS_PROCESS_TERMINATION;
-    case 6: return LS_DRIVER_LOAD;
-    case 7: return LS_IMAGE_LOAD;
-    case 8: return LS_CREATE_REMOTE_THREAD;
-    case 9: return LS_RAW_ACCESS_THREAD;
-    case 10: return LS_PROCESS_ACCESS;
-    case 11: return LS_FILE_EVENT;
-    case 12:
-        *second = LS_REGISTRY_EVENT;
-        if (event_type && !strcmp(event_type, "CreateKey"))
-            return LS_REGISTRY_ADD;
-        if (event_type && (!strcmp(event_type, "DeleteKey") || !strcmp(event_type, "DeleteValue")))
-            return LS_REGISTRY_DELETE;
-        return LS_REGISTRY_EVENT;
-    case 13: *second = LS_REGISTRY_EVENT; return LS_REGISTRY_SET;
-    case 14: *second = LS_REGISTRY_EVENT; return LS_REGISTRY_RENAME;
-    case 15: return LS_CREATE_STREAM_HASH;
-    case 17: case 18: return LS_PIPE_CREATED;
-    case 19: case 20: case 21: return LS_WMI_EVENT;
-    case 22: return LS_DNS_QUERY;
-    case 23: case 26: return LS_FILE_DELETE;
-    case 24: return LS_CLIPBOARD_CAPTURE;
-    case 25: return LS_PROCESS_TAMPERING;
-    case 27: case 28: case 29: return LS_FILE_BLOCK;
-    default: return -1;
-    }
-}
-
-static bool success(const ps_event *ev)
-{
-    return !ev->result || !*ev->result || !strcmp(ev->result, "SUCCESS");
-}
-
-static bool is_sysmon_or_security(const ps_event *ev)
-{
-    const char *prov = ev->nfields ? ps_event_field(ev, "Provider_Name") : NULL;
-    return prov && (!strcmp(prov, "Microsoft-Windows-Sysmon") || !strcmp(prov, "Microsoft-Windows-Security-Auditing"));
-}
-
-static void classify_structured(view *v, const ps_event *ev);
-
+/* One pass over the record's fields for what classification needs. */
 void ps_view_classify(view *v, const ps_event *ev)
 {
-    v->nls = 0;
-    if (ev->nfields) {
-        const char *prov = ps_event_field(ev, "Provider_Name"), *chan = ps_event_field(ev, "Channel");
-        const char *eid = ps_event_field(ev, "EventID");
-        unsigned id = eid ? (unsigned)strtoul(eid, NULL, 10) : 0;
-        size_t i;
-        if (prov && !strcmp(prov, "Microsoft-Windows-Sysmon")) {
-            int second, k = sysmon_category(id, ps_event_field(ev, "EventType"), &second);
-            if (k >= 0)
-                add_key(v, k);
-            if (second >= 0 && second != k)
-                add_key(v, second);
-        } else if (prov && !strcmp(prov, "Microsoft-Windows-Security-Auditing")) {
-            if (id == 4688)
-                add_key(v, LS_PROCESS_CREATION);
-            else if (id == 4689)
-                add_key(v, LS_PROCESS_TERMINATION);
-            else if (id == 4657) {
-                add_key(v, ev->op == PS_OP_REG_DELETE_VALUE ? LS_REGISTRY_DELETE : LS_REGISTRY_SET);
-                add_key(v, LS_REGISTRY_EVENT);
-            }
-        }
-        if (chan)
-            for (i = 0; i < PS_ARRAY_LEN(services); i++) {
-                size_t cl = strlen(services[i].channel);
-                if (services[i].channel[cl - 1] == '/' ? ps_strneq_ci(chan, services[i].channel, cl)
-                                                       : ps_streq_ci(chan, services[i].channel)) {
-                    add_key(v, LS_SERVICE_FIRST + (int)i);
-                    break;
-                }
-            }
-        /* other providers (ETW kernel events, say): by what they are */
-        if (!is_sysmon_or_security(ev))
-            classify_structured(v, ev);
-        else
-            add_key(v, LS_ANY);
-        return;
-    }
-    classify_structured(v, ev);
-}
+    uint32_t k;
 
-/* Events that are not Sysmon's or the Security log's own (Procmon, ETW):
- * the categories Sysmon would have logged them under. */
-static void classify_structured(view *v, const ps_event *ev)
-{
-    switch (ev->op) {
-    case PS_OP_LOAD_IMAGE:
-        add_key(v, LS_IMAGE_LOAD);
-        break;
-    case PS_OP_PROCESS_EXIT:
-        add_key(v, LS_PROCESS_TERMINATION);
-        break;
-    case PS_OP_REG_SET_VALUE:
-        if (success(ev)) {
-            add_key(v, LS_REGISTRY_SET);
-            add_key(v, LS_REGISTRY_EVENT);
+    v->provider = v->channel = v->event_type = NULL;
+    v->record_event_id = 0;
+    for (k = 0; k < ev->nfields; k++) {
+        const char *n = ev->fields[k].name;
+        switch (n[0]) {
+        case 'P':
+            if (!v->provider && !strcmp(n, "Provider_Name"))
+                v->provider = ev->fields[k].value;
+            break;
+        case 'C':
+            if (!v->channel && !strcmp(n, "Channel"))
+                v->channel = ev->fields[k].value;
+            break;
+        case 'E':
+            if (!v->record_event_id && !strcmp(n, "EventID"))
+                v->record_event_id = (unsigned)strtoul(ev->fields[k].value, NULL, 10);
+            else if (!v->event_type && !strcmp(n, "EventType"))
+                v->event_type = ev->fields[k].value;
+            break;
+        default:
+            break;
         }
-        break;
-    case PS_OP_REG_CREATE_KEY:
-        if (success(ev) && ev->detail && strstr(ev->detail, "REG_CREATED_NEW_KEY")) {
-            add_key(v, LS_REGISTRY_ADD);
-            add_key(v, LS_REGISTRY_EVENT);
-        }
-        break;
-    case PS_OP_REG_DELETE_KEY:
-    case PS_OP_REG_DELETE_VALUE:
-        if (success(ev)) {
-            add_key(v, LS_REGISTRY_DELETE);
-            add_key(v, LS_REGISTRY_EVENT);
-        }
-        break;
-    case PS_OP_FILE_CREATE:
-        if (success(ev) && ev->detail &&
-            (strstr(ev->detail, "OpenResult: Created") || strstr(ev->detail, "OpenResult: Overwritten") ||
-             strstr(ev->detail, "OpenResult: Superseded")))
-            add_key(v, LS_FILE_EVENT);
-        break;
-    default:
-        break;
     }
-    add_key(v, LS_ANY);
+    v->nls = ps_ls_classify(ev, v->provider, v->record_event_id, v->channel, v->event_type, v->lskeys,
+                            (int)PS_ARRAY_LEN(v->lskeys));
 }
 
 /* ---- filling -------------------------------------------------------------------------- */
@@ -573,6 +294,14 @@ static int event_process(view *v, const ps_vctx *x, const ps_event *ev)
     return rc ? PS_ERR_NOMEM : 0;
 }
 
+/* The first value of a source field as the record wrote it (NUL-terminated:
+ * the view keeps the record's own strings), or NULL. */
+static const char *src_value(view *v, int field)
+{
+    fv *f = view_get(v, field);
+    return f ? f->s : NULL;
+}
+
 static int hex_to_dec(view *v, int field, const char *s)
 {
     uint64_t n;
@@ -593,29 +322,33 @@ int ps_view_event(view *v, const ps_vctx *x, const ps_event *ev)
         rc |= set_wk(v, wk, WK_COMPUTER, x->info->host);
     if (ev->nfields) {
         uint32_t k;
-        const char *prov = ps_event_field(ev, "Provider_Name");
+        const char *prov = v->provider;
+        const int *sf = x->sf;
         for (k = 0; k < ev->nfields; k++) {
             const ps_field *f = &ev->fields[k];
             int id = fdict_find(v->dict, f->name, strlen(f->name));
             if ((id >= 0 || v->keep_all) && view_set(v, id, f->value, strlen(f->value)) < 0)
                 return PS_ERR_NOMEM;
         }
-        if (prov && !strcmp(prov, "Microsoft-Windows-Security-Auditing")) {
-            const char *eid = ps_event_field(ev, "EventID");
-            if (eid && !strcmp(eid, "4688")) {
-                const char *label = ps_event_field(ev, "MandatoryLabel");
-                rc |= set_wk(v, wk, WK_IMAGE, ps_event_field(ev, "NewProcessName"));
-                rc |= set_wk(v, wk, WK_PARENTIMAGE, ps_event_field(ev, "ParentProcessName"));
-                rc |= hex_to_dec(v, wk[WK_PROCESSID], ps_event_field(ev, "NewProcessId"));
-                rc |= hex_to_dec(v, wk[WK_PARENTPROCESSID], ps_event_field(ev, "ProcessId"));
+        if (prov && !strcmp(prov, PS_PROVIDER_SECURITY)) {
+            unsigned eid = v->record_event_id;
+            /* the source values, read before the Sysmon names replace them */
+            const char *newname = src_value(v, sf[SF_NEWPROCESSNAME]), *parent = src_value(v, sf[SF_PARENTPROCESSNAME]);
+            const char *newpid = src_value(v, sf[SF_NEWPROCESSID]), *pid = src_value(v, sf[SF_PROCESSID]);
+            const char *label = src_value(v, sf[SF_MANDATORYLABEL]), *pname = src_value(v, sf[SF_PROCESSNAME]);
+            if (eid == 4688) {
+                rc |= set_wk(v, wk, WK_IMAGE, newname);
+                rc |= set_wk(v, wk, WK_PARENTIMAGE, parent);
+                rc |= hex_to_dec(v, wk[WK_PROCESSID], newpid);
+                rc |= hex_to_dec(v, wk[WK_PARENTPROCESSID], pid);
                 if (ev->proc && ev->proc->user)
                     rc |= set_wk(v, wk, WK_USER, ev->proc->user);
                 if (label)
                     rc |= set_wk(v, wk, WK_INTEGRITYLEVEL, integrity_name(label));
-            } else if (eid && (!strcmp(eid, "4689") || !strcmp(eid, "4657"))) {
-                rc |= set_wk(v, wk, WK_IMAGE, ps_event_field(ev, "ProcessName"));
-                rc |= hex_to_dec(v, wk[WK_PROCESSID], ps_event_field(ev, "ProcessId"));
-                if (eid[3] == '7') {
+            } else if (eid == 4689 || eid == 4657) {
+                rc |= set_wk(v, wk, WK_IMAGE, pname);
+                rc |= hex_to_dec(v, wk[WK_PROCESSID], pid);
+                if (eid == 4657) {
                     registry = true;
                     rc |= set_wk(v, wk, WK_TARGETOBJECT, ev->path);
                     rc |= set_wk(v, wk, WK_EVENTTYPE, ev->op == PS_OP_REG_DELETE_VALUE ? "DeleteValue" : "SetValue");
@@ -628,7 +361,7 @@ int ps_view_event(view *v, const ps_vctx *x, const ps_event *ev)
         }
         if (registry && ev->path)
             rc |= registry_derived(v, wk, ev->path);
-        if (is_sysmon_or_security(ev) || rc)
+        if ((prov && (!strcmp(prov, PS_PROVIDER_SYSMON) || !strcmp(prov, PS_PROVIDER_SECURITY))) || rc)
             return rc ? PS_ERR_NOMEM : 0;
         /* other providers: their own fields first, then what the structured
          * event says where they have nothing under that name */
