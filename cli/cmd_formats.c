@@ -28,11 +28,10 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     ps_out_format fmt = PS_FMT_TEXT;
     const ps_reader_ops *const *t;
-    const ps_detector_info *d;
     ps_ruleset *rs = NULL;
     ps_rule_info ri;
     ps_error err;
-    size_t n, nd, i, nr = 0;
+    size_t n, nd = ps_detector_count(), i, nr = 0;
     int c;
 
     while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
@@ -54,7 +53,6 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
     if (optind < argc)
         return ps_cli_usage(cli, "formats", "unexpected argument '%s'", argv[optind]);
     t = ps_readers(&n);
-    d = ps_detectors(&nd);
     ps_error_clear(&err);
     if (ps_ruleset_new(&rs, &err) < 0 || ps_ruleset_add_default(rs, &err) < 0 || ps_ruleset_finish(rs, &err) < 0) {
         ps_ruleset_free(rs);
@@ -80,11 +78,7 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
         ps_json_begin_array(&j);
         for (i = 0; i < nd; i++) {
             ps_json_begin_object(&j);
-            ps_json_kv_str(&j, "id", d[i].id);
-            ps_json_kv_str(&j, "title", d[i].title);
-            ps_json_kv_str(&j, "technique", d[i].technique);
-            ps_json_kv_str(&j, "severity", d[i].severity);
-            ps_json_kv_str(&j, "description", d[i].description);
+            ps_detector_json(&j, ps_detector_at(i));
             ps_json_kv_str(&j, "kind", "built-in");
             ps_json_end_object(&j);
         }
@@ -110,8 +104,10 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
     for (i = 0; i < n; i++)
         printf("  %-14s %s\n  %-14s detected by %s\n", t[i]->name, t[i]->summary, "", t[i]->detects);
     printf("\nDETECTORS (built in, then the default rule pack; see 'procstage rules list')\n");
-    for (i = 0; i < nd; i++)
-        printf("  %-38s %-9s %-10s %s\n", d[i].id, d[i].severity, d[i].technique, d[i].title);
+    for (i = 0; i < nd; i++) {
+        const ps_detector_info *d = ps_detector_at(i);
+        printf("  %-38s %-9s %-10s %s\n", d->id, d->severity, d->technique, d->title);
+    }
     for (i = 0; i < nr; i++) {
         const char *comma;
         ps_rule_info r;

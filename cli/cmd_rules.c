@@ -90,9 +90,8 @@ static void json_problems(ps_json *j, const ps_rule_problem *pr, size_t np)
 
 static int do_list(const ps_ruleset *rs, ps_out_format fmt)
 {
-    size_t i, n = ps_ruleset_count(rs), np, nd;
+    size_t i, n = ps_ruleset_count(rs), np, nd = ps_detector_count();
     const ps_rule_problem *pr = ps_ruleset_problems(rs, &np);
-    const ps_detector_info *d = ps_detectors(&nd);
     ps_rule_info ri;
 
     if (fmt == PS_FMT_JSON) {
@@ -122,13 +121,11 @@ static int do_list(const ps_ruleset *rs, ps_out_format fmt)
         ps_json_key(&j, "detectors");
         ps_json_begin_array(&j);
         for (i = 0; i < nd; i++) {
+            const ps_detector_info *d = ps_detector_at(i);
             ps_json_begin_object(&j);
-            ps_json_kv_str(&j, "id", d[i].id);
-            ps_json_kv_str(&j, "title", d[i].title);
-            ps_json_kv_str(&j, "severity", d[i].severity);
-            ps_json_kv_str(&j, "technique", d[i].technique);
+            ps_detector_json(&j, d);
             ps_json_key(&j, "replaced_by_rule");
-            ps_json_bool(&j, ps_ruleset_has_id(rs, d[i].id));
+            ps_json_bool(&j, ps_ruleset_has_id(rs, d->id));
             ps_json_end_object(&j);
         }
         ps_json_end_array(&j);
@@ -146,9 +143,11 @@ static int do_list(const ps_ruleset *rs, ps_out_format fmt)
                r.generates ? "" : "  (feeds a correlation only)");
     }
     printf("\nDETECTORS IN C (%zu; a rule with the same id replaces one)\n", nd);
-    for (i = 0; i < nd; i++)
-        printf("  %-40s %-9s %-30s %s%s\n", d[i].id, d[i].severity, "creations", d[i].title,
-               ps_ruleset_has_id(rs, d[i].id) ? "  (replaced by a rule)" : "");
+    for (i = 0; i < nd; i++) {
+        const ps_detector_info *d = ps_detector_at(i);
+        printf("  %-40s %-9s %-30s %s%s\n", d->id, d->severity, "creations", d->title,
+               ps_ruleset_has_id(rs, d->id) ? "  (replaced by a rule)" : "");
+    }
     if (np)
         printf("\n%zu rule%s cannot run: see 'procstage rules check'\n", np, np == 1 ? "" : "s");
     return PS_EXIT_OK;

@@ -2,9 +2,10 @@
  * detect.h - the built-in detectors written in C, run while a trace is
  * ingested, next to the rule engine (rules_engine/rules.h).
  *
- * Each detector is an entry of the static table in detect.c: an id, a title,
- * an ATT&CK technique, and callbacks for single events and for finished
- * creations.  Findings go straight to the store.
+ * Each detector is a file of its own (rules_engine/detectors.h) and an entry
+ * of the table in detect.c: an id, a title, an ATT&CK technique, and
+ * callbacks for single events and for finished creations.  Findings go
+ * straight to the store.
  *
  *   ppid-spoofing         the creator of a process is not its recorded parent
  *                         (T1134.004); high; known brokers (consent.exe,
@@ -54,10 +55,12 @@ int ps_detect_event(ps_detect *d, int64_t trace_id, int64_t event_id, const ps_e
 int ps_detect_creation(ps_detect *d, const ps_creation *c, ps_error *err);
 uint64_t ps_detect_count(const ps_detect *d);
 
-/* The table, for `procstage formats`-style listings and docs. */
-const ps_detector_info *ps_detectors(size_t *n);
-
-/* True for sethc, utilman, osk, magnify, narrator, displayswitch, atbroker. */
-bool ps_is_accessibility_image(const char *name);
+/* The table, for listings and docs: the i-th detector (NULL past the
+ * last), how many there are, and one detector's description as the keys
+ * of a JSON object (id, title, technique, severity, description). */
+const ps_detector_info *ps_detector_at(size_t i);
+size_t ps_detector_count(void);
+struct ps_json;
+void ps_detector_json(struct ps_json *j, const ps_detector_info *d);
 
 #endif
