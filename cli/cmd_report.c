@@ -10,50 +10,14 @@
 #include "model/store.h"
 #include "reports/report.h"
 
-static const struct {
-    const char *name;
-    int (*run)(ps_store *, const ps_report_opts *, ps_error *);
-    const char *summary;
-} kinds[] = {
-    {"timing", ps_report_timing, "per creation: the six stage durations; per image: p50/p95/max"},
-    {"findings", ps_report_findings, "findings with severity, technique and evidence"},
-    {"creations", ps_report_creations, "one row per process creation"},
-    {"traces", ps_report_traces, "the ingested traces and their time basis"},
-    {"stages", ps_report_stages, "one row per creation and stage: times, confidence, evidence"},
-    {"processes", ps_report_processes, "one row per process: identity, parent, times, command line"},
-    {"tree", ps_report_tree, "the process tree, hijacked launches marked (text)"},
-    {"html", ps_report_html, "self-contained HTML page: findings, timeline, tree, statistics"},
-    {"perfetto", ps_report_perfetto, "Chrome trace-event JSON for ui.perfetto.dev and chrome://tracing"},
-};
-
-/* The formats a kind writes; kinds not listed write text, json, csv and ndjson. */
-#define F_TEXT (1u << PS_FMT_TEXT)
-#define F_OWN (1u << 16)   /* its own format (HTML, trace JSON): --format does not apply */
-static const struct {
-    const char *name;
-    unsigned formats;
-} kind_formats[] = {
-    {"tree", F_TEXT},
-    {"html", F_OWN},
-    {"perfetto", F_OWN},
-};
-
-static unsigned formats_of(const char *kind)
-{
-    size_t i;
-    for (i = 0; i < sizeof kind_formats / sizeof kind_formats[0]; i++)
-        if (!strcmp(kind_formats[i].name, kind))
-            return kind_formats[i].formats;
-    return ~0u & ~F_OWN;
-}
-
 static void report_usage(FILE *f)
 {
     size_t i;
     fprintf(f, "Usage: procstage report KIND DB [OPTION]...\n"
                "Print a report from a procstage database.\n\nKinds:\n");
-    for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        fprintf(f, "  %-10s %s\n", kinds[i].name, kinds[i].summary);
+    const ps_report_kind *k;
+    for (i = 0; (k = ps_report_kind_at(i)) != NULL; i++)
+        fprintf(f, "  %-10s %s\n", k->name, k->summary);
     fprintf(f, "\n"
                "  -f, --format FORMAT     text (default), json, csv or ndjson (one JSON object\n"
                "                          per line); tree is text only, html and perfetto\n"
@@ -83,7 +47,7 @@ int cmd_report(ps_cli *cli, int argc, char **argv)
     ps_store *store = NULL;
     ps_error err;
     int c, rc, fail_on = -1, box = -1;
-    size_t k;
+    const ps_report_kind *k;
     const char *kind, *db, *out = NULL;
     bool format_given = false;
     unsigned fmts;
@@ -133,15 +97,12 @@ int cmd_report(ps_cli *cli, int argc, char **argv)
         return ps_cli_usage(cli, "report", "expected KIND and DB");
     kind = argv[optind];
     db = argv[optind + 1];
-    for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-        if (!strcmp(kinds[k].name, kind))
-            break;
-    if (k == sizeof kinds / sizeof kinds[0])
+    if (!(k = ps_report_kind_find(kind)))
         return ps_cli_usage(cli, "report", "unknown report '%s'", kind);
-    fmts = formats_of(kind);
-    if ((fmts & F_OWN) && format_given)
+    fmts = k->formats;
+    if ((fmts & PS_FMTS_OWN) && format_given)
         return ps_cli_usage(cli, "report", "report %s writes its own format; --format does not apply", kind);
-    if (!(fmts & F_OWN) && !(fmts & (1u << ro.format)))
+    if (!(fmts & PS_FMTS_OWN) && !(fmts & (1u << ro.format)))
         return ps_cli_usage(cli, "report", "report %s does not write %s%s", kind, ps_out_format_name(ro.format),
                             !strcmp(kind, "tree") ? " (report processes does)" : "");
     ps_error_clear(&err);
@@ -149,11 +110,11 @@ int cmd_report(ps_cli *cli, int argc, char **argv)
         return ps_cli_fail(cli, &err);
     {
         bool to_stdout = !out || !strcmp(out, "-");
-        ro.color = ro.format == PS_FMT_TEXT && !(fmts & F_OWN) && ps_cli_color_stdout(cli) &&
+        ro.color = ro.format == PS_FMT_TEXT && !(fmts & PS_FMTS_OWN) && ps_cli_color_stdout(cli) &&
                    (to_stdout || cli->color_mode == 1);
         ro.unicode = box >= 0 ? box == 1 : to_stdout && cli->stdout_tty;
     }
-    if ((rc = ps_cli_report_to(cli, out, kinds[k].run, store, &ro)) != PS_EXIT_OK)
+    if ((rc = ps_cli_report_to(cli, out, k->run, store, &ro)) != PS_EXIT_OK)
         goto out;
     rc = ps_cli_fail_on(cli, store, ro.trace_id, fail_on);
 out:

@@ -24,6 +24,23 @@
 #include "model/store.h"
 #include "reports/output.h"
 
+/* The report kinds (registry.c): one row per kind of `procstage report`.
+ * formats says which output formats it writes: a set of 1 << PS_FMT_*,
+ * or PS_FMTS_OWN for reports with a format of their own (HTML, trace
+ * JSON), to which --format does not apply. */
+#define PS_FMTS_ALL ((1u << PS_FMT_TEXT) | (1u << PS_FMT_JSON) | (1u << PS_FMT_CSV) | (1u << PS_FMT_NDJSON))
+#define PS_FMTS_TEXT (1u << PS_FMT_TEXT)
+#define PS_FMTS_OWN (1u << 16)
+typedef struct ps_report_kind {
+    const char *name;
+    int (*run)(ps_store *s, const ps_report_opts *o, ps_error *err);
+    const char *summary;
+    unsigned formats;
+} ps_report_kind;
+/* The i-th kind (NULL past the last), or the kind called `name` (NULL). */
+const ps_report_kind *ps_report_kind_at(size_t i);
+const ps_report_kind *ps_report_kind_find(const char *name);
+
 int ps_report_traces(ps_store *s, const ps_report_opts *o, ps_error *err);
 int ps_report_timing(ps_store *s, const ps_report_opts *o, ps_error *err);
 int ps_report_findings(ps_store *s, const ps_report_opts *o, ps_error *err);
