@@ -1,10 +1,13 @@
 /*
- * cli.h - what the subcommands share: the command table entry, the global
- * options, diagnostics on stderr, progress, and option helpers.
+ * cli.h - what the commands share: how a command describes itself, the
+ * global options, diagnostics on stderr, progress, and option helpers.
  *
- * Every subcommand is a function `int cmd_x(ps_cli *cli, int argc, char **argv)`
- * returning a process exit status (common/exitcodes.h), listed once in the
- * static table of main.c.
+ * Every command is one file cli/cmd_NAME.c defining a `const ps_command
+ * ps_cmd_NAME`: its name, one-line summary, synopsis, description, option
+ * tables and a run function returning a process exit status
+ * (common/exitcodes.h).  The table of main.c lists them; `procstage help`,
+ * every `--help`, and the option parsing (ps_cli_getopt) are generated from
+ * the descriptions, so they cannot disagree.  HACKING.md, "A command".
  */
 #ifndef PS_CLI_H
 #define PS_CLI_H
@@ -27,13 +30,47 @@ typedef struct ps_cli {
     int progress_mode;       /* 0 auto, 1 always, 2 never */
     double progress_delay;   /* seconds before a bar is first drawn on a terminal
                               * (PROCSTAGE_PROGRESS_DELAY; default 0.25) */
+    int pending_status;      /* a global option's usage error (PS_OPT_FAILED) */
 } ps_cli;
 
-typedef struct ps_command {
-    const char *name;
+/* One option of a command.  key is what ps_cli_getopt returns: the short
+ * letter when the option has one, else a PS_OPT_* code.  help may hold
+ * several lines; hidden options (aliases kept for old scripts) are parsed
+ * but not listed. */
+typedef struct ps_cli_opt {
+    const char *name;        /* long name; NULL ends a table */
+    int key;
+    int has_arg;             /* no_argument or required_argument (getopt.h) */
+    const char *arg;         /* "FILE" in the help; NULL without argument */
+    const char *help;
+    bool hidden;
+} ps_cli_opt;
+
+typedef struct ps_command ps_command;
+struct ps_command {
+    const char *name;            /* "analyze"; "source scan" for a subcommand */
+    const char *summary;         /* one line, for the list of commands */
+    const char *synopsis;        /* what follows the name in "Usage:", lines
+                                  * separated by \n */
+    const char *description;     /* the paragraph(s) after the usage lines */
+    const ps_cli_opt *const *options;   /* NULL-terminated list of option tables */
+    /* more help after the options (a list of report kinds, ...); may be NULL */
+    void (*help_more)(FILE *f);
     int (*run)(ps_cli *cli, int argc, char **argv);
-    const char *summary;
-} ps_command;
+    const ps_command *const *subcommands;   /* NULL-terminated; NULL when none */
+};
+
+/* getopt_long over the command's options and the global ones, which it
+ * handles itself (-q, -v, --color, --progress, --no-progress are accepted
+ * before or after the command).  Returns an option's key, -1 after the
+ * last, '?' for an unknown option, ':' for a missing argument. */
+int ps_cli_getopt(ps_cli *cli, const ps_command *cmd, int argc, char **argv);
+/* Prints the command's help (usage, description, options) on f. */
+void ps_cli_help(const ps_command *cmd, FILE *f);
+/* The global options (main.c parses them before the command). */
+extern const ps_cli_opt ps_cli_global_opts[];
+/* Handles a global option returned by getopt_long: true when it was one. */
+bool ps_cli_global_option(ps_cli *cli, int key, const char *arg, int *status);
 
 /* Diagnostics ("procstage: ..." on stderr). Errors always print; warnings
  * and notes not in quiet mode; verbose notes only with -v. */
@@ -65,8 +102,9 @@ int ps_cli_parse_size(const char *s, uint64_t *bytes);
 /* Loads the reconstruction config: the file, or the built-in one. */
 int ps_cli_load_config(ps_cli *cli, const char *path, ps_recon_config *cfg);
 
-/* Reports an unknown option or a missing argument after getopt_long
- * returned '?' or ':'; returns PS_EXIT_USAGE. */
+/* Reports an unknown option or a missing argument after ps_cli_getopt
+ * returned '?' or ':' (or PS_OPT_FAILED: a global option's error, already
+ * printed); returns PS_EXIT_USAGE. */
 int ps_cli_bad_option(ps_cli *cli, const char *cmd, char **argv, int c);
 
 /* The ingest options shared by analyze, ingest and rules test. */
@@ -112,39 +150,21 @@ enum {
     PS_OPT_RULES,
     PS_OPT_NO_DEFAULT_RULES,
     PS_OPT_STAGE_MAP,
-    PS_OPT_SYMBOLS
+    PS_OPT_SYMBOLS,
+    PS_OPT_COLOR,
+    PS_OPT_COMMAND = 400   /* first code free for a command's own options */
 };
+#define PS_OPT_FAILED (-2)
+/* The shared option tables: reading a trace (input format, stacks, zstd
+ * limits), and building a model from it (reconstruction, rules, stack
+ * attribution).  ps_cli_ingest_option handles both. */
+extern const ps_cli_opt ps_cli_input_opts[];
+extern const ps_cli_opt ps_cli_ingest_opts[];
 /* Handles one of the shared ingest options; returns 1 when handled, 0 when
  * the option is not one of them, or a usage exit status (> 1) on error.
  * *recon receives --reconstruct. */
 int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, ps_cli_ingest *io,
                          const char **recon);
-#define PS_CLI_INGEST_LONG_OPTIONS                                              \
-    {"reconstruct", required_argument, NULL, PS_OPT_RECON},                      \
-    {"no-stacks", no_argument, NULL, PS_OPT_NO_STACKS},                          \
-    {"max-window", required_argument, NULL, PS_OPT_MAX_WINDOW},                  \
-    {"max-decompressed", required_argument, NULL, PS_OPT_MAX_DECOMP},            \
-    {"progress", no_argument, NULL, PS_OPT_PROGRESS},                            \
-    {"no-progress", no_argument, NULL, PS_OPT_NO_PROGRESS},                      \
-    {"rules", required_argument, NULL, PS_OPT_RULES},                            \
-    {"no-default-rules", no_argument, NULL, PS_OPT_NO_DEFAULT_RULES},            \
-    {"stage-map", required_argument, NULL, PS_OPT_STAGE_MAP},                    \
-    {"symbols", required_argument, NULL, PS_OPT_SYMBOLS}
-#define PS_CLI_INGEST_HELP                                                                   \
-    "      --reconstruct FILE reconstruction parameters (default: the built-in\n"              \
-    "                         rules/reconstruct.yml)\n"                                       \
-    "      --no-stacks        do not store stack frames\n"                                    \
-    "      --max-window SIZE  largest zstd window accepted (default 128M)\n"                  \
-    "      --max-decompressed SIZE  largest decompressed size (default 1T)\n"                 \
-    "      --progress, --no-progress  force or suppress the progress bar on stderr\n"              \
-    "      --rules DIR        also run the Sigma rules in DIR (a directory or a .yml\n"          \
-    "                         file; repeatable)\n"                                             \
-    "      --no-default-rules do not run the built-in rule pack\n"                             \
-    "      --stage-map FILE   stage map for stack attribution (default: the built-in\n"          \
-    "                         rules/stages.yml, plus the database's source catalogue)\n"        \
-    "      --symbols FILE     names for module+offset stack frames: MODULE START END\n"          \
-    "                         FUNCTION per line (offsets from the module base)\n"
-
 /* --fail-on: PS_EXIT_FINDINGS when the model holds a finding of at least
  * `rank` (in `trace_id`, 0 = all), else PS_EXIT_OK; rank < 0 never fails. */
 int ps_cli_fail_on(ps_cli *cli, struct ps_store *store, int64_t trace_id, int rank);
@@ -157,12 +177,9 @@ typedef int (*ps_cli_report_fn)(struct ps_store *s, const struct ps_report_opts 
 int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, struct ps_store *store,
                      struct ps_report_opts *ro);
 
-/* Subcommands. */
-int cmd_analyze(ps_cli *cli, int argc, char **argv);
-int cmd_ingest(ps_cli *cli, int argc, char **argv);
-int cmd_report(ps_cli *cli, int argc, char **argv);
-int cmd_formats(ps_cli *cli, int argc, char **argv);
-int cmd_rules(ps_cli *cli, int argc, char **argv);
+/* The commands (cli/cmd_*.c), in the order `procstage help` lists them. */
+extern const ps_command ps_cmd_analyze, ps_cmd_ingest, ps_cmd_report, ps_cmd_events, ps_cmd_formats, ps_cmd_rules,
+    ps_cmd_source;
 
 /* Loads the default pack (unless io->no_default_rules) and every
  * io->rule_dirs into a finished ruleset.  Rules that cannot run are printed
@@ -173,8 +190,6 @@ int ps_cli_load_rules(ps_cli *cli, const ps_cli_ingest *io, bool warn, struct ps
 /* Prints one rule problem ("'file': line 3: rule 'Title' (id): reason"). */
 struct ps_rule_problem;
 void ps_cli_print_problem(FILE *f, const struct ps_rule_problem *p);
-int cmd_events(ps_cli *cli, int argc, char **argv);
-int cmd_source(ps_cli *cli, int argc, char **argv);
 
 /* Loads the stage map: the file, or the built-in rules/stages.yml.  Returns
  * 0 or an exit status. */

@@ -12,39 +12,22 @@
 #include "rules_engine/detect.h"
 #include "reports/report.h"
 
-static void analyze_usage(FILE *f)
-{
-    fprintf(f,
-            "Usage: procstage analyze TRACE... [OPTION]...\n"
-            "Ingest traces, split every process creation into the six CreateProcess stages\n"
-            "(open_image, create_process_object, create_initial_thread, notify_subsystem,\n"
-            "start_initial_thread, user_init), and print the timing and findings report.\n"
-            "TRACE is a file or - for standard input, plain or zstd-compressed.\n"
-            "\n"
-            "  -o, --output DB          keep the model in DB (created, or appended to);\n"
-            "                           default: a temporary database removed at exit\n"
-            "      --format FORMAT      text (default) or json\n"
-            "      --input-format FMT   auto (default), procmon-csv, procmon-xml, etw-etl,\n"
-            "                           procmon-pml, evtx, event-xml\n"
-            "      --fail-on SEVERITY   exit 1 when a finding is at least this severe:\n"
-            "                           info, low, medium, high, critical, none (default)\n"
-            "      --html FILE          also write the HTML report to FILE (as 'report html')\n"
-            "      --perfetto FILE      also write the Chrome trace-event JSON to FILE\n" PS_CLI_INGEST_HELP
-            "  -h, --help               show this help and exit\n");
-}
+enum { OPT_FORMAT = PS_OPT_COMMAND };
 
-int cmd_analyze(ps_cli *cli, int argc, char **argv)
+static const ps_cli_opt analyze_opts[] = {
+    {"output", 'o', required_argument, "DB",
+     "keep the model in DB (created, or appended to);\ndefault: a temporary database removed at exit", false},
+    {"format", OPT_FORMAT, required_argument, "FORMAT", "text (default) or json", false},
+    {"fail-on", PS_OPT_FAIL_ON, required_argument, "SEVERITY",
+     "exit 1 when a finding is at least this severe:\ninfo, low, medium, high, critical, none (default)", false},
+    {"html", PS_OPT_HTML, required_argument, "FILE", "also write the HTML report to FILE (as 'report html')", false},
+    {"perfetto", PS_OPT_PERFETTO, required_argument, "FILE", "also write the Chrome trace-event JSON to FILE", false},
+    {NULL, 0, 0, NULL, NULL, false},
+};
+static const ps_cli_opt *const analyze_tables[] = {analyze_opts, ps_cli_input_opts, ps_cli_ingest_opts, NULL};
+
+static int run(ps_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'F'},
-        {"input-format", required_argument, NULL, PS_OPT_INPUT_FORMAT},
-        {"fail-on", required_argument, NULL, PS_OPT_FAIL_ON},
-        {"html", required_argument, NULL, PS_OPT_HTML},
-        {"perfetto", required_argument, NULL, PS_OPT_PERFETTO},
-        PS_CLI_INGEST_LONG_OPTIONS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *out = NULL, *recon = NULL, *html = NULL, *perfetto = NULL;
     ps_cli_ingest io;
     ps_recon_config cfg;
@@ -57,18 +40,12 @@ int cmd_analyze(ps_cli *cli, int argc, char **argv)
     memset(&ro, 0, sizeof ro);
     ps_input_opts_init(&io.input);
     ro.format = PS_FMT_TEXT;
-    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+    while ((c = ps_cli_getopt(cli, &ps_cmd_analyze, argc, argv)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
-        case 'F':
+        case OPT_FORMAT:
             if (ps_out_format_parse(optarg, &ro.format) < 0 || ro.format == PS_FMT_CSV || ro.format == PS_FMT_NDJSON)
                 return ps_cli_usage(cli, "analyze", "--format takes text or json, not '%s'", optarg);
-            break;
-        case PS_OPT_INPUT_FORMAT:
-            if (strcmp(optarg, "auto") && !ps_reader_find(optarg))
-                return ps_cli_usage(cli, "analyze", "unknown input format '%s' (see 'procstage formats')",
-                                    optarg);
-            io.format = optarg;
             break;
         case PS_OPT_FAIL_ON:
             if (ps_cli_parse_severity(optarg, &fail_on, true) < 0)
@@ -83,7 +60,7 @@ int cmd_analyze(ps_cli *cli, int argc, char **argv)
             perfetto = optarg;
             break;
         case 'h':
-            analyze_usage(stdout);
+            ps_cli_help(&ps_cmd_analyze, stdout);
             return PS_EXIT_OK;
         default:
             rc = ps_cli_ingest_option(cli, "analyze", c, optarg, &io, &recon);
@@ -132,3 +109,15 @@ out:
     ps_recon_config_release(&cfg);
     return rc;
 }
+
+const ps_command ps_cmd_analyze = {
+    .name = "analyze",
+    .summary = "ingest traces, reconstruct creations, print timings and findings",
+    .synopsis = "TRACE... [OPTION]...",
+    .description = "Ingest traces, split every process creation into the six CreateProcess stages\n"
+                   "(open_image, create_process_object, create_initial_thread, notify_subsystem,\n"
+                   "start_initial_thread, user_init), and print the timing and findings report.\n"
+                   "TRACE is a file or - for standard input, plain or zstd-compressed.",
+    .options = analyze_tables,
+    .run = run,
+};

@@ -337,37 +337,20 @@ static int write_event(ev_out *o, const ps_event *ev, FILE *f)
     return fwrite(o->line.data, 1, o->line.len, f) == o->line.len ? 0 : PS_ERR_IO;
 }
 
-static void events_usage(FILE *f)
-{
-    fprintf(f,
-            "Usage: procstage events TRACE [OPTION]...\n"
-            "Print the events of a trace (any format procstage reads) without building a model.\n"
-            "CSV output uses the layout of Process Monitor's own CSV export, so that a PML can be\n"
-            "converted on Linux; NDJSON writes one object per event with the same keys.\n"
-            "TRACE is a file or - for standard input, plain or zstd-compressed.\n"
-            "\n"
-            "      --format FORMAT      csv (default) or ndjson\n"
-            "      --columns LIST       comma-separated column names, or 'all' (Procmon's 27\n"
-            "                           export columns); default: Time of Day, Process Name,\n"
-            "                           PID, Operation, Path, Result, Detail.  'Stack' adds the\n"
-            "                           resolved stack (module+offset, innermost first)\n"
-            "      --input-format FMT   auto (default), procmon-csv, procmon-xml, procmon-pml\n"
-            "      --no-stacks          do not read stack frames\n"
-            "      --max-window SIZE    largest zstd window accepted (default 128M)\n"
-            "      --max-decompressed SIZE  largest decompressed size (default 1T)\n"
-            "  -h, --help               show this help and exit\n");
-}
+enum { OPT_FORMAT = PS_OPT_COMMAND, OPT_COLUMNS };
 
-int cmd_events(ps_cli *cli, int argc, char **argv)
+static const ps_cli_opt events_opts[] = {
+    {"format", OPT_FORMAT, required_argument, "FORMAT", "csv (default) or ndjson", false},
+    {"columns", OPT_COLUMNS, required_argument, "LIST",
+     "comma-separated column names, or 'all' (Procmon's 27\nexport columns); default: Time of Day, Process Name,\n"
+     "PID, Operation, Path, Result, Detail.  'Stack' adds the\nresolved stack (module+offset, innermost first)",
+     false},
+    {NULL, 0, 0, NULL, NULL, false},
+};
+static const ps_cli_opt *const events_tables[] = {events_opts, ps_cli_input_opts, NULL};
+
+static int run(ps_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"format", required_argument, NULL, 'F'},
-                                         {"columns", required_argument, NULL, 'c'},
-                                         {"input-format", required_argument, NULL, PS_OPT_INPUT_FORMAT},
-                                         {"no-stacks", no_argument, NULL, PS_OPT_NO_STACKS},
-                                         {"max-window", required_argument, NULL, PS_OPT_MAX_WINDOW},
-                                         {"max-decompressed", required_argument, NULL, PS_OPT_MAX_DECOMP},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     ev_out o;
     ps_cli_ingest io;
     const char *columns = NULL, *recon = NULL;
@@ -382,9 +365,9 @@ int cmd_events(ps_cli *cli, int argc, char **argv)
     memset(&o, 0, sizeof o);
     memset(&io, 0, sizeof io);
     ps_input_opts_init(&io.input);
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = ps_cli_getopt(cli, &ps_cmd_events, argc, argv)) != -1) {
         switch (c) {
-        case 'F':
+        case OPT_FORMAT:
             if (!strcmp(optarg, "csv"))
                 o.ndjson = false;
             else if (!strcmp(optarg, "ndjson"))
@@ -392,16 +375,11 @@ int cmd_events(ps_cli *cli, int argc, char **argv)
             else
                 return ps_cli_usage(cli, "events", "--format takes csv or ndjson, not '%s'", optarg);
             break;
-        case 'c':
+        case OPT_COLUMNS:
             columns = optarg;
             break;
-        case PS_OPT_INPUT_FORMAT:
-            if (strcmp(optarg, "auto") && !ps_reader_find(optarg))
-                return ps_cli_usage(cli, "events", "unknown input format '%s' (see 'procstage formats')", optarg);
-            io.format = optarg;
-            break;
         case 'h':
-            events_usage(stdout);
+            ps_cli_help(&ps_cmd_events, stdout);
             return PS_EXIT_OK;
         default:
             rc = ps_cli_ingest_option(cli, "events", c, optarg, &io, &recon);
@@ -497,3 +475,15 @@ out:
     ps_arena_release(&o.name_text);
     return status;
 }
+
+const ps_command ps_cmd_events = {
+    .name = "events",
+    .summary = "print the events of a trace as CSV (Procmon's export layout) or NDJSON",
+    .synopsis = "TRACE [OPTION]...",
+    .description = "Print the events of a trace (any format procstage reads) without building a model.\n"
+                   "CSV output uses the layout of Process Monitor's own CSV export, so that a PML can be\n"
+                   "converted on Linux; NDJSON writes one object per event with the same keys.\n"
+                   "TRACE is a file or - for standard input, plain or zstd-compressed.",
+    .options = events_tables,
+    .run = run,
+};

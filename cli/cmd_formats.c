@@ -21,11 +21,14 @@ static const char *family_name(ps_source_family f)
     return "?";
 }
 
-int cmd_formats(ps_cli *cli, int argc, char **argv)
+static const ps_cli_opt formats_opts[] = {
+    {"format", 'f', required_argument, "FORMAT", "text (default) or json", false},
+    {NULL, 0, 0, NULL, NULL, false},
+};
+static const ps_cli_opt *const formats_tables[] = {formats_opts, NULL};
+
+static int run(ps_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     ps_out_format fmt = PS_FMT_TEXT;
     const ps_reader_ops *const *t;
     ps_ruleset *rs = NULL;
@@ -34,17 +37,14 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
     size_t n, nd = ps_detector_count(), i, nr = 0;
     int c;
 
-    while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+    while ((c = ps_cli_getopt(cli, &ps_cmd_formats, argc, argv)) != -1) {
         switch (c) {
         case 'f':
             if (ps_out_format_parse(optarg, &fmt) < 0 || fmt == PS_FMT_CSV || fmt == PS_FMT_NDJSON)
                 return ps_cli_usage(cli, "formats", "--format takes text or json, not '%s'", optarg);
             break;
         case 'h':
-            printf("Usage: procstage formats [--format text|json]\n"
-                   "List the input formats procstage reads, how each is recognised (by content,\n"
-                   "never by file name; .zst compression is detected by its magic number), and the\n"
-                   "built-in detectors: the default rule pack and detectors written in C.\n");
+            ps_cli_help(&ps_cmd_formats, stdout);
             return PS_EXIT_OK;
         default:
             return ps_cli_bad_option(cli, "formats", argv, c);
@@ -120,3 +120,14 @@ int cmd_formats(ps_cli *cli, int argc, char **argv)
     ps_ruleset_free(rs);
     return PS_EXIT_OK;
 }
+
+const ps_command ps_cmd_formats = {
+    .name = "formats",
+    .summary = "list the input formats procstage reads and how it detects them",
+    .synopsis = "[--format text|json]",
+    .description = "List the input formats procstage reads, how each is recognised (by content,\n"
+                   "never by file name; .zst compression is detected by its magic number), and the\n"
+                   "built-in detectors: the default rule pack and detectors written in C.",
+    .options = formats_tables,
+    .run = run,
+};

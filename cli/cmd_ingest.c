@@ -9,6 +9,7 @@
 #include "common/util.h"
 #include "model/store.h"
 #include "pipeline/session.h"
+#include "parsers/reader.h"
 #include "rules_engine/rules.h"
 
 void ps_cli_print_problem(FILE *f, const ps_rule_problem *p)
@@ -159,12 +160,41 @@ static int window_log(uint64_t bytes)
     return log;
 }
 
+const ps_cli_opt ps_cli_input_opts[] = {
+    {"input-format", PS_OPT_INPUT_FORMAT, required_argument, "FMT", "the format of the traces (detected by content)",
+     false},
+    {"no-stacks", PS_OPT_NO_STACKS, no_argument, NULL, "do not read stack frames", false},
+    {"max-window", PS_OPT_MAX_WINDOW, required_argument, "SIZE", "largest zstd window accepted (default 128M)", false},
+    {"max-decompressed", PS_OPT_MAX_DECOMP, required_argument, "SIZE", "largest decompressed size (default 1T)",
+     false},
+    {NULL, 0, 0, NULL, NULL, false},
+};
+
+const ps_cli_opt ps_cli_ingest_opts[] = {
+    {"reconstruct", PS_OPT_RECON, required_argument, "FILE",
+     "reconstruction parameters (default: the built-in\nrules/reconstruct.yml)", false},
+    {"rules", 'r', required_argument, "DIR", "also run the Sigma rules in DIR (a directory or a .yml\nfile; repeatable)",
+     false},
+    {"no-default-rules", PS_OPT_NO_DEFAULT_RULES, no_argument, NULL, "do not run the built-in rule pack", false},
+    {"stage-map", PS_OPT_STAGE_MAP, required_argument, "FILE",
+     "stage map for stack attribution (default: the built-in\nrules/stages.yml, plus the database's source catalogue)",
+     false},
+    {"symbols", PS_OPT_SYMBOLS, required_argument, "FILE",
+     "names for module+offset stack frames: MODULE START END\nFUNCTION per line (offsets from the module base)", false},
+    {NULL, 0, 0, NULL, NULL, false},
+};
+
 int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, ps_cli_ingest *io,
                          const char **recon)
 {
     uint64_t size;
 
     switch (c) {
+    case PS_OPT_INPUT_FORMAT:
+        if (strcmp(arg, "auto") && !ps_reader_find(arg))
+            return ps_cli_usage(cli, cmd, "unknown input format '%s' (see 'procstage formats')", arg);
+        io->format = arg;
+        return 1;
     case PS_OPT_RECON:
         *recon = arg;
         return 1;
@@ -181,13 +211,7 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
             return ps_cli_usage(cli, cmd, "invalid --max-decompressed '%s'", arg);
         io->input.max_decompressed = size;
         return 1;
-    case PS_OPT_PROGRESS:
-        cli->progress_mode = 1;
-        return 1;
-    case PS_OPT_NO_PROGRESS:
-        cli->progress_mode = 2;
-        return 1;
-    case PS_OPT_RULES:
+    case 'r':
         if (io->nrule_dirs == PS_ARRAY_LEN(io->rule_dirs))
             return ps_cli_usage(cli, cmd, "at most %zu --rules options", PS_ARRAY_LEN(io->rule_dirs));
         io->rule_dirs[io->nrule_dirs++] = arg;
@@ -206,29 +230,17 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
     }
 }
 
-static void ingest_usage(FILE *f)
-{
-    fprintf(f,
-            "Usage: procstage ingest TRACE... -o DB [OPTION]...\n"
-            "Read traces into a procstage database (SQLite), creating it or appending to it.\n"
-            "TRACE is a file or - for standard input, plain or zstd-compressed; the format is\n"
-            "detected from the content.  The database is written atomically: on any error it\n"
-            "is left as it was (or not created).  One line per trace is printed on stdout.\n"
-            "\n"
-            "  -o, --output DB        the database to create or append to (required)\n"
-            "  -f, --format FORMAT    auto (default), procmon-csv, procmon-xml, etw-etl,\n"
-            "                         procmon-pml, evtx, event-xml\n" PS_CLI_INGEST_HELP
-            "  -h, --help             show this help and exit\n");
-}
 
-int cmd_ingest(ps_cli *cli, int argc, char **argv)
+static const ps_cli_opt ingest_opts[] = {
+    {"output", 'o', required_argument, "DB", "the database to create or append to (required)", false},
+    /* before --input-format existed; every other command's --format is its output format */
+    {"format", 'f', required_argument, "FMT", NULL, true},
+    {NULL, 0, 0, NULL, NULL, false},
+};
+static const ps_cli_opt *const ingest_tables[] = {ingest_opts, ps_cli_input_opts, ps_cli_ingest_opts, NULL};
+
+static int run(ps_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'},
-        PS_CLI_INGEST_LONG_OPTIONS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *out = NULL, *recon = NULL;
     ps_cli_ingest io;
     ps_recon_config cfg;
@@ -238,16 +250,17 @@ int cmd_ingest(ps_cli *cli, int argc, char **argv)
     memset(&io, 0, sizeof io);
     ps_input_opts_init(&io.input);
     io.summary = true;
-    while ((c = getopt_long(argc, argv, ":o:f:h", opts, NULL)) != -1) {
+    while ((c = ps_cli_getopt(cli, &ps_cmd_ingest, argc, argv)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'f':
-            if (strcmp(optarg, "auto") && !ps_reader_find(optarg))
-                return ps_cli_usage(cli, "ingest", "unknown format '%s' (see 'procstage formats')", optarg);
-            io.format = optarg;
+            ps_cli_warn(cli, "ingest --format is now --input-format (--format names an output format elsewhere)");
+            rc = ps_cli_ingest_option(cli, "ingest", PS_OPT_INPUT_FORMAT, optarg, &io, &recon);
+            if (rc != 1)
+                return rc;
             break;
         case 'h':
-            ingest_usage(stdout);
+            ps_cli_help(&ps_cmd_ingest, stdout);
             return PS_EXIT_OK;
         default:
             rc = ps_cli_ingest_option(cli, "ingest", c, optarg, &io, &recon);
@@ -268,3 +281,15 @@ int cmd_ingest(ps_cli *cli, int argc, char **argv)
     ps_recon_config_release(&cfg);
     return rc;
 }
+
+const ps_command ps_cmd_ingest = {
+    .name = "ingest",
+    .summary = "build or append to a procstage database (SQLite)",
+    .synopsis = "TRACE... -o DB [OPTION]...",
+    .description = "Read traces into a procstage database (SQLite), creating it or appending to it.\n"
+                   "TRACE is a file or - for standard input, plain or zstd-compressed; the format is\n"
+                   "detected from the content.  The database is written atomically: on any error it\n"
+                   "is left as it was (or not created).  One line per trace is printed on stdout.",
+    .options = ingest_tables,
+    .run = run,
+};

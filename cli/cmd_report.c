@@ -10,39 +10,33 @@
 #include "model/store.h"
 #include "reports/report.h"
 
-static void report_usage(FILE *f)
+static void kinds_help(FILE *f)
 {
-    size_t i;
-    fprintf(f, "Usage: procstage report KIND DB [OPTION]...\n"
-               "Print a report from a procstage database.\n\nKinds:\n");
     const ps_report_kind *k;
+    size_t i;
+
+    fprintf(f, "\nKinds:\n");
     for (i = 0; (k = ps_report_kind_at(i)) != NULL; i++)
         fprintf(f, "  %-10s %s\n", k->name, k->summary);
-    fprintf(f, "\n"
-               "  -f, --format FORMAT     text (default), json, csv or ndjson (one JSON object\n"
-               "                          per line); tree is text only, html and perfetto\n"
-               "                          write their own format\n"
-               "  -o, --output FILE       write to FILE (replaced atomically) instead of stdout\n"
-               "      --trace N           only trace N (traces.trace_id)\n"
-               "      --min-severity SEV  findings: hide findings below SEV\n"
-               "      --fail-on SEVERITY  exit 1 when a finding is at least this severe\n"
-               "      --unicode, --ascii  tree: box drawing characters or ASCII (default:\n"
-               "                          box drawing when stdout is a terminal)\n"
-               "  -h, --help              show this help and exit\n");
 }
 
-int cmd_report(ps_cli *cli, int argc, char **argv)
+static const ps_cli_opt report_opts[] = {
+    {"format", 'f', required_argument, "FORMAT",
+     "text (default), json, csv or ndjson (one JSON object\nper line); tree is text only, html and perfetto\n"
+     "write their own format",
+     false},
+    {"output", 'o', required_argument, "FILE", "write to FILE (replaced atomically) instead of stdout", false},
+    {"trace", PS_OPT_TRACE, required_argument, "N", "only trace N (traces.trace_id)", false},
+    {"min-severity", PS_OPT_MIN_SEVERITY, required_argument, "SEV", "findings: hide findings below SEV", false},
+    {"fail-on", PS_OPT_FAIL_ON, required_argument, "SEVERITY", "exit 1 when a finding is at least this severe", false},
+    {"unicode", PS_OPT_UNICODE, no_argument, NULL, "tree: box drawing characters (default on a terminal)", false},
+    {"ascii", PS_OPT_ASCII, no_argument, NULL, "tree: ASCII lines", false},
+    {NULL, 0, 0, NULL, NULL, false},
+};
+static const ps_cli_opt *const report_tables[] = {report_opts, NULL};
+
+static int run(ps_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"trace", required_argument, NULL, PS_OPT_TRACE},
-        {"min-severity", required_argument, NULL, PS_OPT_MIN_SEVERITY},
-        {"fail-on", required_argument, NULL, PS_OPT_FAIL_ON},
-        {"output", required_argument, NULL, 'o'},
-        {"unicode", no_argument, NULL, PS_OPT_UNICODE},
-        {"ascii", no_argument, NULL, PS_OPT_ASCII},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     ps_report_opts ro;
     ps_store *store = NULL;
     ps_error err;
@@ -54,7 +48,7 @@ int cmd_report(ps_cli *cli, int argc, char **argv)
 
     memset(&ro, 0, sizeof ro);
     ro.format = PS_FMT_TEXT;
-    while ((c = getopt_long(argc, argv, ":f:o:h", opts, NULL)) != -1) {
+    while ((c = ps_cli_getopt(cli, &ps_cmd_report, argc, argv)) != -1) {
         switch (c) {
         case 'f':
             if (ps_out_format_parse(optarg, &ro.format) < 0)
@@ -87,7 +81,7 @@ int cmd_report(ps_cli *cli, int argc, char **argv)
                 return ps_cli_usage(cli, "report", "unknown severity '%s'", optarg);
             break;
         case 'h':
-            report_usage(stdout);
+            ps_cli_help(&ps_cmd_report, stdout);
             return PS_EXIT_OK;
         default:
             return ps_cli_bad_option(cli, "report", argv, c);
@@ -121,3 +115,13 @@ out:
     ps_store_close(store);
     return rc;
 }
+
+const ps_command ps_cmd_report = {
+    .name = "report",
+    .summary = "reports from a database: timings, findings, tree, HTML, Perfetto...",
+    .synopsis = "KIND DB [OPTION]...",
+    .description = "Print a report from a procstage database.",
+    .options = report_tables,
+    .help_more = kinds_help,
+    .run = run,
+};

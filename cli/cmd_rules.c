@@ -20,31 +20,6 @@
 #include "reports/report.h"
 #include "rules_engine/rules.h"
 
-static void rules_usage(FILE *f)
-{
-    fprintf(f,
-            "Usage: procstage rules list|check [OPTION]...\n"
-            "       procstage rules test TRACE... [OPTION]...\n"
-            "The detection rules: Sigma rules (YAML) and procstage's own, the built-in pack\n"
-            "(rules/ in the sources) and any --rules DIR.\n"
-            "\n"
-            "  list    the rules that run: id, level, logsource, title\n"
-            "  check   read every rule and name each one that cannot run with the reason\n"
-            "          (bad YAML with its line and column, unknown logsource, unsupported\n"
-            "          modifier, a regular expression that does not compile, a limit);\n"
-            "          exit 3 when a rule cannot run\n"
-            "  test    run the rules over traces and print the matches\n"
-            "\n"
-            "  -r, --rules DIR          also the rules in DIR (a directory, searched\n"
-            "                           recursively for .yml/.yaml, or one file); repeatable\n"
-            "      --no-default-rules   without the built-in pack\n"
-            "  -f, --format FORMAT      text (default) or json\n"
-            "      --input-format FMT   test: auto (default), procmon-csv, procmon-xml,\n"
-            "                           etw-etl, procmon-pml, evtx, event-xml\n"
-            "      --fail-on SEVERITY   test: exit 1 when a match is at least this severe\n"
-            "  -h, --help               show this help and exit\n");
-}
-
 static void problems_by_kind(FILE *f, const ps_rule_problem *pr, size_t np)
 {
     size_t i, j;
@@ -285,19 +260,21 @@ out:
     return rc;
 }
 
-int cmd_rules(ps_cli *cli, int argc, char **argv)
+static const ps_cli_opt rules_opts[] = {
+    {"rules", 'r', required_argument, "DIR",
+     "also the rules in DIR (a directory, searched\nrecursively for .yml/.yaml, or one file); repeatable", false},
+    {"no-default-rules", PS_OPT_NO_DEFAULT_RULES, no_argument, NULL, "without the built-in pack", false},
+    {"format", 'f', required_argument, "FORMAT", "text (default) or json", false},
+    {"input-format", PS_OPT_INPUT_FORMAT, required_argument, "FMT", "test: the format of the traces", false},
+    {"fail-on", PS_OPT_FAIL_ON, required_argument, "SEVERITY", "test: exit 1 when a match is at least this severe",
+     false},
+    {"reconstruct", PS_OPT_RECON, required_argument, "FILE", "test: reconstruction parameters", false},
+    {NULL, 0, 0, NULL, NULL, false},
+};
+static const ps_cli_opt *const rules_tables[] = {rules_opts, NULL};
+
+static int run(ps_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"rules", required_argument, NULL, 'r'},
-        {"no-default-rules", no_argument, NULL, PS_OPT_NO_DEFAULT_RULES},
-        {"format", required_argument, NULL, 'f'},
-        {"input-format", required_argument, NULL, PS_OPT_INPUT_FORMAT},
-        {"fail-on", required_argument, NULL, PS_OPT_FAIL_ON},
-        {"reconstruct", required_argument, NULL, PS_OPT_RECON},
-        {"no-progress", no_argument, NULL, PS_OPT_NO_PROGRESS},
-        {"progress", no_argument, NULL, PS_OPT_PROGRESS},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     ps_cli_ingest io;
     ps_out_format fmt = PS_FMT_TEXT;
     ps_ruleset *rs = NULL;
@@ -307,21 +284,11 @@ int cmd_rules(ps_cli *cli, int argc, char **argv)
 
     memset(&io, 0, sizeof io);
     ps_input_opts_init(&io.input);
-    while ((c = getopt_long(argc, argv, ":r:f:h", opts, NULL)) != -1) {
+    while ((c = ps_cli_getopt(cli, &ps_cmd_rules, argc, argv)) != -1) {
         switch (c) {
-        case 'r':
-            rc = ps_cli_ingest_option(cli, "rules", PS_OPT_RULES, optarg, &io, &recon);
-            if (rc != 1)
-                return rc;
-            break;
         case 'f':
             if (ps_out_format_parse(optarg, &fmt) < 0 || fmt == PS_FMT_CSV)
                 return ps_cli_usage(cli, "rules", "--format takes text or json, not '%s'", optarg);
-            break;
-        case PS_OPT_INPUT_FORMAT:
-            if (strcmp(optarg, "auto") && !ps_reader_find(optarg))
-                return ps_cli_usage(cli, "rules", "unknown input format '%s' (see 'procstage formats')", optarg);
-            io.format = optarg;
             break;
         case PS_OPT_FAIL_ON:
             if (ps_cli_parse_severity(optarg, &fail_on, true) < 0)
@@ -329,7 +296,7 @@ int cmd_rules(ps_cli *cli, int argc, char **argv)
                                     "--fail-on takes info, low, medium, high, critical or none, not '%s'", optarg);
             break;
         case 'h':
-            rules_usage(stdout);
+            ps_cli_help(&ps_cmd_rules, stdout);
             return PS_EXIT_OK;
         default:
             rc = ps_cli_ingest_option(cli, "rules", c, optarg, &io, &recon);
@@ -365,3 +332,20 @@ int cmd_rules(ps_cli *cli, int argc, char **argv)
     ps_ruleset_free(rs);
     return rc;
 }
+
+const ps_command ps_cmd_rules = {
+    .name = "rules",
+    .summary = "list, check or test detection rules (Sigma YAML)",
+    .synopsis = "list|check [OPTION]...\ntest TRACE... [OPTION]...",
+    .description = "The detection rules: Sigma rules (YAML) and procstage's own, the built-in pack\n"
+                   "(rules/ in the sources) and any --rules DIR.\n"
+                   "\n"
+                   "  list    the rules that run: id, level, logsource, title\n"
+                   "  check   read every rule and name each one that cannot run with the reason\n"
+                   "          (bad YAML with its line and column, unknown logsource, unsupported\n"
+                   "          modifier, a regular expression that does not compile, a limit);\n"
+                   "          exit 3 when a rule cannot run\n"
+                   "  test    run the rules over traces and print the matches",
+    .options = rules_tables,
+    .run = run,
+};

@@ -19,7 +19,7 @@
 #include "model/store.h"
 #include "reports/source.h"
 
-enum { OPT_STAGE_MAP = 300, OPT_STOP, OPT_MAX_SIZE, OPT_STAGE };
+enum { OPT_STOP = PS_OPT_COMMAND, OPT_MAX_SIZE, OPT_STAGE };
 
 int ps_cli_load_stage_map(ps_cli *cli, const char *path, ps_stage_map *m)
 {
@@ -37,34 +37,20 @@ static void source_warning(void *ctx, const char *msg)
 
 /* ---- scan ---------------------------------------------------------------------------- */
 
-static void scan_usage(FILE *f)
-{
-    fprintf(f,
-            "Usage: procstage source scan PATH... -o DB [OPTION]...\n"
-            "Read annotated C source in the WRK and ReactOS styles - files, or directories\n"
-            "read recursively (C sources, and text files holding \"#070 code\" excerpts) -\n"
-            "into the source catalogue of a procstage database: functions with their lines,\n"
-            "signatures, parameters (SAL and IN/OUT/OPTIONAL as direction), comment blocks,\n"
-            "calls in body order and @stage tags; every function's stage from its tag, the\n"
-            "stage map, or inferred over the call graph.  The database is created or\n"
-            "appended to, atomically.  Bad input gives warnings naming the file and line.\n"
-            "\n"
-            "  -o, --output DB        the database to create or append to (required)\n"
-            "      --stage-map FILE   the stage map (default: the built-in rules/stages.yml)\n"
-            "      --stop NAME        one more name that is not a call edge (repeatable)\n"
-            "      --max-file-size SIZE  larger files are skipped with a warning (default 1G)\n"
-            "  -h, --help             show this help and exit\n");
-}
+static const ps_cli_opt scan_opts[] = {
+    {"output", 'o', required_argument, "DB", "the database to create or append to (required)", false},
+    {"stage-map", PS_OPT_STAGE_MAP, required_argument, "FILE", "the stage map (default: the built-in rules/stages.yml)",
+     false},
+    {"stop", OPT_STOP, required_argument, "NAME", "one more name that is not a call edge (repeatable)", false},
+    {"max-file-size", OPT_MAX_SIZE, required_argument, "SIZE", "larger files are skipped with a warning (default 1G)",
+     false},
+    {NULL, 0, 0, NULL, NULL, false},
+};
+static const ps_cli_opt *const scan_tables[] = {scan_opts, NULL};
+static const ps_command cmd_scan_desc;
 
 static int cmd_scan(ps_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"stage-map", required_argument, NULL, OPT_STAGE_MAP},
-        {"stop", required_argument, NULL, OPT_STOP},
-        {"max-file-size", required_argument, NULL, OPT_MAX_SIZE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *out = NULL, *mapfile = NULL;
     const char **stop = NULL;
     size_t nstop = 0;
@@ -82,10 +68,10 @@ static int cmd_scan(ps_cli *cli, int argc, char **argv)
         ps_cli_error(cli, "out of memory");
         return PS_EXIT_IO;
     }
-    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+    while ((c = ps_cli_getopt(cli, &cmd_scan_desc, argc, argv)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
-        case OPT_STAGE_MAP: mapfile = optarg; break;
+        case PS_OPT_STAGE_MAP: mapfile = optarg; break;
         case OPT_STOP: stop[nstop++] = optarg; break;
         case OPT_MAX_SIZE:
             if (ps_cli_parse_size(optarg, &so.max_file_size) < 0 || !so.max_file_size) {
@@ -94,7 +80,7 @@ static int cmd_scan(ps_cli *cli, int argc, char **argv)
             }
             break;
         case 'h':
-            scan_usage(stdout);
+            ps_cli_help(&cmd_scan_desc, stdout);
             free(stop);
             return PS_EXIT_OK;
         default:
@@ -162,26 +148,16 @@ fail:
 
 /* ---- report ---------------------------------------------------------------------------- */
 
-static void report_usage(FILE *f)
-{
-    fprintf(f,
-            "Usage: procstage source report DB [OPTION]...\n"
-            "Print the source catalogue of a database: per stage, the call tree from each\n"
-            "entry point with the parameters' directions, the chain of callers that leads\n"
-            "to it, the functions without a stage and the conflicts of the inference.\n"
-            "\n"
-            "  -f, --format FORMAT    text (default), json, or dot (Graphviz)\n"
-            "      --stage N          only stage N (1..6 or its name)\n"
-            "  -h, --help             show this help and exit\n");
-}
+static const ps_cli_opt report_opts[] = {
+    {"format", 'f', required_argument, "FORMAT", "text (default), json, or dot (Graphviz)", false},
+    {"stage", OPT_STAGE, required_argument, "N", "only stage N (1..6 or its name)", false},
+    {NULL, 0, 0, NULL, NULL, false},
+};
+static const ps_cli_opt *const report_tables[] = {report_opts, NULL};
+static const ps_command cmd_report_desc;
 
 static int cmd_report_src(ps_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"stage", required_argument, NULL, OPT_STAGE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     ps_report_opts ro;
     ps_store *store = NULL;
     ps_error err;
@@ -190,7 +166,7 @@ static int cmd_report_src(ps_cli *cli, int argc, char **argv)
 
     memset(&ro, 0, sizeof ro);
     ro.format = PS_FMT_TEXT;
-    while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+    while ((c = ps_cli_getopt(cli, &cmd_report_desc, argc, argv)) != -1) {
         switch (c) {
         case 'f':
             dot = !strcmp(optarg, "dot");
@@ -203,7 +179,7 @@ static int cmd_report_src(ps_cli *cli, int argc, char **argv)
                 return ps_cli_usage(cli, "source report", "--stage takes 1..6 or a stage name, not '%s'", optarg);
             break;
         case 'h':
-            report_usage(stdout);
+            ps_cli_help(&cmd_report_desc, stdout);
             return PS_EXIT_OK;
         default:
             return ps_cli_bad_option(cli, "source report", argv, c);
@@ -224,26 +200,17 @@ static int cmd_report_src(ps_cli *cli, int argc, char **argv)
 
 /* ---- export-stacktags ------------------------------------------------------------------------ */
 
-static void export_usage(FILE *f)
-{
-    fprintf(f,
-            "Usage: procstage source export-stacktags [DB] [OPTION]...\n"
-            "Write the stage map as a WPA stack-tags file (Trace > Trace Properties > Stack\n"
-            "Tags Definitions) so that WPA shows the same six stages.  With DB, the\n"
-            "functions its source catalogue staged by @stage tags or inference are added.\n"
-            "\n"
-            "  -o, --output FILE      write to FILE (default: standard output)\n"
-            "      --stage-map FILE   the stage map (default: the built-in rules/stages.yml)\n"
-            "  -h, --help             show this help and exit\n");
-}
+static const ps_cli_opt export_opts[] = {
+    {"output", 'o', required_argument, "FILE", "write to FILE (default: standard output)", false},
+    {"stage-map", PS_OPT_STAGE_MAP, required_argument, "FILE", "the stage map (default: the built-in rules/stages.yml)",
+     false},
+    {NULL, 0, 0, NULL, NULL, false},
+};
+static const ps_cli_opt *const export_tables[] = {export_opts, NULL};
+static const ps_command cmd_export_desc;
 
 static int cmd_export(ps_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"stage-map", required_argument, NULL, OPT_STAGE_MAP},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *out = NULL, *mapfile = NULL;
     ps_stage_map map;
     ps_store *store = NULL;
@@ -251,12 +218,12 @@ static int cmd_export(ps_cli *cli, int argc, char **argv)
     FILE *f = stdout;
     int c, rc = PS_EXIT_OK;
 
-    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+    while ((c = ps_cli_getopt(cli, &cmd_export_desc, argc, argv)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
-        case OPT_STAGE_MAP: mapfile = optarg; break;
+        case PS_OPT_STAGE_MAP: mapfile = optarg; break;
         case 'h':
-            export_usage(stdout);
+            ps_cli_help(&cmd_export_desc, stdout);
             return PS_EXIT_OK;
         default:
             return ps_cli_bad_option(cli, "source export-stacktags", argv, c);
@@ -292,46 +259,74 @@ out:
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-static const struct {
-    const char *name;
-    int (*run)(ps_cli *, int, char **);
-    const char *summary;
-} subs[] = {
-    {"scan", cmd_scan, "annotated C source (WRK, ReactOS, excerpts) into a database"},
-    {"report", cmd_report_src, "per stage: call trees, parameter directions, conflicts"},
-    {"export-stacktags", cmd_export, "write the stage map as a WPA stack-tags file"},
+static const ps_command cmd_scan_desc = {
+    .name = "source scan",
+    .summary = "annotated C source (WRK, ReactOS, excerpts) into a database",
+    .synopsis = "PATH... -o DB [OPTION]...",
+    .description = "Read annotated C source in the WRK and ReactOS styles - files, or directories\n"
+                   "read recursively (C sources, and text files holding \"#070 code\" excerpts) -\n"
+                   "into the source catalogue of a procstage database: functions with their lines,\n"
+                   "signatures, parameters (SAL and IN/OUT/OPTIONAL as direction), comment blocks,\n"
+                   "calls in body order and @stage tags; every function's stage from its tag, the\n"
+                   "stage map, or inferred over the call graph.  The database is created or\n"
+                   "appended to, atomically.  Bad input gives warnings naming the file and line.",
+    .options = scan_tables,
+    .run = cmd_scan,
 };
 
-static void source_usage(FILE *f)
-{
-    size_t i;
-    fprintf(f, "Usage: procstage source SUBCOMMAND [ARG]...\n"
-               "A function -> stage catalogue and call graph from annotated C source.\n\nSubcommands:\n");
-    for (i = 0; i < sizeof subs / sizeof subs[0]; i++)
-        fprintf(f, "  %-17s %s\n", subs[i].name, subs[i].summary);
-    fprintf(f, "\nRun 'procstage source SUBCOMMAND --help' for its options; see docs/source.md.\n");
-}
+static const ps_command cmd_report_desc = {
+    .name = "source report",
+    .summary = "per stage: call trees, parameter directions, conflicts",
+    .synopsis = "DB [OPTION]...",
+    .description = "Print the source catalogue of a database: per stage, the call tree from each\n"
+                   "entry point with the parameters' directions, the chain of callers that leads\n"
+                   "to it, the functions without a stage and the conflicts of the inference.",
+    .options = report_tables,
+    .run = cmd_report_src,
+};
 
-int cmd_source(ps_cli *cli, int argc, char **argv)
+static const ps_command cmd_export_desc = {
+    .name = "source export-stacktags",
+    .summary = "write the stage map as a WPA stack-tags file",
+    .synopsis = "[DB] [OPTION]...",
+    .description = "Write the stage map as a WPA stack-tags file (Trace > Trace Properties > Stack\n"
+                   "Tags Definitions) so that WPA shows the same six stages.  With DB, the\n"
+                   "functions its source catalogue staged by @stage tags or inference are added.",
+    .options = export_tables,
+    .run = cmd_export,
+};
+
+static const ps_command *const subs[] = {&cmd_scan_desc, &cmd_report_desc, &cmd_export_desc, NULL};
+
+static int run(ps_cli *cli, int argc, char **argv)
 {
     size_t i;
 
     if (argc < 2) {
-        source_usage(stderr);
+        ps_cli_help(&ps_cmd_source, stderr);
         return PS_EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        source_usage(stdout);
+        ps_cli_help(&ps_cmd_source, stdout);
         return PS_EXIT_OK;
     }
-    for (i = 0; i < sizeof subs / sizeof subs[0]; i++)
-        if (!strcmp(subs[i].name, argv[1])) {
+    for (i = 0; subs[i]; i++)
+        if (!strcmp(strchr(subs[i]->name, ' ') + 1, argv[1])) {
 #ifdef __GLIBC__
             optind = 0;
 #else
             optind = 1;
 #endif
-            return subs[i].run(cli, argc - 1, argv + 1);
+            return subs[i]->run(cli, argc - 1, argv + 1);
         }
     return ps_cli_usage(cli, "source", "unknown subcommand '%s'", argv[1]);
 }
+
+const ps_command ps_cmd_source = {
+    .name = "source",
+    .summary = "function -> stage catalogue and call graph from annotated C source",
+    .synopsis = "SUBCOMMAND [ARG]...",
+    .description = "A function -> stage catalogue and call graph from annotated C source (docs/source.md).",
+    .run = run,
+    .subcommands = subs,
+};

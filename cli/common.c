@@ -301,6 +301,8 @@ int ps_cli_load_config(ps_cli *cli, const char *path, ps_recon_config *cfg)
 int ps_cli_bad_option(ps_cli *cli, const char *cmd, char **argv, int c)
 {
     const char *arg = argv[optind - 1];
+    if (c == PS_OPT_FAILED)
+        return cli->pending_status;
     if (c == ':')
         return ps_cli_usage(cli, cmd, "option '%s' needs an argument", arg);
     if (optopt && !(arg[0] == '-' && arg[1] == '-'))

@@ -1,5 +1,6 @@
 /*
- * main.c - procstage: global options and the command table.
+ * main.c - procstage: the global options and the table of commands (each
+ * describes itself in its own file, cli.h).
  */
 #include "config.h"
 
@@ -10,34 +11,73 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/util.h"
 
-static int cmd_help(ps_cli *cli, int argc, char **argv);
-static int cmd_version(ps_cli *cli, int argc, char **argv);
+static const ps_command ps_cmd_help, ps_cmd_version;
 
-static const ps_command commands[] = {
-    {"analyze", cmd_analyze, "ingest traces, reconstruct creations, print timings and findings"},
-    {"ingest", cmd_ingest, "build or append to a procstage database (SQLite)"},
-    {"report", cmd_report, "reports from a database: timings, findings, tree, HTML, Perfetto..."},
-    {"formats", cmd_formats, "list the input formats procstage reads and how it detects them"},
-    {"rules", cmd_rules, "list, check or test detection rules (Sigma YAML)"},
-    {"events", cmd_events, "print the events of a trace as CSV (Procmon's export layout) or NDJSON"},
-    {"source", cmd_source, "function -> stage catalogue and call graph from annotated C source"},
-    {"help", cmd_help, "show help for procstage or one command"},
-    {"version", cmd_version, "print the version"},
+static const ps_command *const commands[] = {
+    &ps_cmd_analyze, &ps_cmd_ingest, &ps_cmd_report, &ps_cmd_formats, &ps_cmd_rules,
+    &ps_cmd_events,  &ps_cmd_source, &ps_cmd_help,   &ps_cmd_version,
 };
 
 static const ps_command *find_command(const char *name)
 {
     size_t i;
-    for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(commands[i].name, name))
-            return &commands[i];
+    for (i = 0; i < PS_ARRAY_LEN(commands); i++)
+        if (!strcmp(commands[i]->name, name))
+            return commands[i];
     return NULL;
+}
+
+/* Levenshtein distance of two short words (at most 31 characters). */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j, row[32], prev, tmp;
+
+    if (la > 31 || lb > 31)
+        return 99;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        prev = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t best = prev + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            tmp = row[j];
+            row[j] = best;
+            prev = tmp;
+        }
+    }
+    return row[lb];
+}
+
+/* "unknown command 'analyse' (did you mean 'analyze'?)" */
+static int unknown_command(ps_cli *cli, const char *name)
+{
+    const ps_command *best = NULL;
+    size_t i, bd = 3;
+
+    for (i = 0; i < PS_ARRAY_LEN(commands); i++) {
+        size_t d = distance(name, commands[i]->name);
+        if (d < bd || (strlen(name) >= 3 && !strncmp(commands[i]->name, name, strlen(name)) && d < 99 && !best)) {
+            bd = d < bd ? d : bd;
+            best = commands[i];
+        }
+    }
+    if (best)
+        return ps_cli_usage(cli, NULL, "unknown command '%s' (did you mean '%s'?)", name, best->name);
+    return ps_cli_usage(cli, NULL, "unknown command '%s'", name);
 }
 
 static void usage(FILE *f)
 {
+    const ps_cli_opt *o;
     size_t i;
+
     fprintf(f,
             "Usage: procstage [OPTION]... COMMAND [ARG]...\n"
             "Turn Windows traces (Procmon PML, CSV and XML; ETW; event logs) into process\n"
@@ -45,62 +85,120 @@ static void usage(FILE *f)
             "findings of Sigma-style rules.\n"
             "\n"
             "Commands:\n");
-    for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f,
-            "\n"
-            "Options:\n"
-            "  -q, --quiet         no warnings, notes or progress on stderr\n"
-            "  -v, --verbose       more notes on stderr (repeatable)\n"
-            "      --color=WHEN    colour text output: auto (default), always, never;\n"
-            "                      NO_COLOR in the environment turns auto off\n"
-            "  -h, --help          show this help and exit\n"
-            "  -V, --version       print the version and exit\n"
-            "\n"
-            "Exit status: 0 success; 1 findings at or above --fail-on; 2 usage error;\n"
-            "3 input error (malformed trace, rule or config); 4 i/o or database error.\n"
-            "\n"
-            "Run 'procstage COMMAND --help' for the options of a command; see procstage(1).\n"
-            "Quick start: procstage analyze capture.csv\n");
+    for (i = 0; i < PS_ARRAY_LEN(commands); i++)
+        fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(f, "\nOptions (before or after the command):\n");
+    for (o = ps_cli_global_opts; o->name; o++) {
+        char head[64];
+        const char *h;
+        int n;
+        if (o->hidden || !o->help)
+            continue;
+        n = o->key > 0 && o->key < 128 ? snprintf(head, sizeof head, "  -%c, --%s", o->key, o->name)
+                                       : snprintf(head, sizeof head, "      --%s%s%s", o->name, o->arg ? "=" : "",
+                                                  o->arg ? o->arg : "");
+        fprintf(f, "%s%*s", head, n < 22 ? 22 - n : 1, "");
+        for (h = o->help; *h; h++) {
+            fputc(*h, f);
+            if (*h == '\n')
+                fprintf(f, "%22s", "");
+        }
+        fputc('\n', f);
+    }
+    fprintf(f, "  -V, --version       print the version and exit\n"
+               "\n"
+               "Exit status: 0 success; 1 findings at or above --fail-on; 2 usage error;\n"
+               "3 input error (malformed trace, rule or config); 4 i/o or database error\n"
+               "(out of memory included).\n"
+               "\n"
+               "Run 'procstage help COMMAND' for the options of a command; see procstage(1).\n"
+               "Quick start: procstage analyze capture.csv\n");
 }
 
-static int cmd_help(ps_cli *cli, int argc, char **argv)
+static int restart_getopt(void)
 {
-    if (argc > 1) {
-        const ps_command *c = find_command(argv[1]);
-        char *sub[] = {argv[1], "--help", NULL};
-        if (!c)
-            return ps_cli_usage(cli, NULL, "unknown command '%s'", argv[1]);
+    /* glibc re-reads the ordering flags only when optind is 0 */
 #ifdef __GLIBC__
-        optind = 0;
+    optind = 0;
 #else
-        optind = 1;
+    optind = 1;
 #endif
-        return c->run(cli, 2, sub);
+    opterr = 0;
+    return 0;
+}
+
+/* help [COMMAND [SUBCOMMAND]] */
+static int help_run(ps_cli *cli, int argc, char **argv)
+{
+    const ps_command *c;
+    size_t i;
+
+    if (argc < 2) {
+        usage(stdout);
+        return PS_EXIT_OK;
     }
-    usage(stdout);
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        ps_cli_help(&ps_cmd_help, stdout);
+        return PS_EXIT_OK;
+    }
+    if (!(c = find_command(argv[1])))
+        return unknown_command(cli, argv[1]);
+    if (argc > 2 && c->subcommands) {
+        for (i = 0; c->subcommands[i]; i++)
+            if (!strcmp(strchr(c->subcommands[i]->name, ' ') + 1, argv[2])) {
+                ps_cli_help(c->subcommands[i], stdout);
+                return PS_EXIT_OK;
+            }
+        return ps_cli_usage(cli, "help", "'%s' has no subcommand '%s'", c->name, argv[2]);
+    }
+    if (argc > 2)
+        return ps_cli_usage(cli, "help", "unexpected argument '%s'", argv[2]);
+    ps_cli_help(c, stdout);
     return PS_EXIT_OK;
 }
 
-static int cmd_version(ps_cli *cli, int argc, char **argv)
+static const ps_command ps_cmd_help = {
+    .name = "help",
+    .summary = "show help for procstage or one command",
+    .synopsis = "[COMMAND [SUBCOMMAND]]",
+    .description = "Without a command, the list of commands and the global options; with one, its\n"
+                   "usage and options (the same as 'procstage COMMAND --help').",
+    .run = help_run,
+};
+
+static int version_run(ps_cli *cli, int argc, char **argv)
 {
-    (void)cli;
-    (void)argc;
-    (void)argv;
+    int c;
+
+    while ((c = ps_cli_getopt(cli, &ps_cmd_version, argc, argv)) != -1) {
+        if (c == 'h') {
+            ps_cli_help(&ps_cmd_version, stdout);
+            return PS_EXIT_OK;
+        }
+        return ps_cli_bad_option(cli, "version", argv, c);
+    }
+    if (optind < argc)
+        return ps_cli_usage(cli, "version", "unexpected argument '%s'", argv[optind]);
     printf("procstage %s\n", PACKAGE_VERSION);
     return PS_EXIT_OK;
 }
 
+static const ps_command ps_cmd_version = {
+    .name = "version",
+    .summary = "print the version",
+    .synopsis = "",
+    .description = "Print procstage's version (the same as 'procstage --version').",
+    .run = version_run,
+};
+
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"quiet", no_argument, NULL, 'q'},   {"verbose", no_argument, NULL, 'v'},
-        {"color", required_argument, NULL, 'C'}, {"colour", required_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},    {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+    struct option longs[16];
+    const ps_cli_opt *o;
     ps_cli cli;
     const ps_command *cmd;
-    int c;
+    size_t n = 0;
+    int c, status;
 
     memset(&cli, 0, sizeof cli);
     cli.prog = "procstage";
@@ -121,31 +219,31 @@ int main(int argc, char **argv)
             cli.no_color_env = true;
     }
 
+    /* the global options before the command ("+": stop at the command) */
+    for (o = ps_cli_global_opts; o->name && n + 2 < PS_ARRAY_LEN(longs); o++, n++) {
+        longs[n].name = o->name;
+        longs[n].has_arg = o->has_arg;
+        longs[n].flag = NULL;
+        longs[n].val = o->key;
+    }
+    longs[n++] = (struct option){"version", no_argument, NULL, 'V'};
+    memset(&longs[n], 0, sizeof longs[n]);
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+qvhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+qvhV", longs, NULL)) != -1) {
+        if (ps_cli_global_option(&cli, c, optarg, &status)) {
+            if (status)
+                return status;
+            continue;
+        }
         switch (c) {
-        case 'q':
-            cli.verbosity = -1;
-            break;
-        case 'v':
-            if (cli.verbosity >= 0)
-                cli.verbosity++;
-            break;
-        case 'C':
-            if (!strcmp(optarg, "auto"))
-                cli.color_mode = 0;
-            else if (!strcmp(optarg, "always"))
-                cli.color_mode = 1;
-            else if (!strcmp(optarg, "never"))
-                cli.color_mode = 2;
-            else
-                return ps_cli_usage(&cli, NULL, "--color takes auto, always or never, not '%s'", optarg);
-            break;
         case 'h':
             usage(stdout);
             return PS_EXIT_OK;
         case 'V':
-            return cmd_version(&cli, 0, NULL);
+            printf("procstage %s\n", PACKAGE_VERSION);
+            return PS_EXIT_OK;
+        case ':':
+            return ps_cli_usage(&cli, NULL, "option '%s' needs an argument", argv[optind - 1]);
         default:
             if (optopt)
                 return ps_cli_usage(&cli, NULL, "unknown option '-%c'", optopt);
@@ -158,23 +256,14 @@ int main(int argc, char **argv)
     }
     cmd = find_command(argv[optind]);
     if (!cmd)
-        return ps_cli_usage(&cli, NULL, "unknown command '%s'", argv[optind]);
+        return unknown_command(&cli, argv[optind]);
     argc -= optind;
     argv += optind;
-    /* restart getopt for the command's own options: glibc re-reads the
-     * ordering flags only when optind is 0 (the global options used "+") */
-#ifdef __GLIBC__
-    optind = 0;
-#else
-    optind = 1;
-#endif
-    opterr = 0;
-    {
-        int rc = cmd->run(&cli, argc, argv);
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            ps_cli_error(&cli, "cannot write the output: %s", "write error");
-            return PS_EXIT_IO;
-        }
-        return rc;
+    restart_getopt();
+    status = cmd->run(&cli, argc, argv);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ps_cli_error(&cli, "cannot write the output: %s", "write error");
+        return PS_EXIT_IO;
     }
+    return status;
 }

@@ -72,7 +72,7 @@ ok $? "the events before it kept ($n)"
 
 # a log whose first buffer is broken: an error, one line, no database
 { printf '\0\0\0\0'; tail -c +5 "$FIX/etw_plain.etl"; } >"$TMP/zero.etl"
-run ingest -f etw-etl "$TMP/zero.etl" -o "$TMP/zero.db"
+run ingest --input-format etw-etl "$TMP/zero.etl" -o "$TMP/zero.db"
 expect_status 3 "a first buffer of size 0: input error"
 err_has "zero.etl': buffer at offset 0x0: impossible size 0" "names the offset"
 one_line "one line"

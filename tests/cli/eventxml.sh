@@ -30,7 +30,7 @@ expect_status 0 "Security events in <Events> ingest"
 [ "$(q "$TMP/sec.db" "SELECT count(*) FROM findings WHERE rule_id IN ('ifeo-debugger-set', 'ifeo-debugger-hijack')")" = 2 ]
 ok $? "Security 4657 and 4688: the Debugger write and the hijacked launch"
 
-run -q ingest --format event-xml - -o "$TMP/stdin.db" <"$X/tracerpt_edge.xml"
+run -q ingest --input-format event-xml - -o "$TMP/stdin.db" <"$X/tracerpt_edge.xml"
 expect_status 0 "tracerpt XML from standard input"
 [ "$(q "$TMP/stdin.db" "SELECT os_version || '|' || pointer_size || '|' || cpu_count || '|' || events_lost FROM traces")" = "Windows 10.0 build 19041|8|2|7" ]
 ok $? "tracerpt header facts"
@@ -42,7 +42,7 @@ run ingest "$TMP/cut.xml" -o "$TMP/cut.db"
 expect_status 0 "cut inside the second event: a warning, not an error"
 err_has "cut.xml': line 65: " "the warning names the file and line"
 head -c 300 "$X/sysmon_ifeo_wevtutil.xml" >"$TMP/cut0.xml"
-run ingest --format event-xml "$TMP/cut0.xml" -o "$TMP/cut0.db"
+run ingest --input-format event-xml "$TMP/cut0.xml" -o "$TMP/cut0.db"
 expect_status 3 "cut inside the first event: exit 3"
 one_line "one line on stderr"
 [ ! -e "$TMP/cut0.db" ]

@@ -128,4 +128,35 @@ ok $? "v_stage_timing has one row per creation"
 ok $? "v_stage_timing confidence marks"
 [ "$(q "$TMP/a.db" "SELECT count(*) FROM v_findings WHERE severity = 'critical'")" = 3 ]
 ok $? "v_findings"
+# commands describe themselves: help, global options anywhere, suggestions
+run help help
+expect_status 0 "help help"
+out_has "Usage: procstage help [COMMAND [SUBCOMMAND]]" "help help shows the help command's usage"
+run help version
+out_has "Usage: procstage version" "help version"
+run help source scan
+out_has "Usage: procstage source scan PATH... -o DB" "help of a subcommand"
+run analyse "$FIX/demo.csv"
+expect_status 2 "a mistyped command is a usage error"
+err_has "did you mean 'analyze'?" "with a suggestion"
+run analyze "$FIX/demo.csv" -q
+expect_status 0 "-q after the command"
+[ ! -s "$TMP/err" ]
+ok $? "-q after the command silences stderr"
+run analyze "$FIX/demo.csv" --color=sometimes
+expect_status 2 "a bad global option after the command is a usage error"
+for c in analyze ingest events rules; do
+    "$PROCSTAGE" $c --help >"$TMP/h.txt"
+    n=0
+    for r in $("$PROCSTAGE" formats --format json | sed -n 's/^ *"name": "\(.*\)",$/\1/p'); do
+        grep -q "$r" "$TMP/h.txt" || n=$((n + 1))
+    done
+    [ "$n" = 0 ]
+    ok $? "$c --help lists every reader"
+done
+run ingest --format procmon-csv "$FIX/demo.csv" -o "$TMP/alias.db"
+expect_status 0 "ingest --format still reads as --input-format"
+err_has "ingest --format is now --input-format" "with a warning"
+run -q ingest -r "$top_srcdir/rules/hollowing.yml" --input-format procmon-csv "$FIX/demo.csv" -o "$TMP/r.db"
+expect_status 0 "ingest takes -r like rules"
 finish
