@@ -30,20 +30,6 @@ int ps_error_set(ps_error *err, int code, const char *fmt, ...)
     return code;
 }
 
-void ps_error_prefix(ps_error *err, const char *fmt, ...)
-{
-    char prefix[512], old[PS_ERROR_MAX];
-    va_list ap;
-
-    if (!err)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%.500s: %.500s", prefix, old);
-}
-
 int ps_error_nomem(ps_error *err)
 {
     return ps_error_set(err, PS_ERR_NOMEM, "out of memory");

@@ -42,10 +42,6 @@ int ps_error_set(ps_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int ps_error_vset(ps_error *err, int code, const char *fmt, va_list ap);
 
-/* Prepends "prefix: " to the existing message. */
-void ps_error_prefix(ps_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* Out-of-memory shortcut. */
 int ps_error_nomem(ps_error *err);
 

@@ -157,12 +157,6 @@ void ps_html_putn(FILE *f, const char *s, size_t n)
     escape(&k, s, n, 1);
 }
 
-void ps_text_escape(ps_buf *out, const char *s)
-{
-    sink k = {NULL, out, NULL, 0, 0, 0};
-    escape(&k, s, s ? strlen(s) : 0, 0);
-}
-
 const char *ps_tx(const char *s)
 {
     static _Thread_local char bufs[8][PS_TX_MAX];

@@ -34,8 +34,6 @@ void ps_html_escape(ps_buf *out, const char *s);
 void ps_html_put(FILE *f, const char *s);
 void ps_html_putn(FILE *f, const char *s, size_t n);
 
-/* Text for a terminal or a text report: only the characters above. */
-void ps_text_escape(ps_buf *out, const char *s);
 /* s itself when it needs no change (the usual case), else an escaped copy
  * of at most PS_TX_MAX bytes (a longer one is cut and ends with "…"); NULL
  * gives NULL.  For printf arguments: printf("%s", ps_tx(path)). */

@@ -145,13 +145,6 @@ static void escape_to(ps_json *out, const char *s)
     put(out, (const char *)run, (size_t)(p - run));
 }
 
-void ps_json_escape(ps_buf *out, const char *s)
-{
-    ps_json j;
-    ps_json_init_buf(&j, out);
-    escape_to(&j, s);
-}
-
 void ps_json_key(ps_json *j, const char *key)
 {
     pre(j);

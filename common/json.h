@@ -53,7 +53,4 @@ void ps_json_finish(ps_json *j);
 void ps_json_kv_str(ps_json *j, const char *k, const char *v);
 void ps_json_kv_int(ps_json *j, const char *k, int64_t v);
 
-/* Escapes s as a JSON string body (without quotes) into out. */
-void ps_json_escape(ps_buf *out, const char *s);
-
 #endif

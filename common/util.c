@@ -371,18 +371,6 @@ size_t ps_strlcpy(char *dst, const char *src, size_t cap)
     return n;
 }
 
-char *ps_trim(char *s)
-{
-    char *e;
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        e--;
-    *e = '\0';
-    return s;
-}
-
 /* ---- UTF-8 / UTF-16 ---------------------------------------------------------- */
 
 bool ps_utf8_valid(const char *str, size_t n, size_t *bad)

@@ -74,8 +74,6 @@ bool ps_starts_with_ci(const char *s, const char *prefix);
 const char *ps_path_basename(const char *path);
 /* Copies at most cap-1 bytes, always terminates; returns strlen(src). */
 size_t ps_strlcpy(char *dst, const char *src, size_t cap);
-/* Trims ASCII white space in place at both ends; returns s. */
-char *ps_trim(char *s);
 
 /* ---- UTF-8 / UTF-16 --------------------------------------------------- */
 

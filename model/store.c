@@ -695,11 +695,6 @@ int ps_store_end_trace(ps_store *s, int64_t trace_id, const ps_store_trace_end *
     return ps_writer_end(W, err);
 }
 
-int64_t ps_store_next_event_id(const ps_store *s)
-{
-    return s->next_event;
-}
-
 static int add_fields(ps_store *s, int64_t event_id, const ps_event *ev, ps_error *err)
 {
     uint32_t i;

@@ -82,8 +82,6 @@ typedef struct ps_store_trace_end {
 
 int ps_store_end_trace(ps_store *s, int64_t trace_id, const ps_store_trace_end *t, ps_error *err);
 
-/* Event ids are assigned by the store, in order. */
-int64_t ps_store_next_event_id(const ps_store *s);
 int ps_store_add_event(ps_store *s, int64_t trace_id, const ps_event *ev, int64_t process_id,
                        int64_t stack_id, int64_t *event_id, ps_error *err);
 /* Returns the id of an identical stack already stored, or stores it.

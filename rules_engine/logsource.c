@@ -94,11 +94,6 @@ const ps_ls_service *ps_ls_services(size_t *n)
     return services;
 }
 
-int ps_ls_count(void)
-{
-    return LS_SERVICE_FIRST + (int)PS_ARRAY_LEN(services);
-}
-
 typedef struct keyset {
     int *keys;
     int n, max;

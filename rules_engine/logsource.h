@@ -49,7 +49,6 @@ typedef struct ps_ls_service {
 const char *ps_ls_category_name(int key);   /* NULL for services */
 int ps_ls_category_key(const char *category);
 const ps_ls_service *ps_ls_services(size_t *n);
-int ps_ls_count(void);
 
 /* The logsource keys of an event (at most max, into keys); returns how
  * many.  Event-log records by provider, event id and channel; other

@@ -127,9 +127,8 @@ int ps_rules_event(ps_rules_run *rr, int64_t event_id, const ps_event *ev, ps_er
 int ps_rules_creation(ps_rules_run *rr, const ps_creation *c, ps_error *err);
 int ps_rules_end_trace(ps_rules_run *rr, ps_error *err);
 
-/* Findings stored so far; matches per rule (index as ps_ruleset_info). */
+/* Findings stored so far. */
 uint64_t ps_rules_findings(const ps_rules_run *rr);
-uint64_t ps_rules_matches(const ps_rules_run *rr, size_t rule);
 /* Regular-expression matches abandoned at the match limit (counted as no
  * match), over all rules. */
 uint64_t ps_rules_regex_limited(const ps_rules_run *rr);

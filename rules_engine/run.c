@@ -1456,11 +1456,6 @@ uint64_t ps_rules_findings(const ps_rules_run *rr)
     return rr->findings;
 }
 
-uint64_t ps_rules_matches(const ps_rules_run *rr, size_t rule)
-{
-    return rule < rr->rs->n ? rr->matches[rule] : 0;
-}
-
 uint64_t ps_rules_regex_limited(const ps_rules_run *rr)
 {
     return rr->regex_limited;

@@ -72,11 +72,6 @@ size_t ps_attr_symbol_count(const ps_attr *a)
     return a->nsyms;
 }
 
-uint64_t ps_attr_count(const ps_attr *a, int stage)
-{
-    return stage >= 1 && stage <= 6 ? a->counts[stage] : 0;
-}
-
 /* ---- the symbol file ------------------------------------------------------------- */
 
 static int sym_cmp(const void *x, const void *y)

@@ -58,8 +58,6 @@ int ps_attr_bind(ps_attr *a, ps_store *s, ps_error *err);
  * of every trace, so that the store can be committed); the next event
  * prepares them again. */
 void ps_attr_end_trace(ps_attr *a);
-/* Events given a stage so far, per stage (index 1..6). */
-uint64_t ps_attr_count(const ps_attr *a, int stage);
 
 /* Adds the functions of the model's source catalogue that have a stage from
  * an @stage tag or from inference (not in the map already) to the map, so

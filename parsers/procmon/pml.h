@@ -176,16 +176,15 @@ const char *pml_priority(uint32_t p);                          /* NULL when unkn
 const char *pml_key_info_class(uint32_t c);                    /* NULL when unknown */
 const char *pml_key_set_info_class(uint32_t c);                /* NULL when unknown */
 
-/* Reverse lookups for the fixture generator's PML writer: the status of a
- * Result name, the class/operation/sub-operation numbers of an Operation
- * name, the mask of a flag list as Procmon prints it.  False when unknown. */
-bool pml_result_code(const char *name, uint32_t *status);
-bool pml_op_code(const char *name, unsigned *cls, unsigned *op, unsigned *sub);
-typedef enum pml_mask_kind {
-    PML_MASK_REG_ACCESS, PML_MASK_FILE_ACCESS, PML_MASK_SHARE, PML_MASK_OPTIONS, PML_MASK_SECURITY,
-    PML_MASK_ATTRIBUTES
-} pml_mask_kind;
-bool pml_parse_mask(pml_mask_kind kind, const char *text, uint32_t *mask);
+typedef struct pml_flag {
+    uint32_t bits;
+    const char *name;
+} pml_flag;
+/* The tables behind the names, in Procmon's order, for the fixture
+ * generator, which maps names back to codes (fixtures/pml_names_rev.c). */
+const pml_flag *pml_access_flags(bool registry, size_t *n);
+const pml_flag *pml_common_access_flags(size_t *n);
+bool pml_result_at(size_t i, uint32_t *status, const char **name);
 
 /* ---- detail decoding (pml_detail.c) --------------------------------------------- */
 

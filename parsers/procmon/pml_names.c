@@ -277,10 +277,7 @@ int pml_put_seconds(ps_buf *b, int64_t ticks)
 
 /* ---- flag lists ------------------------------------------------------------------------ */
 
-typedef struct flag {
-    uint32_t bits;
-    const char *name;
-} flag;
+typedef pml_flag flag;
 
 /* Procmon's rule: walk the list in order; an entry whose bits are all set is
  * written and its bits are cleared.  Returns the bits left over. */
@@ -1087,140 +1084,25 @@ const char *pml_result_name(uint32_t status, char *buf)
     return buf;
 }
 
-/* ---- reverse lookups (the fixture generator's PML writer) ------------------------------------------ */
+/* ---- the tables, for the fixture generator's PML writer (fixtures/pml_names_rev.c) ---- */
 
-bool pml_result_code(const char *name, uint32_t *status)
+const pml_flag *pml_access_flags(bool registry, size_t *n)
 {
-    size_t i;
-    for (i = 0; i < PS_ARRAY_LEN(results); i++)
-        if (!strcmp(results[i].name, name)) {
-            *status = results[i].status;
-            return true;
-        }
-    return false;
+    *n = registry ? PS_ARRAY_LEN(reg_access) : PS_ARRAY_LEN(file_access);
+    return registry ? reg_access : file_access;
 }
 
-bool pml_op_code(const char *name, unsigned *cls, unsigned *op, unsigned *sub)
+const pml_flag *pml_common_access_flags(size_t *n)
 {
-    static const unsigned subops[] = {25, 26, 30, 31, 32, 37, 47};
-    unsigned c, o, k, s;
-    bool has;
-
-    *sub = 0;
-    for (c = 1; c <= 5; c++) {
-        for (o = 0; o < 64; o++) {
-            const char *n = c == 1 ? pml_process_op(o) : c == 2 ? pml_registry_op(o) : c == 3 ? pml_file_op(o)
-                          : c == 4 ? pml_profiling_op(o) : NULL;
-            if (n && !strcmp(n, name)) {
-                *cls = c;
-                *op = o;
-                return true;
-            }
-        }
-    }
-    for (k = 0; k < PS_ARRAY_LEN(subops); k++)
-        for (s = 1; s < 256; s++) {
-            const char *n = pml_file_subop(subops[k], s, &has);
-            if (n && !strcmp(n, name)) {
-                *cls = 3;
-                *op = subops[k];
-                *sub = s;
-                return true;
-            }
-        }
-    return false;
+    *n = PS_ARRAY_LEN(common_access);
+    return common_access;
 }
 
-/* Parses "A, B, C" against a flag list: every name must be known. */
-static bool parse_flags(const char *text, const flag *f, size_t n, const flag *f2, size_t n2, uint32_t *mask)
+bool pml_result_at(size_t i, uint32_t *status, const char **name)
 {
-    const char *p = text;
-    uint32_t m = 0;
-    while (*p) {
-        const char *e = strstr(p, ", ");
-        size_t len = e ? (size_t)(e - p) : strlen(p), i;
-        bool found = false;
-        for (i = 0; i < n && !found; i++)
-            if (strlen(f[i].name) == len && !strncmp(f[i].name, p, len)) {
-                m |= f[i].bits;
-                found = true;
-            }
-        for (i = 0; i < n2 && !found; i++)
-            if (strlen(f2[i].name) == len && !strncmp(f2[i].name, p, len)) {
-                m |= f2[i].bits;
-                found = true;
-            }
-        if (!found) {
-            if (len > 2 && p[0] == '0' && p[1] == 'x')
-                m |= (uint32_t)strtoul(p, NULL, 16);
-            else
-                return false;
-        }
-        p += len;
-        if (*p)
-            p += 2;
-    }
-    *mask = m;
+    if (i >= PS_ARRAY_LEN(results))
+        return false;
+    *status = results[i].status;
+    *name = results[i].name;
     return true;
-}
-
-bool pml_parse_mask(pml_mask_kind kind, const char *text, uint32_t *mask)
-{
-    static const flag share[] = {{0x1, "Read"}, {0x2, "Write"}, {0x4, "Delete"}};
-    static const flag options[] = {
-        {0x1, "Directory"},              {0x2, "Write Through"},
-        {0x4, "Sequential Access"},      {0x8, "No Buffering"},
-        {0x10, "Synchronous IO Alert"},  {0x20, "Synchronous IO Non-Alert"},
-        {0x40, "Non-Directory File"},    {0x80, "Create Tree Connection"},
-        {0x100, "Complete If Oplocked"}, {0x200, "No EA Knowledge"},
-        {0x400, "Open for Recovery"},    {0x800, "Random Access"},
-        {0x1000, "Delete On Close"},     {0x2000, "Open By ID"},
-        {0x4000, "Open For Backup"},     {0x8000, "No Compression"},
-        {0x100000, "Reserve OpFilter"},  {0x200000, "Open Reparse Point"},
-        {0x400000, "Open No Recall"},    {0x800000, "Open For Free Space Query"},
-    };
-    static const flag security[] = {
-        {0x1, "Owner"}, {0x2, "Group"},     {0x4, "DACL"},  {0x8, "SACL"},
-        {0x10, "Label"}, {0x20, "Attribute"}, {0x40, "Scope"}, {0x80, "Process Trust Label"},
-    };
-    *mask = 0;
-    switch (kind) {
-    case PML_MASK_REG_ACCESS:
-        return parse_flags(text, reg_access, PS_ARRAY_LEN(reg_access), common_access,
-                           PS_ARRAY_LEN(common_access), mask);
-    case PML_MASK_FILE_ACCESS:
-        return parse_flags(text, file_access, PS_ARRAY_LEN(file_access), common_access,
-                           PS_ARRAY_LEN(common_access), mask);
-    case PML_MASK_SHARE:
-        if (!strcmp(text, "None"))
-            return true;
-        return parse_flags(text, share, PS_ARRAY_LEN(share), NULL, 0, mask);
-    case PML_MASK_OPTIONS:
-        return parse_flags(text, options, PS_ARRAY_LEN(options), NULL, 0, mask);
-    case PML_MASK_SECURITY:
-        return parse_flags(text, security, PS_ARRAY_LEN(security), NULL, 0, mask);
-    case PML_MASK_ATTRIBUTES: {
-        static const struct {
-            const char *s;
-            uint32_t bit;
-        } a[] = {{"NCI", 0x2000}, {"SF", 0x200}, {"RP", 0x400}, {"R", 0x1}, {"H", 0x2}, {"S", 0x4},
-                 {"D", 0x10},     {"A", 0x20},   {"N", 0x80},    {"T", 0x100}, {"C", 0x800},
-                 {"O", 0x1000},   {"E", 0x4000}, {"V", 0x10000}};
-        const char *p = text;
-        size_t i;
-        if (!strcmp(text, "n/a"))
-            return true;
-        while (*p) {
-            for (i = 0; i < PS_ARRAY_LEN(a); i++)
-                if (!strncmp(p, a[i].s, strlen(a[i].s)))
-                    break;
-            if (i == PS_ARRAY_LEN(a))
-                return false;
-            *mask |= a[i].bit;
-            p += strlen(a[i].s);
-        }
-        return true;
-    }
-    }
-    return false;
 }

@@ -72,15 +72,6 @@ ps_pm_col ps_pm_col_from_name(const char *name)
     return PM_COL_UNKNOWN;
 }
 
-const char *ps_pm_col_name(ps_pm_col c)
-{
-    size_t i;
-    for (i = 0; i < PS_ARRAY_LEN(columns); i++)
-        if (columns[i].col == c)
-            return columns[i].name;
-    return "?";
-}
-
 /* ---- times -------------------------------------------------------------------- */
 
 /* AM/PM designators of the locales Windows ships, normalised (ASCII lower-case,

@@ -54,7 +54,6 @@ typedef enum ps_pm_col {
 /* Column id of an export column name: "Time of Day" (CSV) or "Time_of_Day"
  * (XML element); PM_COL_UNKNOWN otherwise. */
 ps_pm_col ps_pm_col_from_name(const char *name);
-const char *ps_pm_col_name(ps_pm_col c);
 
 /* ---- times ------------------------------------------------------------- */
 
