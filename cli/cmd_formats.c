@@ -11,16 +11,6 @@
 #include "reports/output.h"
 #include "rules_engine/rules.h"
 
-static const char *family_name(ps_source_family f)
-{
-    switch (f) {
-    case PS_FAMILY_PROCMON: return "procmon";
-    case PS_FAMILY_ETW: return "etw";
-    case PS_FAMILY_EVENTLOG: return "eventlog";
-    }
-    return "?";
-}
-
 static const ps_cli_opt formats_opts[] = {
     {"format", 'f', required_argument, "FORMAT", "text (default) or json", false},
     {NULL, 0, 0, NULL, NULL, false},
@@ -68,7 +58,7 @@ static int run(ps_cli *cli, int argc, char **argv)
         for (i = 0; i < n; i++) {
             ps_json_begin_object(&j);
             ps_json_kv_str(&j, "name", t[i]->name);
-            ps_json_kv_str(&j, "family", family_name(t[i]->family));
+            ps_json_kv_str(&j, "family", ps_source_family_name(t[i]->family));
             ps_json_kv_str(&j, "summary", t[i]->summary);
             ps_json_kv_str(&j, "detects", t[i]->detects);
             ps_json_end_object(&j);

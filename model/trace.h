@@ -44,4 +44,7 @@ typedef struct ps_trace_info {
     size_t nkinds;
 } ps_trace_info;
 
+/* "procmon", "etw", "eventlog" ("?" for anything else). */
+const char *ps_source_family_name(ps_source_family f);
+
 #endif

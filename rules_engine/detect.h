@@ -3,7 +3,7 @@
  * ingested, next to the rule engine (rules_engine/rules.h).
  *
  * Each detector is a file of its own (rules_engine/detectors.h) and an entry
- * of the table in detect.c: an id, a title, an ATT&CK technique, and
+ * of the table in detectors.c: an id, a title, an ATT&CK technique, and
  * callbacks for single events and for finished creations.  Findings go
  * straight to the store.
  *

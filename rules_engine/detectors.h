@@ -1,7 +1,7 @@
 /*
  * detectors.h - what the built-in detectors share (detect.h is the public
  * interface).  A detector is one file defining a ps_detector (its
- * description and callbacks) and one line in the table of detect.c
+ * description and callbacks) and one line in the table of detectors.c
  * (HACKING.md, "A detector").  Its callbacks write the evidence JSON into
  * ps_detect_evidence() and store the finding with ps_detect_emit().
  */

@@ -1,5 +1,5 @@
 /*
- * detect.c - the built-in detectors: their table and how they run (see
+ * detectors.c - the built-in detectors: their table and how they run (see
  * detect.h; each detector is a file of its own, detectors.h).
  */
 #include "rules_engine/detectors.h"
