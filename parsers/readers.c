@@ -1,6 +1,7 @@
 /*
- * readers.c - the table of input formats.  Adding a format means writing one
- * parsers/<format>.c with a ps_reader_ops and listing it here.
+ * readers.c - the table of input formats.  Adding a format means writing a
+ * parsers/<family>/<name>.c with a ps_reader_ops and listing it here
+ * (HACKING.md, "A reader").
  */
 #include "parsers/reader.h"
 
