@@ -128,6 +128,10 @@ typedef struct ps_event {
     uint64_t image_size;
     const char *command_line;   /* PROCESS_CREATE / PROCESS_START */
     const char *current_dir;    /* PROCESS_START */
+    const char *parent_image;   /* PROCESS_START: the parent as the record names it
+                                 * (Sysmon 1 ParentImage, Security 4688 v2
+                                 * ParentProcessName); NULL when it does not */
+    const char *parent_command_line;   /* PROCESS_START: Sysmon 1 ParentCommandLine */
     int64_t exit_status;        /* PROCESS_EXIT */
     bool has_exit_status;
     const char *reg_type;       /* REG_QUERY_VALUE / REG_SET_VALUE: "REG_SZ" */

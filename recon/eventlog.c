@@ -142,13 +142,11 @@ static void el_ifeo(ps_recon *r, oc *o)
  * a parent the log has not shown otherwise (it started before the log). */
 static int el_parent(ps_recon *r, const ps_event *ev, proc *evp, ps_error *err)
 {
-    const char *img = ps_event_field(ev, "ParentImage");
+    const char *img = ev->parent_image;
     proc *pp;
 
     if (!ev->has_parent_pid)
         return 0;
-    if (!img)
-        img = ps_event_field(ev, "ParentProcessName");
     pp = rc_proc_live(r, ev->parent_pid);
     if (!pp && img && *img) {
         pp = rc_proc_new(r, ev->parent_pid);
@@ -160,7 +158,7 @@ static int el_parent(ps_recon *r, const ps_event *ev, proc *evp, ps_error *err)
     if (!pp || pp == evp)
         return 0;
     rc_set_str(r, &pp->image_path, img);
-    rc_set_str(r, &pp->command_line, ps_event_field(ev, "ParentCommandLine"));
+    rc_set_str(r, &pp->command_line, ev->parent_command_line);
     if (evp && !evp->parent_process_id)
         evp->parent_process_id = pp->process_id;
     return 0;

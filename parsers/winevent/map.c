@@ -215,6 +215,8 @@ static void map_sysmon(ps_winevent *m, const ps_evx *x, ps_event *ev)
         ev->path = get(x, "Image");
         ev->command_line = get(x, "CommandLine");
         ev->current_dir = get(x, "CurrentDirectory");
+        ev->parent_image = ps_evx_get(x, "ParentImage");
+        ev->parent_command_line = ps_evx_get(x, "ParentCommandLine");
         if (get_u32(x, "ParentProcessId", &v)) {
             ev->has_parent_pid = true;
             ev->parent_pid = v;
@@ -333,6 +335,7 @@ static void map_security(ps_winevent *m, const ps_evx *x, ps_event *ev)
         ev->op = PS_OP_PROCESS_START;
         ev->path = get(x, "NewProcessName");
         ev->command_line = get(x, "CommandLine");
+        ev->parent_image = ps_evx_get(x, "ParentProcessName");
         if (get_u32(x, "ProcessId", &v)) {
             ev->has_parent_pid = true;
             ev->parent_pid = v;
