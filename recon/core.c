@@ -371,11 +371,83 @@ int rc_table_resolve(ps_recon *r, const ps_event *ev, int64_t *process_id, ps_er
 
 oc *rc_open_for_child(ps_recon *r, uint32_t pid)
 {
+    uint64_t v;
+    return ps_map_get(&r->open_by_pid, pid, &v) ? (oc *)(uintptr_t)v : NULL;
+}
+
+int rc_open_index_guid(ps_recon *r, oc *o)
+{
+    uint64_t h, v;
+    if (!o->el_guid || !*o->el_guid)
+        return 0;
+    h = rc_name_hash(o->el_guid, strlen(o->el_guid));
+    if (ps_map_get(&r->open_by_guid, h, &v)) {
+        r->guid_clashes++;
+        return 0;
+    }
+    return ps_map_put(&r->open_by_guid, h, (uint64_t)(uintptr_t)o) < 0 ? PS_ERR_NOMEM : 0;
+}
+
+oc *rc_open_for_guid(ps_recon *r, const char *guid)
+{
+    uint64_t v;
     size_t i;
+    if (ps_map_get(&r->open_by_guid, rc_name_hash(guid, strlen(guid)), &v) &&
+        ps_streq_ci(((oc *)(uintptr_t)v)->el_guid, guid))
+        return (oc *)(uintptr_t)v;
+    if (!r->guid_clashes)
+        return NULL;
     for (i = 0; i < r->nopen; i++)
-        if (r->open[i]->c.has_child_pid && r->open[i]->c.child_pid == pid)
+        if (r->open[i]->el_guid && ps_streq_ci(r->open[i]->el_guid, guid))
             return r->open[i];
     return NULL;
+}
+
+static void wait_remove(ps_recon *r, oc *o)
+{
+    if (!o->waiting)
+        return;
+    r->wait[o->wait_at] = r->wait[--r->nwait];
+    r->wait[o->wait_at]->wait_at = o->wait_at;
+    o->waiting = false;
+}
+
+int rc_set_phase(ps_recon *r, oc *o, int phase)
+{
+    o->phase = phase;
+    if (phase != P_WAIT_B5) {
+        wait_remove(r, o);
+        return 0;
+    }
+    if (o->waiting)
+        return 0;
+    if (r->nwait == r->waitcap) {
+        size_t nc = r->waitcap ? r->waitcap * 2 : 16;
+        oc **nw = realloc(r->wait, nc * sizeof *nw);
+        if (!nw)
+            return PS_ERR_NOMEM;
+        r->wait = nw;
+        r->waitcap = nc;
+    }
+    o->wait_at = r->nwait;
+    o->waiting = true;
+    r->wait[r->nwait++] = o;
+    return 0;
+}
+
+void rc_deadline(ps_recon *r, int64_t t)
+{
+    if (t < r->next_deadline)
+        r->next_deadline = t;
+}
+
+int64_t rc_add_sat(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
 }
 
 void rc_set_boundary(ps_boundary *b, int64_t ts, int64_t event_id, ps_confidence conf,
@@ -453,16 +525,12 @@ static int attribute(ps_recon *r, oc *o, ps_error *err)
  * the detectors (when the source-specific rules did not set them). */
 static void name_parties(ps_recon *r, ps_creation *c)
 {
-    size_t i;
-
     if (!c->creator_name && c->creator_process_id) {
-        for (i = r->nprocs; i-- > 0;)
-            if (r->procs[i].process_id == c->creator_process_id) {
-                const proc *p = &r->procs[i];
-                rc_set_str(r, &c->creator_name, p->name ? p->name : p->image_path ? ps_path_basename(p->image_path) : NULL);
-                rc_set_str(r, &c->creator_cmdline, p->command_line);
-                break;
-            }
+        const proc *p = rc_proc_by_id(r, c->creator_process_id);
+        if (p) {
+            rc_set_str(r, &c->creator_name, p->name ? p->name : p->image_path ? ps_path_basename(p->image_path) : NULL);
+            rc_set_str(r, &c->creator_cmdline, p->command_line);
+        }
     }
     if (!c->parent_name && c->has_parent_pid) {
         const proc *p = rc_proc_live(r, c->parent_pid);
@@ -478,7 +546,6 @@ static void name_parties(ps_recon *r, ps_creation *c)
 int rc_finalize(ps_recon *r, oc *o, ps_creation_status status, ps_error *err)
 {
     ps_creation *c = &o->c;
-    size_t i;
     int rc;
 
     if (o->phase < P_LOADER && o->b4 && !c->b[4].found && c->b[3].found)
@@ -511,13 +578,8 @@ int rc_finalize(ps_recon *r, oc *o, ps_creation_status status, ps_error *err)
 
     /* time anchoring evidence: the child's process-table CreateTime */
     if (r->info->time_basis != PS_TIME_UTC && c->has_child_pid && c->b[2].found) {
-        proc *p = NULL;
+        const proc *p = c->child_process_id ? rc_proc_by_id(r, c->child_process_id) : NULL;
         size_t k;
-        for (k = 0; k < r->nprocs; k++)
-            if (r->procs[k].process_id == c->child_process_id) {
-                p = &r->procs[k];
-                break;
-            }
         if (p && p->from_table && p->has_start) {
             const int64_t q = 15 * 60 * PS_TICKS_PER_SEC;
             int64_t d = p->start_ts - c->create_ts;
@@ -541,12 +603,21 @@ int rc_finalize(ps_recon *r, oc *o, ps_creation_status status, ps_error *err)
 
     if (r->hook && (rc = r->hook(r->hook_ctx, c, err)) < 0)
         return rc;
-    /* forget it */
-    for (i = 0; i < r->nopen; i++)
-        if (r->open[i] == o) {
-            r->open[i] = r->open[--r->nopen];
-            break;
-        }
+    /* forget it: the last open creation takes its slot */
+    wait_remove(r, o);
+    {
+        uint64_t v;
+        if (c->has_child_pid && ps_map_get(&r->open_by_pid, c->child_pid, &v) && v == (uint64_t)(uintptr_t)o)
+            ps_map_del(&r->open_by_pid, c->child_pid);
+        if (o->el_guid && *o->el_guid &&
+            ps_map_get(&r->open_by_guid, rc_name_hash(o->el_guid, strlen(o->el_guid)), &v) &&
+            v == (uint64_t)(uintptr_t)o)
+            ps_map_del(&r->open_by_guid, rc_name_hash(o->el_guid, strlen(o->el_guid)));
+    }
+    if (o->open_at < r->nopen && r->open[o->open_at] == o) {
+        r->open[o->open_at] = r->open[--r->nopen];
+        r->open[o->open_at]->open_at = o->open_at;
+    }
     rc_oc_free(o);
     return 0;
 }
@@ -561,6 +632,7 @@ int rc_open_push(ps_recon *r, oc *o)
         r->open = no;
         r->opencap = nc;
     }
+    o->open_at = r->nopen;
     r->open[r->nopen++] = o;
     return 0;
 }
@@ -728,6 +800,9 @@ int rc_oc_open(ps_recon *r, oc *o, ps_error *err)
         rc_oc_free(o);
         return ps_error_nomem(err);
     }
+    /* o is open now: freed by ps_recon_free on failure */
+    if (o->c.has_child_pid && ps_map_put(&r->open_by_pid, o->c.child_pid, (uint64_t)(uintptr_t)o) < 0)
+        return ps_error_nomem(err);
     return 0;
 }
 
@@ -863,13 +938,19 @@ void rc_sweep_threads(ps_recon *r, int64_t now)
     }
 }
 
+/* Process ids are handed out in the order rows are created (rc_proc_new),
+ * so r->procs is sorted by them. */
 proc *rc_proc_by_id(ps_recon *r, int64_t process_id)
 {
-    size_t i;
-    for (i = r->nprocs; i-- > 0;)
-        if (r->procs[i].process_id == process_id)
-            return &r->procs[i];
-    return NULL;
+    size_t lo = 0, hi = r->nprocs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->procs[mid].process_id < process_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->nprocs && r->procs[lo].process_id == process_id ? &r->procs[lo] : NULL;
 }
 
 /* ---- per-event bookkeeping and dispatch ------------------------------------------ */
@@ -980,6 +1061,9 @@ int ps_recon_new(ps_store *store, const ps_recon_config *cfg, int64_t trace_id,
     ps_map_init(&r->thr_by_key);
     ps_map_init(&r->proc_by_pid);
     ps_map_init(&r->proc_by_index);
+    ps_map_init(&r->open_by_pid);
+    ps_map_init(&r->open_by_guid);
+    r->next_deadline = INT64_MAX;
     ps_buf_init(&r->scratch);
     *out = r;
     return 0;
@@ -1018,6 +1102,9 @@ void ps_recon_free(ps_recon *r)
     ps_map_release(&r->thr_by_key);
     ps_map_release(&r->proc_by_pid);
     ps_map_release(&r->proc_by_index);
+    ps_map_release(&r->open_by_pid);
+    ps_map_release(&r->open_by_guid);
+    free(r->wait);
     ps_buf_release(&r->scratch);
     if (r->fam && r->fam->release)
         r->fam->release(r);
@@ -1154,18 +1241,9 @@ bool ps_recon_lookup_pid(ps_recon *r, uint32_t pid, int64_t proc_index, ps_recon
 
 bool ps_recon_lookup_id(ps_recon *r, int64_t process_id, ps_recon_proc *out)
 {
-    size_t lo = 0, hi = r->nprocs;
-
-    /* process ids are handed out in the order rows are created */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->procs[mid].process_id < process_id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < r->nprocs && r->procs[lo].process_id == process_id)
-        return proc_view(&r->procs[lo], out);
+    const proc *p = rc_proc_by_id(r, process_id);
+    if (p)
+        return proc_view(p, out);
     memset(out, 0, sizeof *out);
     return false;
 }

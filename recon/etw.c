@@ -257,9 +257,9 @@ static int etw_track_b4(ps_recon *r, const ps_event *ev, int64_t event_id, proc 
     uint64_t key = rc_thr_key(ev->pid, ev->has_tid ? ev->tid : 0);
     size_t i;
 
-    for (i = 0; i < r->nopen; i++) {
-        oc *o = r->open[i];
-        if (o->phase != P_WAIT_B5 || !o->c.b[3].found)
+    for (i = 0; i < r->nwait; i++) {
+        oc *o = r->wait[i];
+        if (!o->c.b[3].found)
             continue;
         if (ev->ipc == PS_IPC_SEND && key == o->creator_key) {
             o->alpc_sent = true;
@@ -333,8 +333,7 @@ static int etw_child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event
                          "%s of the child's first thread (TID %u)", ev->operation, ev->new_tid);
             c->has_initial_tid = true;
             c->initial_tid = ev->new_tid;
-            o->phase = P_WAIT_B5;
-            return 0;
+            return rc_set_phase(r, o, P_WAIT_B5) < 0 ? ps_error_nomem(err) : 0;
         }
         if (ev->op == PS_OP_PROCESS_EXIT) {
             rc_add_note(c, "the process exited before its first thread was created");
@@ -343,7 +342,8 @@ static int etw_child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event
         if (!ev->has_tid)
             return 0;
         /* the child runs but its Thread/Start is not in the trace */
-        o->phase = P_WAIT_B5;
+        if (rc_set_phase(r, o, P_WAIT_B5) < 0)
+            return ps_error_nomem(err);
         c->has_initial_tid = true;
         c->initial_tid = ev->tid;
     }
@@ -374,7 +374,7 @@ static int etw_child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event
         }
         rc_set_boundary(&c->b[5], ev->ts, event_id, PS_CONF_OBSERVED, "first event of the initial thread (%s %s)",
                      ev->operation, ev->path && *ev->path ? ps_path_basename(ev->path) : "");
-        o->phase = P_LOADER;
+        rc_set_phase(r, o, P_LOADER);
     }
 
     /* P_LOADER */
@@ -407,6 +407,7 @@ static int etw_child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event
         o->have_load = true;
         o->last_load_ts = ev->ts;
         o->last_load_event = event_id;
+        rc_deadline(r, rc_add_sat(ev->ts, r->cfg->b6_burst_gap));
     }
     o->have_prev = true;
     o->prev_ts = ev->ts;
@@ -421,6 +422,10 @@ static int etw_burst_end(ps_recon *r, const ps_event *ev, ps_error *err)
     size_t i = 0;
     int rc;
 
+    /* nothing can be over before the earliest deadline (rc_deadline) */
+    if (ev->ts <= r->next_deadline)
+        return 0;
+    r->next_deadline = INT64_MAX;
     while (i < r->nopen) {
         oc *o = r->open[i];
         if (o->phase == P_LOADER && o->have_load && ev->ts - o->last_load_ts > r->cfg->b6_burst_gap) {
@@ -432,6 +437,8 @@ static int etw_burst_end(ps_recon *r, const ps_event *ev, ps_error *err)
                 return rc;
             continue;   /* rc_finalize moved another creation to slot i */
         }
+        if (o->phase == P_LOADER && o->have_load)
+            rc_deadline(r, rc_add_sat(o->last_load_ts, r->cfg->b6_burst_gap));
         i++;
     }
     return 0;
@@ -448,7 +455,7 @@ static int etw_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error
         return rc;
     if (r->nopen && (rc = etw_burst_end(r, ev, err)) < 0)
         return rc;
-    if (r->nopen && ev->ipc && (rc = etw_track_b4(r, ev, event_id, evp)) < 0)
+    if (r->nwait && ev->ipc && (rc = etw_track_b4(r, ev, event_id, evp)) < 0)
         return ps_error_nomem(err);
     if (ev->op == PS_OP_PROCESS_CREATE && ev->has_child_pid)
         return etw_anchor(r, ev, event_id, t, err);

@@ -47,18 +47,18 @@ static inline el_state *S(ps_recon *r)
 static oc *el_open_for(ps_recon *r, const ps_event *ev)
 {
     const char *guid = ev->subject_guid;
-    size_t i;
+    oc *by_pid = rc_open_for_child(r, ev->pid), *by_guid;
 
-    for (i = 0; i < r->nopen; i++) {
-        oc *o = r->open[i];
-        if (guid && *guid && o->el_guid) {
-            if (ps_streq_ci(guid, o->el_guid))
-                return o;
-        } else if (o->c.has_child_pid && o->c.child_pid == ev->pid) {
-            return o;
-        }
-    }
-    return NULL;
+    if (!guid || !*guid)
+        return by_pid;
+    /* an event with a ProcessGuid belongs to the creation of that guid, or
+     * to one of its pid that has none; the earlier opened if both */
+    by_guid = rc_open_for_guid(r, guid);
+    if (by_pid && by_pid->el_guid)
+        by_pid = NULL;
+    if (by_pid && by_guid)
+        return by_pid->open_at < by_guid->open_at ? by_pid : by_guid;
+    return by_pid ? by_pid : by_guid;
 }
 
 static void el_dbg_forget(ps_recon *r, const char *name, size_t nlen)
@@ -183,7 +183,10 @@ static int el_creation(ps_recon *r, const ps_event *ev, int64_t event_id, proc *
                      "Sysmon 1 UtcTime (the process object's CreateTime)");
         if ((rc = rc_oc_open(r, o, err)) < 0)
             return rc;
-        o->phase = P_WAIT_B5;   /* B3 and B4 are not in the log */
+        /* B3 and B4 are not in the log */
+        if (rc_set_phase(r, o, P_WAIT_B5) < 0 || rc_open_index_guid(r, o) < 0)
+            return ps_error_nomem(err);
+        rc_deadline(r, rc_add_sat(c->create_ts, r->cfg->el_load_wait));
         return 0;
     }
     rc_set_boundary(&c->b[2], ev->ts, event_id, PS_CONF_INFERRED,
@@ -215,6 +218,10 @@ static int el_sweep(ps_recon *r, int64_t now, ps_error *err)
     size_t i = 0;
     int rc;
 
+    /* nothing can be over before the earliest deadline (rc_deadline) */
+    if (now <= r->next_deadline)
+        return 0;
+    r->next_deadline = INT64_MAX;
     while (i < r->nopen) {
         oc *o = r->open[i];
         if (o->phase == P_WAIT_B5 && now - o->c.create_ts > r->cfg->el_load_wait) {
@@ -232,6 +239,10 @@ static int el_sweep(ps_recon *r, int64_t now, ps_error *err)
                 return rc;
             continue;
         }
+        if (o->phase == P_WAIT_B5)
+            rc_deadline(r, rc_add_sat(o->c.create_ts, r->cfg->el_load_wait));
+        else if (o->phase == P_LOADER)
+            rc_deadline(r, rc_add_sat(o->last_load_ts, r->cfg->el_burst_gap));
         i++;
     }
     return 0;
@@ -286,13 +297,14 @@ static int eventlog_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_
             }
             rc_set_boundary(&c->b[5], now, event_id, PS_CONF_INFERRED,
                          "first Sysmon 7 image load of the process (%s)", b);
-            o->phase = P_LOADER;
+            rc_set_phase(r, o, P_LOADER);
         } else if (now - o->last_load_ts > r->cfg->el_burst_gap) {
             return el_end_burst(r, o, PS_STATUS_COMPLETE, NULL, err);
         }
         o->have_load = true;
         o->last_load_ts = now;
         o->last_load_event = event_id;
+        rc_deadline(r, rc_add_sat(now, r->cfg->el_burst_gap));
         return 0;
     }
     /* any other event of the process ends its first burst of loads */

@@ -115,6 +115,9 @@ typedef struct oc {
     /* ETW B4: the creator's ALPC message to a subsystem server */
     bool alpc_sent, alpc_served;
     uint32_t alpc_message;
+    size_t open_at;               /* its slot in r->open */
+    size_t wait_at;               /* its slot in r->wait, while phase == P_WAIT_B5 */
+    bool waiting;
 } oc;
 
 /* The rules of one source family (stages.md has a section per family): how
@@ -158,6 +161,16 @@ struct ps_recon {
 
     oc **open;
     size_t nopen, opencap;
+    /* indexes of the open creations, so that no event costs a walk over
+     * them all: by child pid (those opened by rc_oc_open; one per pid), by
+     * Sysmon ProcessGuid (rc_open_index_guid), those waiting for B5 (the
+     * B4 candidates), and the earliest time a family's sweep can end one */
+    ps_map open_by_pid;    /* pid -> oc * */
+    ps_map open_by_guid;   /* rc_name_hash(guid) -> oc * */
+    size_t guid_clashes;   /* guids not indexed (a hash clash): lookups scan */
+    oc **wait;
+    size_t nwait, waitcap;
+    int64_t next_deadline;
 
     ps_recon_summary sum;
     uint64_t events;
@@ -205,6 +218,16 @@ proc *rc_proc_live(ps_recon *r, uint32_t pid);
 proc *rc_proc_live_or_new(ps_recon *r, uint32_t pid);
 void rc_proc_absorb_attrs(ps_recon *r, proc *p, const ps_event *ev);
 oc *rc_open_for_child(ps_recon *r, uint32_t pid);
+/* Sets o->phase, keeping r->wait (the creations in P_WAIT_B5) true;
+ * PS_ERR_NOMEM when the list cannot grow. */
+int rc_set_phase(ps_recon *r, oc *o, int phase);
+/* Indexes o by its el_guid; the open creation of a Sysmon ProcessGuid. */
+int rc_open_index_guid(ps_recon *r, oc *o);
+oc *rc_open_for_guid(ps_recon *r, const char *guid);
+/* A family sweep may end a creation once the time passes t
+ * (r->next_deadline = min); a + b saturated. */
+void rc_deadline(ps_recon *r, int64_t t);
+int64_t rc_add_sat(int64_t a, int64_t b);
 void rc_set_boundary(ps_boundary *b, int64_t ts, int64_t event_id, ps_confidence conf, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 void rc_oc_free(oc *o);

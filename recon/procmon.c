@@ -121,9 +121,9 @@ static int track_b4(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp
 
     if (!ev->path || !*ev->path)
         return 0;
-    for (i = 0; i < r->nopen; i++) {
-        oc *o = r->open[i];
-        if (o->phase != P_WAIT_B5 || !o->c.b[3].found)
+    for (i = 0; i < r->nwait; i++) {
+        oc *o = r->wait[i];
+        if (!o->c.b[3].found)
             continue;
         if (ev->frame_stage == 4 &&
             ((o->c.anchor == PS_ANCHOR_PROCESS_CREATE && key == o->creator_key) || (evp && evp->subsystem))) {
@@ -238,13 +238,13 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
                          "Thread Create under the child (initial TID %u)", ev->new_tid);
             c->has_initial_tid = true;
             c->initial_tid = ev->new_tid;
-            o->phase = P_WAIT_B5;
-            return 0;
+            return rc_set_phase(r, o, P_WAIT_B5) < 0 ? ps_error_nomem(err) : 0;
         }
         if (ev->op == PS_OP_THREAD_CREATE)
             return 0;
         /* the child runs but its Thread Create is not in the trace */
-        o->phase = P_WAIT_B5;
+        if (rc_set_phase(r, o, P_WAIT_B5) < 0)
+            return ps_error_nomem(err);
         if (ev->has_tid) {
             c->has_initial_tid = true;
             c->initial_tid = ev->tid;
@@ -285,7 +285,7 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
                          "first event of the %s (%s)%s", exact ? "initial thread" : "child", ev->operation,
                          frame_note(ev, note, sizeof note));
         }
-        o->phase = P_LOADER;
+        rc_set_phase(r, o, P_LOADER);
     }
 
     /* P_LOADER */
@@ -355,7 +355,7 @@ static int procmon_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_e
     if ((rc = rc_thread_event(r, ev, event_id, &t, &evp, err)) < 0)
         return rc;
     /* B4 candidates for creations waiting for their initial thread */
-    if (r->nopen && (rc = track_b4(r, ev, event_id, evp)) < 0)
+    if (r->nwait && (rc = track_b4(r, ev, event_id, evp)) < 0)
         return ps_error_nomem(err);
 
     switch (ev->op) {
