@@ -123,6 +123,11 @@ typedef struct ps_cli_ingest {
     const struct ps_ruleset *ruleset;   /* set by ps_cli_build_model while it runs */
     const char *stage_map;   /* --stage-map: stack attribution's map (NULL: built in) */
     const char *symbols;     /* --symbols: names for module + offset frames */
+    /* folders (pipeline/collect.h): --include / --exclude globs; --host
+     * names the machine of every trace instead of what the data says */
+    const char *include[32], *exclude[32];
+    size_t ninclude, nexclude;
+    const char *host;
 } ps_cli_ingest;
 /* Runs an ingest session (pipeline/session.h) over every trace into the
  * model (`out`, or a temporary one when NULL) and commits; prints one
@@ -151,6 +156,9 @@ enum {
     PS_OPT_NO_DEFAULT_RULES,
     PS_OPT_STAGE_MAP,
     PS_OPT_SYMBOLS,
+    PS_OPT_INCLUDE,
+    PS_OPT_EXCLUDE,
+    PS_OPT_HOST,
     PS_OPT_COLOR,
     PS_OPT_COMMAND = 400   /* first code free for a command's own options */
 };

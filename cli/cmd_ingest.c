@@ -8,6 +8,8 @@
 #include "cli/cli.h"
 #include "common/util.h"
 #include "model/store.h"
+#include "common/escape.h"
+#include "pipeline/collect.h"
 #include "pipeline/session.h"
 #include "parsers/reader.h"
 #include "rules_engine/rules.h"
@@ -106,10 +108,61 @@ static void trace_done(void *ctx, ps_store *store, const ps_trace_result *st)
                (unsigned long long)st->frame_staged, st->frame_staged == 1 ? "" : "s");
 }
 
+/* Files of folders that are not traces: listed with -v, counted by their
+ * extension in one note otherwise. */
+typedef struct skipped_files {
+    ps_cli *cli;
+    char ext[6][12];
+    size_t count[6], other;
+} skipped_files;
+
+static void collect_skip(void *ctx, const char *path, const char *why)
+{
+    skipped_files *sk = ctx;
+    const char *base = strrchr(path, '/'), *dot;
+    size_t i;
+
+    ps_cli_verbose(sk->cli, "left out '%s': %s", ps_tx(path), ps_tx(why));
+    base = base ? base + 1 : path;
+    dot = strrchr(base, '.');
+    if (!dot || dot == base || strlen(dot) >= sizeof sk->ext[0]) {
+        sk->other++;
+        return;
+    }
+    for (i = 0; i < PS_ARRAY_LEN(sk->ext) && sk->ext[i][0]; i++)
+        if (ps_streq_ci(sk->ext[i], dot)) {
+            sk->count[i]++;
+            return;
+        }
+    if (i == PS_ARRAY_LEN(sk->ext)) {
+        sk->other++;
+        return;
+    }
+    ps_strlcpy(sk->ext[i], dot, sizeof sk->ext[i]);
+    sk->count[i] = 1;
+}
+
+static void skipped_note(const skipped_files *sk, size_t total)
+{
+    char kinds[256] = "";
+    size_t i, n = 0;
+
+    for (i = 0; i < PS_ARRAY_LEN(sk->ext) && sk->ext[i][0]; i++)
+        n += (size_t)snprintf(kinds + n, n < sizeof kinds ? sizeof kinds - n : 0, "%s%zu %s", n ? ", " : "",
+                              sk->count[i], ps_tx(sk->ext[i]));
+    if (sk->other && n < sizeof kinds)
+        snprintf(kinds + n, sizeof kinds - n, "%s%zu other", n ? ", " : "", sk->other);
+    ps_cli_note(sk->cli, "%zu file%s of the folders left out, not traces (%s; -v lists them)", total,
+                total == 1 ? "" : "s", kinds);
+}
+
 int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const ps_cli_ingest *opts,
                        ps_store **store)
 {
     ps_ruleset *rs = NULL;
+    ps_collect_opts co = {0};
+    skipped_files sk = {.cli = cli};
+    ps_collect *col = NULL;
     ps_session_opts so;
     ps_session_totals tot;
     trace_printer tp = {cli, opts->summary};
@@ -137,7 +190,27 @@ int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const 
     so.progress_ctx = cli;
     so.trace_done = trace_done;
     so.trace_done_ctx = &tp;
-    if (ps_session_build(out, paths, n, &so, store, &tot, &err) < 0) {
+    so.host = opts->host;
+    co.include = opts->include;
+    co.ninclude = opts->ninclude;
+    co.exclude = opts->exclude;
+    co.nexclude = opts->nexclude;
+    co.input = &opts->input;
+    co.input_format = opts->format;
+    co.skip = collect_skip;
+    co.skip_ctx = &sk;
+    if (ps_collect_new(paths, (size_t)n, &co, &col, &err) < 0) {
+        rc = ps_cli_fail(cli, &err);
+        goto out;
+    }
+    if (col->skipped)
+        skipped_note(&sk, col->skipped);
+    if (!col->n) {
+        ps_cli_error(cli, "no traces in %s", n == 1 ? ps_tx(paths[0]) : "the folders given");
+        rc = PS_EXIT_INPUT;
+        goto out;
+    }
+    if (ps_session_build(out, col->paths, (int)col->n, &so, store, &tot, &err) < 0) {
         rc = ps_cli_fail(cli, &err);
         goto out;
     }
@@ -148,6 +221,7 @@ int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const 
                     (unsigned long long)tot.regex_limited, PS_RULE_REGEX_MATCH_LIMIT);
     rc = PS_EXIT_OK;
 out:
+    ps_collect_free(col);
     ps_ruleset_free(rs);
     return rc;
 }
@@ -181,6 +255,12 @@ const ps_cli_opt ps_cli_ingest_opts[] = {
      false},
     {"symbols", PS_OPT_SYMBOLS, required_argument, "FILE",
      "names for module+offset stack frames: MODULE START END\nFUNCTION per line (offsets from the module base)", false},
+    {"include", PS_OPT_INCLUDE, required_argument, "GLOB",
+     "in folders, read only files whose name or path below\nthe folder matches GLOB (repeatable)", false},
+    {"exclude", PS_OPT_EXCLUDE, required_argument, "GLOB", "in folders, leave out files matching GLOB (repeatable)",
+     false},
+    {"host", PS_OPT_HOST, required_argument, "NAME", "the machine of every trace (default: what the data records)",
+     false},
     {NULL, 0, 0, NULL, NULL, false},
 };
 
@@ -224,6 +304,21 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
         return 1;
     case PS_OPT_SYMBOLS:
         io->symbols = arg;
+        return 1;
+    case PS_OPT_INCLUDE:
+    case PS_OPT_EXCLUDE: {
+        const char **list = c == PS_OPT_INCLUDE ? io->include : io->exclude;
+        size_t *n = c == PS_OPT_INCLUDE ? &io->ninclude : &io->nexclude;
+        if (*n == PS_ARRAY_LEN(io->include))
+            return ps_cli_usage(cli, cmd, "at most %zu --%s options", PS_ARRAY_LEN(io->include),
+                                c == PS_OPT_INCLUDE ? "include" : "exclude");
+        list[(*n)++] = arg;
+        return 1;
+    }
+    case PS_OPT_HOST:
+        if (!*arg || strlen(arg) >= 256)
+            return ps_cli_usage(cli, cmd, "invalid --host '%s' (1 to 255 bytes)", ps_tx(arg));
+        io->host = arg;
         return 1;
     default:
         return 0;

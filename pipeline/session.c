@@ -170,6 +170,8 @@ int ps_session_add_input(ps_session *s, ps_input *in, const char *path, ps_trace
     tr.format = ops->name;
     tr.compressed = ps_input_is_compressed(in);
     tr.size = (int64_t)ps_input_raw_size(in);
+    if (o->host)
+        ps_strlcpy(rd->info.host, o->host, sizeof rd->info.host);
     tr.host = rd->info.host;
     tr.os_version = rd->info.os_version;
     tr.pointer_size = rd->info.pointer_size;
@@ -277,6 +279,8 @@ int ps_session_add_input(ps_session *s, ps_input *in, const char *path, ps_trace
     te.tz_offset_min = sum.tz_offset_min;
     te.has_tid = rd->info.has_tid;
     te.has_stacks = rd->info.has_stacks;
+    if (o->host)
+        ps_strlcpy(rd->info.host, o->host, sizeof rd->info.host);
     te.host = rd->info.host;
     te.os_version = rd->info.os_version;
     if ((rc = ps_store_end_trace(store, trace_id, &te, err)) < 0)

@@ -71,6 +71,7 @@ typedef struct ps_session_opts {
     void *warn_ctx;
     ps_progress_fn progress;         /* may be NULL */
     void *progress_ctx;
+    const char *host;                /* the machine of every trace; NULL: what the data records */
     ps_trace_done_fn trace_done;     /* after each trace is in the model; may be NULL */
     void *trace_done_ctx;
 } ps_session_opts;
