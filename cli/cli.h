@@ -188,6 +188,7 @@ int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, struct
 /* The commands (cli/cmd_*.c), in the order `procstage help` lists them. */
 extern const ps_command ps_cmd_analyze, ps_cmd_ingest, ps_cmd_report, ps_cmd_events, ps_cmd_formats, ps_cmd_rules,
     ps_cmd_source;
+extern const ps_command ps_cmd_merge;
 
 /* Loads the default pack (unless io->no_default_rules) and every
  * io->rule_dirs into a finished ruleset.  Rules that cannot run are printed

@@ -162,11 +162,11 @@ static int exec(ps_store *s, const char *sql, ps_error *err)
     return 0;
 }
 
-static int64_t query_int(ps_store *s, const char *sql, int64_t dflt)
+static int64_t query_int(sqlite3 *db, const char *sql, int64_t dflt)
 {
     sqlite3_stmt *st;
     int64_t v = dflt;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return dflt;
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         v = sqlite3_column_int64(st, 0);
@@ -265,7 +265,7 @@ static int setup_writable(ps_store *s, bool fresh, ps_error *err)
     } else if ((rc = check_schema(s->db, s->path, err)) < 0) {
         return rc;
     }
-    if (query_int(s, "SELECT json_valid('[1]')", 0) != 1)
+    if (query_int(s->db, "SELECT json_valid('[1]')", 0) != 1)
         return ps_error_set(err, PS_ERR_DB, "'%s': this SQLite has no JSON functions (3.38 or later needed)",
                             ps_store_name(s));
     if ((rc = exec(s, "BEGIN", err)) < 0)
@@ -273,13 +273,7 @@ static int setup_writable(ps_store *s, bool fresh, ps_error *err)
     s->in_txn = true;
     if ((rc = prepare_all(s, err)) < 0)
         return rc;
-    s->next_event = query_int(s, "SELECT max(event_id) FROM event_rows", 0) + 1;
-    s->next_process = query_int(s, "SELECT max(process_id) FROM processes", 0) + 1;
-    s->next_creation = query_int(s, "SELECT max(creation_id) FROM creations", 0) + 1;
-    s->next_stack = query_int(s, "SELECT max(stack_id) FROM stacks", 0) + 1;
-    s->next_trace = query_int(s, "SELECT max(trace_id) FROM traces", 0) + 1;
-    s->next_string = query_int(s, "SELECT max(string_id) FROM strings", 0) + 1;
-    s->next_frame = query_int(s, "SELECT max(frame_id) FROM frame_values", 0) + 1;
+    ps_store_reload_ids(s);
     /* fixed-size caches, cleared (and so made resident) now: the store's
      * memory does not grow with the trace */
     s->strs = malloc(STR_SLOTS * sizeof *s->strs);
@@ -622,6 +616,64 @@ void ps_store_close(ps_store *s)
     }
     free(s->path);
     free(s);
+}
+
+int ps_store_ensure_catalogue(ps_store *s, ps_error *err)
+{
+    const char *b = strstr(ps_embedded_schema_sql, "@source-catalogue-begin");
+    const char *e = b ? strstr(b, "@source-catalogue-end") : NULL;
+    char *part;
+    int rc;
+
+    if (query_int(ps_store_db(s), "SELECT count(*) FROM sqlite_master WHERE name = 'stack_stages'", 0) > 0)
+        return 0;
+    if (!b || !e || !(b = strchr(b, '\n')) || b > e)
+        return ps_error_set(err, PS_ERR_INTERNAL, "the built-in schema has no source catalogue part");
+    if (!(part = ps_strndup(b, (size_t)(e - b))))
+        return ps_error_nomem(err);
+    /* the end marker sits in a comment line: cut before its "--" */
+    {
+        char *dash = strrchr(part, '\n');
+        if (dash)
+            *dash = '\0';
+    }
+    rc = exec(s, part, err);
+    free(part);
+    return rc;
+}
+
+void ps_store_reload_ids(ps_store *s)
+{
+    sqlite3 *db = ps_store_db(s);
+    s->next_event = query_int(db, "SELECT max(event_id) FROM event_rows", 0) + 1;
+    s->next_process = query_int(db, "SELECT max(process_id) FROM processes", 0) + 1;
+    s->next_creation = query_int(db, "SELECT max(creation_id) FROM creations", 0) + 1;
+    s->next_stack = query_int(db, "SELECT max(stack_id) FROM stacks", 0) + 1;
+    s->next_trace = query_int(db, "SELECT max(trace_id) FROM traces", 0) + 1;
+    s->next_string = query_int(db, "SELECT max(string_id) FROM strings", 0) + 1;
+    s->next_frame = query_int(db, "SELECT max(frame_id) FROM frame_values", 0) + 1;
+}
+
+int ps_store_exec(ps_store *s, const char *sql, ps_error *err)
+{
+    ps_store_db(s);
+    return exec(s, sql, err);
+}
+
+int64_t ps_sql_int(sqlite3 *db, const char *sql, int64_t dflt)
+{
+    return query_int(db, sql, dflt);
+}
+
+int ps_store_restart_txn(ps_store *s, ps_error *err)
+{
+    int rc;
+
+    if (!s->in_txn)
+        return 0;
+    if (s->w && (rc = ps_writer_sync(s->w, err)) < 0)
+        return rc;
+    return exec(s, "COMMIT; BEGIN", err);
 }
 
 /* ---- commands -------------------------------------------------------------------- */

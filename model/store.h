@@ -146,4 +146,22 @@ int ps_store_shift_trace_times(ps_store *s, int64_t trace_id, int64_t delta, ps_
 /* Fills creations.crosscheck_delta from the child's process-table CreateTime. */
 int ps_store_crosscheck(ps_store *s, int64_t trace_id, ps_error *err);
 
+/* ---- bulk SQL (model/merge.c) ------------------------------------------ */
+
+/* Runs SQL (several statements) on the store's connection. */
+int ps_store_exec(ps_store *s, const char *sql, ps_error *err);
+/* The integer of the first row and column of sql on db, or dflt. */
+int64_t ps_sql_int(sqlite3 *db, const char *sql, int64_t dflt);
+
+/* Creates the source catalogue tables (the @source-catalogue part of
+ * schema.sql) when the model predates them. */
+int ps_store_ensure_catalogue(ps_store *s, ps_error *err);
+/* After rows were added with SQL of one's own (ps_store_db): the next ids
+ * the store assigns are read again from the tables. */
+void ps_store_reload_ids(ps_store *s);
+/* Commits what was written so far to the store's (still temporary) file and
+ * opens a new transaction, releasing the locks of attached databases; the
+ * model is still moved into place only by ps_store_commit. */
+int ps_store_restart_txn(ps_store *s, ps_error *err);
+
 #endif

@@ -90,36 +90,7 @@ static int step(ps_src_store *ss, sqlite3_stmt *st, ps_error *err, const char *w
 
 int ps_src_schema_ensure(ps_store *s, ps_error *err)
 {
-    const char *b = strstr(ps_embedded_schema_sql, "@source-catalogue-begin");
-    const char *e = b ? strstr(b, "@source-catalogue-end") : NULL;
-    sqlite3_stmt *st;
-    bool have = false;
-    char *part;
-    int rc;
-
-    if (sqlite3_prepare_v2(ps_store_db(s), "SELECT 1 FROM sqlite_master WHERE name = 'stack_stages'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return ps_store_fail(s, err, "cannot read the schema");
-    have = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    if (have)
-        return 0;
-    if (!b || !e)
-        return ps_error_set(err, PS_ERR_INTERNAL, "the built-in schema has no source catalogue part");
-    b = strchr(b, '\n');
-    if (!b || b > e)
-        return ps_error_set(err, PS_ERR_INTERNAL, "the built-in schema has no source catalogue part");
-    if (!(part = ps_strndup(b, (size_t)(e - b))))
-        return ps_error_nomem(err);
-    /* the end marker sits in a comment line: cut before its "--" */
-    {
-        char *dash = strrchr(part, '\n');
-        if (dash)
-            *dash = '\0';
-    }
-    rc = exec_sql(s, part, err);
-    free(part);
-    return rc;
+    return ps_store_ensure_catalogue(s, err);
 }
 
 /* ---- callbacks of the scanner ------------------------------------------------------------- */
