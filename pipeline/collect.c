@@ -104,7 +104,8 @@ static int walk(ps_collect *c, const ps_collect_opts *o, const char *dir, const 
         }
         n++;
     }
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
     for (i = 0; i < n && rc == 0; i++) {
         ps_buf path, sub;
         struct stat st;
