@@ -205,7 +205,7 @@ err_has "trunc.evtx': offset 0x1000: the file ends 25904 bytes into a 64 KiB chu
     >"$TMP/rnd.evtx"
 run ingest "$TMP/rnd.evtx" -o "$TMP/rnd.db"
 expect_status 3 "garbage after the signature: input error"
-err_has "rnd.evtx': offset 0: libevtx cannot open the log" "names the file"
+err_has "rnd.evtx': offset 0x20: not an EVTX file header" "names the file"
 one_line "one line"
 [ ! -e "$TMP/rnd.db" ]
 ok $? "no database created"
