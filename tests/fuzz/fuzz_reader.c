@@ -2,7 +2,8 @@
  * fuzz_reader - one reader over arbitrary bytes: PS_FUZZ_READER names it
  * (compile-time), or NULL to detect the format like procstage does.  Every
  * string and array of every record is touched so that a dangling pointer or
- * an out-of-bounds length shows up under the sanitizers.
+ * an out-of-bounds length shows up under the sanitizers.  Readers that can
+ * give more (EVTX records in chunk slack) are asked to.
  */
 #include <string.h>
 
@@ -35,6 +36,11 @@ static void touch_event(const ps_event *ev)
     touch(ev->current_dir);
     touch(ev->reg_type);
     touch(ev->reg_data);
+    touch(ev->subject_guid);
+    for (i = 0; i < ev->nfields; i++) {
+        touch(ev->fields[i].name);
+        touch(ev->fields[i].value);
+    }
     for (i = 0; i < ev->nframes; i++) {
         touch(ev->frames[i].module);
         touch(ev->frames[i].symbol);
@@ -73,11 +79,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ps_input *in = NULL;
     const ps_reader_ops *ops = NULL;
     ps_reader *r = NULL;
+    ps_reader_opts ro;
     ps_error err;
     ps_record rec;
     const char *name = PS_FUZZ_READER;
 
     ps_input_opts_init(&io);
+    memset(&ro, 0, sizeof ro);
+    ro.recovered = true;   /* EVTX: the chunk slack is decoded too */
     io.max_decompressed = PS_FUZZ_MAX_DECOMPRESSED;
     io.zstd_window_log_max = PS_FUZZ_WINDOW_LOG;
     if (ps_input_open_mem(data, size, "fuzz", &io, &in, &err) < 0)
@@ -86,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ops = ps_reader_find(name);
     else if (ps_reader_detect(in, &ops, &err) < 0)
         ops = NULL;
-    if (ops && ops->open(in, NULL, &r, &err) == 0) {
+    if (ops && ops->open(in, &ro, &r, &err) == 0) {
         while (ps_reader_next(r, &rec, &err) > 0) {
             if (rec.type == PS_REC_EVENT)
                 touch_event(rec.event);
