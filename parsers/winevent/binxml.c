@@ -39,6 +39,79 @@ enum {
     V_SYSTIME = 0x12, V_SID = 0x13, V_HEX32 = 0x14, V_HEX64 = 0x15, V_BINXML = 0x21, V_ARRAY = 0x80
 };
 
+/* the element names the walk looks for, resolved once when an element is
+ * compiled (an integer comparison per element instead of strcmp) */
+enum {
+    K_OTHER,
+    K_Binary,
+    K_BinaryEventData,
+    K_Channel,
+    K_Computer,
+    K_Correlation,
+    K_Data,
+    K_Event,
+    K_EventData,
+    K_EventGuid,
+    K_EventID,
+    K_EventName,
+    K_EventRecordID,
+    K_Execution,
+    K_ExtendedTracingInfo,
+    K_Keywords,
+    K_Level,
+    K_Message,
+    K_Opcode,
+    K_ProcessingErrorData,
+    K_Provider,
+    K_RenderingInfo,
+    K_Security,
+    K_System,
+    K_Task,
+    K_TimeCreated,
+    K_UserData,
+    K_Version,
+};
+
+static const char *const kind_names[] = {
+    "",
+    "Binary",
+    "BinaryEventData",
+    "Channel",
+    "Computer",
+    "Correlation",
+    "Data",
+    "Event",
+    "EventData",
+    "EventGuid",
+    "EventID",
+    "EventName",
+    "EventRecordID",
+    "Execution",
+    "ExtendedTracingInfo",
+    "Keywords",
+    "Level",
+    "Message",
+    "Opcode",
+    "ProcessingErrorData",
+    "Provider",
+    "RenderingInfo",
+    "Security",
+    "System",
+    "Task",
+    "TimeCreated",
+    "UserData",
+    "Version",
+};
+
+static uint8_t kind_of(const char *local)
+{
+    uint8_t k;
+    for (k = 1; k < sizeof kind_names / sizeof kind_names[0]; k++)
+        if (strcmp(local, kind_names[k]) == 0)
+            return k;
+    return K_OTHER;
+}
+
 /* ---- compiled form ---------------------------------------------------------- */
 
 enum { P_TEXT, P_SUB, P_ELEM, P_INST };
@@ -68,6 +141,7 @@ struct bx_elem {
     const char *name;       /* as written, maybe prefix:local */
     const char *local;      /* after the prefix */
     uint32_t nlen;
+    uint8_t kind;           /* K_* of its local name */
     const bx_attr *attrs;
     uint32_t nattrs;
     const bx_part *parts;
@@ -554,6 +628,7 @@ static int parse_element(ps_binxml *b, uint32_t *pos, parse_ctx *pc, int depth, 
     {
         const char *colon = memchr(e->name, ':', e->nlen);
         e->local = colon ? colon + 1 : e->name;
+        e->kind = kind_of(e->local);
     }
     /* attributes: kept as a run of bx_attr on b->parts' sibling, b->tmp2
      * cannot hold them (texts), so they are gathered into a small array */
@@ -1129,17 +1204,50 @@ static int put_real(ps_buf *o, double d)
 
 #define FT_MAX 2650467743999999999ULL   /* 9999-12-31T23:59:59.9999999Z */
 
+/* digits of v, zero-padded to w, at d */
+static void put_dec(char *d, unsigned v, int w)
+{
+    while (w--) {
+        d[w] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* lower- or upper-case hex of v, w digits, at d */
+static void put_hexw(char *d, uint64_t v, int w, bool upper)
+{
+    const char *hx = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    while (w--) {
+        d[w] = hx[v & 15];
+        v >>= 4;
+    }
+}
+
 static int put_filetime(ps_buf *o, uint64_t ft)
 {
     int64_t y, days = (int64_t)(ft / 864000000000ULL);
     uint64_t rem = ft % 864000000000ULL;
     unsigned m, d;
+    char t[30];
     if (ft > FT_MAX)
         return putf(o, "(0x%08x 0x%08x)", (unsigned)(ft >> 32), (unsigned)(ft & 0xffffffffu));
     ps_civil_from_days(days, &y, &m, &d);
-    return putf(o, "%04lld-%02u-%02uT%02u:%02u:%02u.%07u00Z", (long long)y, m, d, (unsigned)(rem / 36000000000ULL),
-                (unsigned)(rem / 600000000ULL % 60), (unsigned)(rem / 10000000ULL % 60),
-                (unsigned)(rem % 10000000ULL));
+    /* 2019-04-27T15:57:25.868863200Z (y is 1601..9999 here) */
+    put_dec(t, (unsigned)y, 4);
+    t[4] = '-';
+    put_dec(t + 5, m, 2);
+    t[7] = '-';
+    put_dec(t + 8, d, 2);
+    t[10] = 'T';
+    put_dec(t + 11, (unsigned)(rem / 36000000000ULL), 2);
+    t[13] = ':';
+    put_dec(t + 14, (unsigned)(rem / 600000000ULL % 60), 2);
+    t[16] = ':';
+    put_dec(t + 17, (unsigned)(rem / 10000000ULL % 60), 2);
+    t[19] = '.';
+    put_dec(t + 20, (unsigned)(rem % 10000000ULL), 7);
+    memcpy(t + 27, "00Z", 3);
+    return ps_buf_append(o, t, 30);
 }
 
 static int put_systime(ps_buf *o, const uint8_t *p)
@@ -1154,8 +1262,23 @@ static int put_systime(ps_buf *o, const uint8_t *p)
 
 static int put_guid(ps_buf *o, const uint8_t *p)
 {
-    return putf(o, "{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}", rd32(p), rd16(p + 4), rd16(p + 6), p[8],
-                p[9], p[10], p[11], p[12], p[13], p[14], p[15]);
+    /* {%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X} */
+    char t[38];
+    int i;
+    t[0] = '{';
+    put_hexw(t + 1, rd32(p), 8, true);
+    t[9] = '-';
+    put_hexw(t + 10, rd16(p + 4), 4, true);
+    t[14] = '-';
+    put_hexw(t + 15, rd16(p + 6), 4, true);
+    t[19] = '-';
+    put_hexw(t + 20, p[8], 2, true);
+    put_hexw(t + 22, p[9], 2, true);
+    t[24] = '-';
+    for (i = 0; i < 6; i++)
+        put_hexw(t + 25 + 2 * i, p[10 + i], 2, true);
+    t[37] = '}';
+    return ps_buf_append(o, t, 38);
 }
 
 /* The size of the SID at p (n bytes available), 0 when malformed. */
@@ -1206,7 +1329,14 @@ static int put_scalar(ps_buf *o, uint8_t t, const uint8_t *p, uint32_t n)
     case V_HEX32: case V_HEX64:
         if (!read_int(p, n, false, &u, &s))
             break;
-        return n == 8 ? putf(o, "0x%016llx", (unsigned long long)u) : putf(o, "0x%08x", (unsigned)u);
+        {
+            char t[18];
+            int w = n == 8 ? 16 : 8;
+            t[0] = '0';
+            t[1] = 'x';
+            put_hexw(t + 2, n == 8 ? u : (uint32_t)u, w, false);
+            return ps_buf_append(o, t, (size_t)w + 2);
+        }
     case V_REAL32:
         if (n == 4) {
             float f;
@@ -1554,12 +1684,17 @@ static int put_sub(ps_binxml *b, ps_buf *o, const bx_part *p, const bx_inst *in,
  * and copied to the output arena. */
 static const char *finish_text(ps_binxml *b, ps_buf *t, bool attr, bool trim)
 {
-    size_t i, w = 0, n = t->len, s = 0;
+    size_t i = 0, w = 0, n = t->len, s = 0;
     char *d = t->data;
 
     if (!d)
         return "";
-    for (i = 0; i < n; i++) {
+    if (!attr) {
+        /* element text: only CR changes; most values have none */
+        char *cr = memchr(d, '\r', n);
+        i = w = cr ? (size_t)(cr - d) : n;
+    }
+    for (; i < n; i++) {
         char c = d[i];
         if (c == '\r') {
             if (i + 1 < n && d[i + 1] == '\n')
@@ -1663,9 +1798,9 @@ static const char *attr(ps_binxml *b, const bx_node *n, const char *name, int *r
     return NULL;
 }
 
-static bool is_el(const bx_node *n, const char *name)
+static bool is_el(const bx_node *n, uint8_t kind)
 {
-    return strcmp(n->e->local, name) == 0;
+    return n->e->kind == kind;
 }
 
 static int add_value(ps_binxml *b, const char *name, const char *value)
@@ -1732,7 +1867,7 @@ static int decode_system(ps_binxml *b, const bx_node *sys)
         return rc;
     for (i = 0; i < l.n; i++) {
         const bx_node *n = &l.v[i];
-        if (is_el(n, "Provider")) {
+        if (is_el(n, K_Provider)) {
             ATTR(s, n, "Name");
             if (s)
                 x->provider_name = s;
@@ -1742,7 +1877,7 @@ static int decode_system(ps_binxml *b, const bx_node *sys)
             ATTR(s, n, "EventSourceName");
             if (s)
                 x->event_source_name = s;
-        } else if (is_el(n, "EventID")) {
+        } else if (is_el(n, K_EventID)) {
             TEXT(s, n, true);
             if (ps_evx_parse_number(s, &v) && v <= 0xffffffffu) {
                 x->has_event_id = true;
@@ -1753,45 +1888,45 @@ static int decode_system(ps_binxml *b, const bx_node *sys)
                 x->has_qualifiers = true;
                 x->qualifiers = (uint32_t)v;
             }
-        } else if (is_el(n, "Version")) {
+        } else if (is_el(n, K_Version)) {
             if ((rc = set_int(b, n, &x->version)) < 0)
                 return rc;
-        } else if (is_el(n, "Level")) {
+        } else if (is_el(n, K_Level)) {
             if ((rc = set_int(b, n, &x->level)) < 0)
                 return rc;
-        } else if (is_el(n, "Task")) {
+        } else if (is_el(n, K_Task)) {
             if ((rc = set_int(b, n, &x->task)) < 0)
                 return rc;
-        } else if (is_el(n, "Opcode")) {
+        } else if (is_el(n, K_Opcode)) {
             if ((rc = set_int(b, n, &x->opcode)) < 0)
                 return rc;
-        } else if (is_el(n, "Keywords")) {
+        } else if (is_el(n, K_Keywords)) {
             TEXT(s, n, true);
             x->keywords_text = s;
             if (ps_evx_parse_number(s, &v)) {
                 x->has_keywords = true;
                 x->keywords = v;
             }
-        } else if (is_el(n, "TimeCreated")) {
+        } else if (is_el(n, K_TimeCreated)) {
             ATTR(s, n, "SystemTime");
             if (s) {
                 x->time_created = s;
                 x->has_ts = ps_evx_parse_time(s, &x->ts);
             }
-        } else if (is_el(n, "EventRecordID")) {
+        } else if (is_el(n, K_EventRecordID)) {
             TEXT(s, n, true);
             if (ps_evx_parse_number(s, &v)) {
                 x->has_record_id = true;
                 x->record_id = v;
             }
-        } else if (is_el(n, "Correlation")) {
+        } else if (is_el(n, K_Correlation)) {
             ATTR(s, n, "ActivityID");
             if (s)
                 x->activity_id = s;
             ATTR(s, n, "RelatedActivityID");
             if (s)
                 x->related_activity_id = s;
-        } else if (is_el(n, "Execution")) {
+        } else if (is_el(n, K_Execution)) {
             ATTR(s, n, "ProcessID");
             if (s && ps_evx_parse_number(s, &v) && v <= 0xffffffffu) {
                 x->has_pid = true;
@@ -1805,13 +1940,13 @@ static int decode_system(ps_binxml *b, const bx_node *sys)
             ATTR(s, n, "ProcessorID");
             if (s && ps_evx_parse_number(s, &v) && v <= 0x7fffffff)
                 x->processor_id = (int32_t)v;
-        } else if (is_el(n, "Channel")) {
+        } else if (is_el(n, K_Channel)) {
             TEXT(s, n, true);
             x->channel = s;
-        } else if (is_el(n, "Computer")) {
+        } else if (is_el(n, K_Computer)) {
             TEXT(s, n, true);
             x->computer = s;
-        } else if (is_el(n, "Security")) {
+        } else if (is_el(n, K_Security)) {
             ATTR(s, n, "UserID");
             if (s)
                 x->user_sid = s;
@@ -1857,7 +1992,7 @@ static int decode_payload(ps_binxml *b, const bx_node *n)
     uint32_t i;
     int rc;
 
-    if (is_el(n, "EventData")) {
+    if (is_el(n, K_EventData)) {
         unsigned unnamed = 0;
         x->payload = PS_EVX_EVENTDATA;
         if ((rc = children(b, n, &l)) < 0)
@@ -1865,7 +2000,7 @@ static int decode_payload(ps_binxml *b, const bx_node *n)
         for (i = 0; i < l.n; i++) {
             const bx_node *c = &l.v[i];
             const char *name, *val;
-            if (is_el(c, "Data")) {
+            if (is_el(c, K_Data)) {
                 ATTR(name, c, "Name");
                 if (!name || !*name) {
                     char tmp[24];
@@ -1873,7 +2008,7 @@ static int decode_payload(ps_binxml *b, const bx_node *n)
                     if (!(name = ps_arena_strdup(b->out, tmp)))
                         return NOMEM(b);
                 }
-            } else if (is_el(c, "Binary")) {
+            } else if (is_el(c, K_Binary)) {
                 name = "Binary";
             } else {
                 continue;
@@ -1882,7 +2017,7 @@ static int decode_payload(ps_binxml *b, const bx_node *n)
             if ((rc = add_value(b, name, val)) < 0)
                 return rc;
         }
-    } else if (is_el(n, "UserData")) {
+    } else if (is_el(n, K_UserData)) {
         x->payload = PS_EVX_USERDATA;
         if ((rc = children(b, n, &l)) < 0)
             return rc;
@@ -1892,12 +2027,12 @@ static int decode_payload(ps_binxml *b, const bx_node *n)
                 return PS_ERR_NOMEM;
             return userdata_leaves(b, &wrap, 0);
         }
-    } else if (is_el(n, "BinaryEventData")) {
+    } else if (is_el(n, K_BinaryEventData)) {
         const char *val;
         x->payload = PS_EVX_BINARY;
         TEXT(val, n, true);
         return add_value(b, "BinaryEventData", val);
-    } else if (is_el(n, "ProcessingErrorData")) {
+    } else if (is_el(n, K_ProcessingErrorData)) {
         x->payload = PS_EVX_ERROR;
         if ((rc = children(b, n, &l)) < 0)
             return rc;
@@ -1924,12 +2059,12 @@ static int decode_rendering(ps_binxml *b, const bx_node *n)
         return rc;
     for (i = 0; i < l.n; i++) {
         const bx_node *c = &l.v[i];
-        const char **dst = is_el(c, "Message")     ? &x->message
-                           : is_el(c, "Level")     ? &x->rendered_level
-                           : is_el(c, "Task")      ? &x->rendered_task
-                           : is_el(c, "Opcode")    ? &x->rendered_opcode
-                           : is_el(c, "Provider")  ? &x->rendered_provider
-                           : is_el(c, "EventName") ? &x->event_name
+        const char **dst = is_el(c, K_Message)     ? &x->message
+                           : is_el(c, K_Level)     ? &x->rendered_level
+                           : is_el(c, K_Task)      ? &x->rendered_task
+                           : is_el(c, K_Opcode)    ? &x->rendered_opcode
+                           : is_el(c, K_Provider)  ? &x->rendered_provider
+                           : is_el(c, K_EventName) ? &x->event_name
                                                    : NULL;
         if (dst)
             TEXT(*dst, c, true);
@@ -1944,26 +2079,26 @@ static int decode_event(ps_binxml *b, const bx_node *ev)
     uint32_t i;
     int rc;
 
-    if (!is_el(ev, "Event"))
+    if (!is_el(ev, K_Event))
         return fail(b, PS_ERR_INPUT, 0, "expected an <Event> element, found <%s>", ev->e->name);
     if ((rc = children(b, ev, &l)) < 0)
         return rc;
     for (i = 0; i < l.n; i++) {
         const bx_node *n = &l.v[i];
-        if (is_el(n, "System")) {
+        if (is_el(n, K_System)) {
             if ((rc = decode_system(b, n)) < 0)
                 return rc;
             have_system = true;
-        } else if (is_el(n, "RenderingInfo")) {
+        } else if (is_el(n, K_RenderingInfo)) {
             if ((rc = decode_rendering(b, n)) < 0)
                 return rc;
-        } else if (is_el(n, "ExtendedTracingInfo")) {
+        } else if (is_el(n, K_ExtendedTracingInfo)) {
             node_list g = {0};
             uint32_t k;
             if ((rc = children(b, n, &g)) < 0)
                 return rc;
             for (k = 0; k < g.n; k++)
-                if (is_el(&g.v[k], "EventGuid"))
+                if (is_el(&g.v[k], K_EventGuid))
                     TEXT(b->x->event_guid, &g.v[k], true);
         } else if ((rc = decode_payload(b, n)) < 0) {
             return rc;
