@@ -1758,13 +1758,14 @@ static const char *text_of(ps_binxml *b, const bx_node *n, bool trim)
 static const char *attr(ps_binxml *b, const bx_node *n, const char *name, int *rc)
 {
     uint32_t i, j;
+    size_t nl = strlen(name);
 
     *rc = 0;
     for (i = 0; i < n->e->nattrs; i++) {
         const bx_attr *a = &n->e->attrs[i];
         bool skip = false;
         const char *r;
-        if (strcmp(a->name, name) != 0)
+        if (a->nlen != nl || memcmp(a->name, name, nl) != 0)
             continue;
         for (j = 0; j < a->nparts; j++) {
             const bx_part *p = &a->parts[j];
