@@ -195,15 +195,92 @@ typedef struct tmpl_slot {
     uint32_t end;           /* chunk offset after the definition */
 } tmpl_slot;
 
+/* An open-addressing table of slots keyed by chunk offset; a slot belongs
+ * to the current chunk when its generation is the table user's.  Every slot
+ * type begins with uint32_t gen, off. */
+typedef struct off_table {
+    uint8_t *slots;
+    size_t size;            /* bytes per slot */
+    uint32_t cap, used;     /* cap: a power of two */
+} off_table;
+
+static inline uint32_t *slot_at(const off_table *t, uint32_t i)
+{
+    return (uint32_t *)(void *)(t->slots + (size_t)i * t->size);
+}
+
+static bool table_init(off_table *t, size_t size, uint32_t cap)
+{
+    t->size = size;
+    t->cap = cap;
+    t->used = 0;
+    t->slots = calloc(cap, size);
+    return t->slots != NULL;
+}
+
+/* Forgets every slot: a new generation, or (when it wrapped) zeroes. */
+static void table_clear(off_table *t, bool wrapped)
+{
+    if (wrapped)
+        memset(t->slots, 0, (size_t)t->cap * t->size);
+    t->used = 0;
+}
+
+static bool table_grow(off_table *t, uint32_t gen)
+{
+    uint32_t nc = t->cap * 2, i;
+    off_table n = *t;
+
+    n.cap = nc;
+    n.slots = calloc(nc, t->size);
+    if (!n.slots)
+        return false;
+    for (i = 0; i < t->cap; i++) {
+        uint32_t *s = slot_at(t, i), h;
+        if (s[0] != gen)
+            continue;
+        h = (s[1] * 2654435761u) & (nc - 1);
+        while (slot_at(&n, h)[0] == gen)
+            h = (h + 1) & (nc - 1);
+        memcpy(slot_at(&n, h), s, t->size);
+    }
+    free(t->slots);
+    *t = n;
+    return true;
+}
+
+/* The slot of chunk offset off, or a new one (*fresh; zeroed but for gen
+ * and off); NULL when out of memory.  A slot stays valid until the next
+ * call on the same table. */
+static void *table_get(off_table *t, uint32_t gen, uint32_t off, bool *fresh)
+{
+    uint32_t h, *s;
+
+    if ((t->used + 1) * 2 > t->cap && !table_grow(t, gen))
+        return NULL;
+    h = (off * 2654435761u) & (t->cap - 1);
+    while ((s = slot_at(t, h))[0] == gen) {
+        if (s[1] == off) {
+            *fresh = false;
+            return s;
+        }
+        h = (h + 1) & (t->cap - 1);
+    }
+    memset(s, 0, t->size);
+    s[0] = gen;
+    s[1] = off;
+    t->used++;
+    *fresh = true;
+    return s;
+}
+
 struct ps_binxml {
     const uint8_t *c;       /* the chunk */
     uint32_t clen;
     uint64_t foff;
     uint32_t gen;
-    name_slot *names;
-    uint32_t name_cap, name_used;
-    tmpl_slot *tmpls;
-    uint32_t tmpl_cap, tmpl_used;
+    off_table names;        /* of name_slot */
+    off_table tmpls;        /* of tmpl_slot */
     ps_arena chunk_arena;   /* compiled templates and names */
     ps_arena rec_arena;     /* a record's instances, values, raw elements */
     ps_arena *out;          /* the caller's: the ps_evx's strings */
@@ -306,13 +383,9 @@ int ps_binxml_new(ps_binxml **out, ps_error *err)
     *out = NULL;
     if (!b)
         return ps_error_nomem(err);
-    b->name_cap = 1024;
-    b->tmpl_cap = 256;
-    b->names = calloc(b->name_cap, sizeof *b->names);
-    b->tmpls = calloc(b->tmpl_cap, sizeof *b->tmpls);
-    if (!b->names || !b->tmpls) {
-        free(b->names);
-        free(b->tmpls);
+    if (!table_init(&b->names, sizeof(name_slot), 1024) || !table_init(&b->tmpls, sizeof(tmpl_slot), 256)) {
+        free(b->names.slots);
+        free(b->tmpls.slots);
         free(b);
         return ps_error_nomem(err);
     }
@@ -331,8 +404,8 @@ void ps_binxml_free(ps_binxml *b)
 {
     if (!b)
         return;
-    free(b->names);
-    free(b->tmpls);
+    free(b->names.slots);
+    free(b->tmpls.slots);
     ps_arena_release(&b->chunk_arena);
     ps_arena_release(&b->rec_arena);
     ps_buf_release(&b->tmp);
@@ -347,13 +420,13 @@ void ps_binxml_begin_chunk(ps_binxml *b, const uint8_t *chunk, uint32_t len, uin
     b->c = chunk;
     b->clen = len;
     b->foff = file_offset;
-    if (++b->gen == 0) {
-        /* the generation wrapped: clear the slots for real */
-        memset(b->names, 0, b->name_cap * sizeof *b->names);
-        memset(b->tmpls, 0, b->tmpl_cap * sizeof *b->tmpls);
+    bool wrapped = ++b->gen == 0;
+
+    /* a wrapped generation clears the slots for real */
+    if (wrapped)
         b->gen = 1;
-    }
-    b->name_used = b->tmpl_used = 0;
+    table_clear(&b->names, wrapped);
+    table_clear(&b->tmpls, wrapped);
     ps_arena_reset(&b->chunk_arena);
 }
 
@@ -421,51 +494,19 @@ static int put_ansi(ps_buf *o, const uint8_t *p, size_t n)
 
 /* ---- names ---------------------------------------------------------------------------------- */
 
-static bool grow_names(ps_binxml *b)
-{
-    uint32_t nc = b->name_cap * 2, i;
-    name_slot *ns = calloc(nc, sizeof *ns);
-    if (!ns)
-        return false;
-    for (i = 0; i < b->name_cap; i++) {
-        name_slot *s = &b->names[i];
-        uint32_t h;
-        if (s->gen != b->gen)
-            continue;
-        h = (s->off * 2654435761u) & (nc - 1);
-        while (ns[h].gen == b->gen)
-            h = (h + 1) & (nc - 1);
-        ns[h] = *s;
-    }
-    free(b->names);
-    b->names = ns;
-    b->name_cap = nc;
-    return true;
-}
-
 /* The name structure at chunk offset off: next offset (4), hash (2), count
  * (2), UTF-16 (2 x count), NUL (2). */
 static int name_at(ps_binxml *b, uint32_t off, const name_slot **out)
 {
     name_slot *s;
-    uint32_t h, n, i;
+    uint32_t n, i;
+    bool fresh;
 
-    if ((b->name_used + 1) * 2 > b->name_cap && !grow_names(b))
+    if (!(s = table_get(&b->names, b->gen, off, &fresh)))
         return NOMEM(b);
-    h = (off * 2654435761u) & (b->name_cap - 1);
-    while (b->names[h].gen == b->gen) {
-        if (b->names[h].off == off) {
-            *out = &b->names[h];
-            return b->names[h].s ? 0 : fail(b, PS_ERR_INPUT, off, "malformed name");
-        }
-        h = (h + 1) & (b->name_cap - 1);
-    }
-    s = &b->names[h];
-    s->gen = b->gen;
-    s->off = off;
-    s->s = NULL;
-    b->name_used++;
     *out = s;
+    if (!fresh)
+        return s->s ? 0 : fail(b, PS_ERR_INPUT, off, "malformed name");
     if ((uint64_t)off + 8 > b->clen)
         return fail(b, PS_ERR_INPUT, off, "name outside the chunk");
     n = rd16(b->c + off + 6);
@@ -831,53 +872,21 @@ done:
 
 /* ---- templates -------------------------------------------------------------------------------- */
 
-static bool grow_tmpls(ps_binxml *b)
-{
-    uint32_t nc = b->tmpl_cap * 2, i;
-    tmpl_slot *ns = calloc(nc, sizeof *ns);
-    if (!ns)
-        return false;
-    for (i = 0; i < b->tmpl_cap; i++) {
-        tmpl_slot *s = &b->tmpls[i];
-        uint32_t h;
-        if (s->gen != b->gen)
-            continue;
-        h = (s->off * 2654435761u) & (nc - 1);
-        while (ns[h].gen == b->gen)
-            h = (h + 1) & (nc - 1);
-        ns[h] = *s;
-    }
-    free(b->tmpls);
-    b->tmpls = ns;
-    b->tmpl_cap = nc;
-    return true;
-}
-
 /* The template definition at chunk offset off: next (4), GUID (16), data
  * size (4), then a fragment holding one element, and EOF. */
 static int template_at(ps_binxml *b, uint32_t off, const tmpl_slot **out)
 {
     tmpl_slot *s;
-    uint32_t h, size, p;
+    uint32_t size, p;
     parse_ctx pc;
+    bool fresh;
     int rc;
 
-    if ((b->tmpl_used + 1) * 2 > b->tmpl_cap && !grow_tmpls(b))
+    if (!(s = table_get(&b->tmpls, b->gen, off, &fresh)))
         return NOMEM(b);
-    h = (off * 2654435761u) & (b->tmpl_cap - 1);
-    while (b->tmpls[h].gen == b->gen) {
-        if (b->tmpls[h].off == off) {
-            *out = &b->tmpls[h];
-            return b->tmpls[h].root ? 0 : fail(b, PS_ERR_INPUT, off, "unusable template definition");
-        }
-        h = (h + 1) & (b->tmpl_cap - 1);
-    }
-    s = &b->tmpls[h];
-    s->gen = b->gen;
-    s->off = off;
-    s->root = NULL;
-    b->tmpl_used++;
     *out = s;
+    if (!fresh)
+        return s->root ? 0 : fail(b, PS_ERR_INPUT, off, "unusable template definition");
     if ((uint64_t)off + 24 > b->clen)
         return fail(b, PS_ERR_INPUT, off, "template definition outside the chunk");
     size = rd32(b->c + off + 20);
