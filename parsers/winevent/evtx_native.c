@@ -27,8 +27,9 @@
  * A file whose header says it was not closed cleanly (or counts fewer chunks
  * than the file holds) is read as far as its chunks are valid, with a
  * warning.  Records in the slack of a chunk (after its free-space offset:
- * deleted or overwritten) are decoded strictly (binxml.h) and counted in a
- * warning; with ps_reader_opts.recovered (--recovered) they are given too,
+ * deleted or overwritten) are counted in a warning (every plausible record
+ * header: signature, size and its copy); with ps_reader_opts.recovered
+ * (--recovered) they are decoded strictly (binxml.h) and given too,
  * after the chunk's live records, with ps_event.recovered set and the extra
  * field Recovered = "true" (so the model tells them apart).
  */
@@ -284,7 +285,8 @@ static void decode_chunk(native_reader *r, ps_binxml *bx, uint64_t ci, slot *s)
         }
         o += size;
     }
-    /* the slack: records deleted or overwritten, decoded strictly */
+    /* the slack: records deleted or overwritten, decoded strictly when they
+     * are asked for; otherwise the plausible record headers are counted */
     o = free_off;
     while (o + 28 <= CHUNK_SIZE) {
         rec_out *ro;
@@ -292,6 +294,11 @@ static void decode_chunk(native_reader *r, ps_binxml *bx, uint64_t ci, slot *s)
         o = resync(c, o, CHUNK_SIZE);
         if (o + 28 > CHUNK_SIZE || !record_at(c, o, CHUNK_SIZE, &size))
             break;
+        if (!r->recover_slack) {
+            s->slack++;
+            o += size;
+            continue;
+        }
         if (!(ro = slot_push(s))) {
             s->fatal = PS_ERR_NOMEM;
             return;
@@ -309,8 +316,6 @@ static void decode_chunk(native_reader *r, ps_binxml *bx, uint64_t ci, slot *s)
         ro->offset = foff + o;
         ro->recovered = true;
         s->slack++;
-        if (!r->recover_slack)
-            s->n--;   /* counted, not given */
         o += size;
     }
 }
@@ -586,7 +591,7 @@ static int native_next(ps_reader *base, ps_record *rec, ps_error *err)
                 r->slack_told = true;
                 ps_reader_warn(base,
                                "'%s': %llu recovered record%s (deleted or overwritten, found in chunk slack) not "
-                               "read (--recovered reads them)",
+                               "read (--recovered reads those that still decode)",
                                ps_input_name(base->in), (unsigned long long)r->slack, r->slack == 1 ? "" : "s");
             }
             return rc;

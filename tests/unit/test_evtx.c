@@ -239,7 +239,7 @@ int main(void)
             fix_chunk(w, 0);
         }
         run(w, len, false, &r);
-        ok(has(&r, "1 recovered record (deleted or overwritten, found in chunk slack) not read"),
+        ok(has(&r, "1 recovered record (deleted or overwritten, found in chunk slack) not read (--recovered reads those"),
            "slack: counted in a warning");
         ok(same_but(&clean, &r, first1 + n1 - 1, 1), "slack: not read by default");
         run(w, len, true, &r);
