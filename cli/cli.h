@@ -112,6 +112,7 @@ struct ps_store;
 typedef struct ps_cli_ingest {
     const char *format;
     bool no_stacks;
+    bool recovered;          /* --recovered: EVTX records in chunk slack too */
     const ps_recon_config *config;
     ps_input_opts input;
     bool summary;
@@ -140,6 +141,7 @@ int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const 
 enum {
     PS_OPT_RECON = 256,
     PS_OPT_NO_STACKS,
+    PS_OPT_RECOVERED,
     PS_OPT_MAX_WINDOW,
     PS_OPT_MAX_DECOMP,
     PS_OPT_PROGRESS,

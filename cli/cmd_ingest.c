@@ -181,6 +181,7 @@ int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const 
     so.input_format = opts->format;
     so.input = opts->input;
     so.no_stacks = opts->no_stacks;
+    so.recovered = opts->recovered;
     so.config = opts->config;
     so.stage_map = opts->stage_map;
     so.symbols = opts->symbols;
@@ -250,6 +251,8 @@ const ps_cli_opt ps_cli_ingest_opts[] = {
     {"rules", 'r', required_argument, "DIR", "also run the Sigma rules in DIR (a directory or a .yml\nfile; repeatable)",
      false},
     {"no-default-rules", PS_OPT_NO_DEFAULT_RULES, no_argument, NULL, "do not run the built-in rule pack", false},
+    {"recovered", PS_OPT_RECOVERED, no_argument, NULL,
+     "also read EVTX records found in chunk slack (deleted or\noverwritten), flagged with the field Recovered", false},
     {"stage-map", PS_OPT_STAGE_MAP, required_argument, "FILE",
      "stage map for stack attribution (default: the built-in\nrules/stages.yml, plus the database's source catalogue)",
      false},
@@ -280,6 +283,9 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
         return 1;
     case PS_OPT_NO_STACKS:
         io->no_stacks = true;
+        return 1;
+    case PS_OPT_RECOVERED:
+        io->recovered = true;
         return 1;
     case PS_OPT_MAX_WINDOW:
         if (ps_cli_parse_size(arg, &size) < 0 || size < 1024 || size > (1ULL << 31))

@@ -145,6 +145,9 @@ typedef struct ps_event {
     /* where the event came from, for messages */
     uint64_t src_line;          /* text formats: first line of the record; 0 = n/a */
     uint64_t src_offset;        /* byte offset of the record in the (decompressed) input */
+    /* EVTX: a record found in the slack of a chunk (deleted or overwritten)
+     * rather than among its live records */
+    bool recovered;
 
     /* ETW: what the creator's PROCESS_CREATE says about the new process
      * (image, command line, user SID, session, parent, architecture); NULL

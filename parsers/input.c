@@ -51,6 +51,7 @@ struct ps_input {
     void *map;
     size_t map_len;
     bool mapped;
+    uint64_t map_pos;      /* how far a reader of the mapping got (progress) */
 };
 
 void ps_input_opts_init(ps_input_opts *o)
@@ -76,7 +77,16 @@ uint64_t ps_input_offset(const ps_input *in)
 
 uint64_t ps_input_raw_pos(const ps_input *in)
 {
+    /* a file mapped directly is read through the mapping, not by raw reads */
+    if (in->map && !in->zstd && in->regular && in->map_pos > in->raw_pos)
+        return in->map_pos < in->raw_size ? in->map_pos : in->raw_size;
     return in->raw_pos;
+}
+
+void ps_input_map_progress(ps_input *in, uint64_t offset)
+{
+    if (offset > in->map_pos)
+        in->map_pos = offset;
 }
 
 uint64_t ps_input_raw_size(const ps_input *in)

@@ -70,6 +70,11 @@ int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *e
  * flat however large the mapped file.  No effect without a mapping. */
 void ps_input_release(ps_input *in, uint64_t from, uint64_t to);
 
+/* Tells the input that a reader of its mapping has got to `offset`: for a
+ * plain file mapped directly (no raw reads), ps_input_raw_pos reports it,
+ * so that progress advances with what the reader has read. */
+void ps_input_map_progress(ps_input *in, uint64_t offset);
+
 /* Content bytes consumed so far (decompressed offset). */
 uint64_t ps_input_offset(const ps_input *in);
 /* Raw (on-disk) bytes consumed so far and the raw size (0 when unknown): progress. */

@@ -37,6 +37,7 @@ typedef void (*ps_warn_fn)(void *ctx, const char *msg);
 
 typedef struct ps_reader_opts {
     bool no_stacks;              /* skip stack frames */
+    bool recovered;              /* EVTX: also give the records found in chunk slack */
     ps_warn_fn warn;             /* may be NULL */
     void *warn_ctx;
 } ps_reader_opts;

@@ -13,6 +13,7 @@ extern const ps_reader_ops ps_procmon_csv_reader;
 extern const ps_reader_ops ps_procmon_xml_reader;
 extern const ps_reader_ops ps_etl_reader;
 extern const ps_reader_ops ps_evtx_reader;
+extern const ps_reader_ops ps_evtx_libevtx_reader;
 extern const ps_reader_ops ps_procmon_pml_reader;
 extern const ps_reader_ops ps_event_xml_reader;
 
@@ -21,6 +22,7 @@ static const ps_reader_ops *const reader_table[] = {
     &ps_procmon_xml_reader,
     &ps_etl_reader,
     &ps_evtx_reader,
+    &ps_evtx_libevtx_reader,
     &ps_procmon_pml_reader,
     &ps_event_xml_reader,
 };

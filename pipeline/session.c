@@ -160,6 +160,7 @@ int ps_session_add_input(ps_session *s, ps_input *in, const char *path, ps_trace
     }
     memset(&ropts, 0, sizeof ropts);
     ropts.no_stacks = o->no_stacks;
+    ropts.recovered = o->recovered;
     ropts.warn = o->warn;
     ropts.warn_ctx = o->warn_ctx;
     if ((rc = ops->open(in, &ropts, &rd, err)) < 0)

@@ -61,6 +61,7 @@ typedef struct ps_session_opts {
     const char *input_format;        /* reader name, or NULL / "auto" to detect */
     ps_input_opts input;
     bool no_stacks;                  /* do not store stack frames */
+    bool recovered;                  /* EVTX: read the records in chunk slack too */
     const ps_recon_config *config;   /* required */
     const ps_ruleset *rules;         /* a finished ruleset; NULL: no rule engine */
     bool detectors;                  /* run the built-in detectors (rules_engine/detect.h) */

@@ -1,5 +1,7 @@
 /*
- * evtx.c - Windows XML Event Log files (.evtx), read with libevtx.
+ * evtx.c - Windows XML Event Log files (.evtx), read with libevtx: the
+ * reader "evtx-libevtx", kept as the independent oracle of the native one
+ * (evtx_native.c, "evtx"), which auto-detection picks.
  *
  * The content is mapped (ps_input_map: mmap for a plain file, a spooled
  * temporary file for zstd or a pipe) and handed to libevtx through a libbfio
@@ -46,12 +48,13 @@ static void evtx_close(ps_reader *r);
 
 static int evtx_probe(const uint8_t *p, size_t n)
 {
-    return n >= 8 && memcmp(p, "ElfFile\0", 8) == 0 ? 100 : 0;
+    /* below the native reader (evtx_native.c): chosen by name only */
+    return n >= 8 && memcmp(p, "ElfFile\0", 8) == 0 ? 50 : 0;
 }
 
-const ps_reader_ops ps_evtx_reader = {
-    .name = "evtx",
-    .summary = "Windows event log (.evtx): Sysmon, Security and any other channel",
+const ps_reader_ops ps_evtx_libevtx_reader = {
+    .name = "evtx-libevtx",
+    .summary = "Windows event log (.evtx) read with libevtx (the native evtx reader's oracle)",
     .detects = "the signature \"ElfFile\" at offset 0",
     .family = PS_FAMILY_EVENTLOG,
     .probe = evtx_probe,
@@ -172,7 +175,7 @@ static int evtx_open(ps_input *in, const ps_reader_opts *opts, ps_reader **out, 
     r = calloc(1, sizeof *r);
     if (!r)
         return ps_error_nomem(err);
-    ps_reader_base_init(&r->base, &ps_evtx_reader, in, opts);
+    ps_reader_base_init(&r->base, &ps_evtx_libevtx_reader, in, opts);
     ps_buf_init(&r->xml);
     if ((rc = ps_evx_parser_new(&r->parser, err)) < 0 || (rc = ps_winevent_new(&r->mapper, err)) < 0)
         goto fail;

@@ -507,9 +507,12 @@ static void decode_rendering(ps_evx_parser *p, const xmlNode *n)
 
 static void reset_result(ps_evx_parser *p)
 {
-    ps_evx *x = &p->x;
-
     ps_arena_reset(&p->arena);
+    ps_evx_init(&p->x);
+}
+
+void ps_evx_init(ps_evx *x)
+{
     memset(x, 0, sizeof *x);
     x->provider_name = x->provider_guid = x->event_source_name = "";
     x->keywords_text = x->time_created = "";

@@ -152,6 +152,10 @@ int ps_evx_sanitise(const char *xml, size_t len, ps_buf *out);
  * sanitise now, the rest waiting for the next chunk. */
 size_t ps_evx_utf8_complete(const char *s, size_t len);
 
+/* An empty event: every string "", every number absent (-1 or has_ false):
+ * what a decoder starts from. */
+void ps_evx_init(ps_evx *x);
+
 /* The value of the first payload pair called `name`, or NULL. */
 const char *ps_evx_get(const ps_evx *x, const char *name);
 

@@ -205,7 +205,7 @@ err_has "trunc.evtx': offset 0x1000: the file ends 25904 bytes into a 64 KiB chu
     >"$TMP/rnd.evtx"
 run ingest "$TMP/rnd.evtx" -o "$TMP/rnd.db"
 expect_status 3 "garbage after the signature: input error"
-err_has "rnd.evtx': offset 0: libevtx cannot open the log" "names the file"
+err_has "rnd.evtx': offset 0x20: not an EVTX file header" "names the file"
 one_line "one line"
 [ ! -e "$TMP/rnd.db" ]
 ok $? "no database created"
@@ -222,4 +222,18 @@ zstd -q -c "$FIX/sysmon_ifeo.evtx" >"$TMP/sy.evtx.zst" 2>/dev/null && {
 cat "$FIX/security_ifeo.evtx" | "$PROCSTAGE" -q ingest - -o "$TMP/stdin.db" >/dev/null 2>&1
 [ "$(q "$TMP/stdin.db" "SELECT count(*) FROM events")" = 5 ]
 ok $? "an EVTX on standard input"
+
+# ---- EVTX chunk slack (--recovered) -------------------------------------------------------
+slack="$top_srcdir/tests/corpus/evtx/template-slack.evtx"
+run ingest "$slack" -o "$TMP/slack.db"
+expect_status 0 "a record in chunk slack: not an error"
+err_has "1 recovered record (deleted or overwritten, found in chunk slack) not read" "counted in a warning"
+[ "$(q "$TMP/slack.db" "SELECT count(*) FROM events")" = 99 ]
+ok $? "without --recovered: the live records"
+run -q ingest --recovered "$slack" -o "$TMP/slack2.db"
+expect_status 0 "--recovered"
+[ "$(q "$TMP/slack2.db" "SELECT count(*) FROM events")" = 100 ]
+ok $? "--recovered: the slack record too"
+[ "$(q "$TMP/slack2.db" "SELECT group_concat(f.value) FROM event_fields f WHERE f.name = 'Recovered'")" = true ]
+ok $? "--recovered: flagged by the field Recovered"
 finish
