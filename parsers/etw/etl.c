@@ -245,18 +245,41 @@ static int parse_logfile_header(etl_reader *r, ps_error *err)
     return 0;
 }
 
-/* Raw clock value -> FILETIME UTC. */
-static int64_t to_filetime(const etl_reader *r, int64_t raw)
-{
-    int64_t d, freq, q, rem;
+/* FILETIMEs past this (the year 16,216) are damage: keeping every
+ * timestamp in [0, ETL_TS_MAX] means no difference of two of them
+ * overflows further on. */
+#define ETL_TS_MAX (INT64_C(1) << 62)
 
-    if (r->clock == 2)
-        return raw;
-    freq = r->clock == 1 ? r->perf_freq : (int64_t)r->cpu_mhz * 1000000;
-    d = raw - r->ref_raw;
-    q = d / freq;
-    rem = d % freq;
-    return r->start_time + q * PS_TICKS_PER_SEC + rem * PS_TICKS_PER_SEC / freq;
+/* Raw clock value -> FILETIME UTC; false when the value, the log's clock
+ * parameters or the result are out of range (a damaged record or header:
+ * every step is checked, none overflows). */
+static bool to_filetime(const etl_reader *r, int64_t raw, int64_t *ft)
+{
+    int64_t d, freq, q, rem, t;
+
+    if (r->clock == 2) {
+        t = raw;
+    } else {
+        freq = r->clock == 1 ? r->perf_freq : (int64_t)r->cpu_mhz * 1000000;
+        if (freq <= 0 || __builtin_sub_overflow(raw, r->ref_raw, &d))
+            return false;
+        q = d / freq;
+        rem = d % freq;
+        if (__builtin_mul_overflow(q, (int64_t)PS_TICKS_PER_SEC, &q) || __builtin_add_overflow(r->start_time, q, &t))
+            return false;
+        /* |rem| < freq: rem * 10^7 overflows only for a frequency above
+         * 9.2e11 Hz, which no clock has; divide first then */
+        if (__builtin_mul_overflow(rem, (int64_t)PS_TICKS_PER_SEC, &rem))
+            rem = (int64_t)((double)rem * ((double)PS_TICKS_PER_SEC / (double)freq));
+        else
+            rem /= freq;
+        if (__builtin_add_overflow(t, rem, &t))
+            return false;
+    }
+    if (t < 0 || t > ETL_TS_MAX)
+        return false;
+    *ft = t;
+    return true;
 }
 
 /* ---- the buffer index ---------------------------------------------------------------- */
@@ -1125,7 +1148,12 @@ static bool decode(etl_reader *r, const etl_rec *rec)
 
     ps_etw_kevent_reset(k);
     k->pointer_size = rec->ptr;
-    k->ts = to_filetime(r, rec->raw_ts);
+    if (!to_filetime(r, rec->raw_ts, &k->ts)) {
+        damage(r, "buffer at offset 0x%llx, record at +0x%x: timestamp 0x%llx is out of range for the log's clock; "
+                  "the record is skipped",
+               (unsigned long long)rec->buf_off, rec->at, (unsigned long long)rec->raw_ts);
+        return false;
+    }
     switch (rec->type) {
     case HT_SYSTEM32: case HT_SYSTEM64: case HT_COMPACT32: case HT_COMPACT64:
     case HT_PERFINFO32: case HT_PERFINFO64: {

@@ -683,6 +683,34 @@ static void test_damage(void)
     r = read_all(spill(d, n, "marker"));
     ok(r.rc == 0 && strstr(r.warn, "not a trace record"), "a record without the trace marker: a warning");
     free(r.lines);
+
+    /* a timestamp at the ends of the int64 range: the FILETIME conversion
+     * overflowed (undefined behaviour, a garbage time); now that record is
+     * skipped with a warning and every other time stays in range */
+    {
+        static const uint64_t extremes[] = {0x8000000000000000ULL, 0x7FFFFFFFFFFFFFFFULL};
+        size_t k;
+        at = find_record(good, n, 1, 0x02, 0x0301);
+        for (k = 0; k < PS_ARRAY_LEN(extremes); k++) {
+            size_t b;
+            bool in_range = true;
+            char *line;
+            memcpy(d, good, n);
+            for (b = 0; b < 8; b++)
+                d[at + 0x10 + b] = (uint8_t)(extremes[k] >> (8 * b));
+            r = read_all(spill(d, n, "ts"));
+            for (line = r.lines; line && *line; line = strchr(line, '\n') + 1) {
+                long long ts = strtoll(strchr(line, ' ') + 1, NULL, 10);
+                if (ts < 0 || ts > (1LL << 62))
+                    in_range = false;
+            }
+            ok(r.rc == 0 && r.events == 121 && strstr(r.warn, "is out of range for the log's clock; the record is skipped"),
+               "timestamp 0x%llx: that record skipped with a warning, 121 events kept (%llu: %s)",
+               (unsigned long long)extremes[k], (unsigned long long)r.events, r.warn);
+            ok(in_range, "timestamp 0x%llx: every time kept is a FILETIME in range", (unsigned long long)extremes[k]);
+            free(r.lines);
+        }
+    }
     free(d);
     free(good);
 
