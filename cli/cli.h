@@ -129,6 +129,7 @@ typedef struct ps_cli_ingest {
     const char *include[32], *exclude[32];
     size_t ninclude, nexclude;
     const char *host;
+    bool no_wait;            /* --no-wait: fail when another writer holds the model's lock */
 } ps_cli_ingest;
 /* Runs an ingest session (pipeline/session.h) over every trace into the
  * model (`out`, or a temporary one when NULL) and commits; prints one
@@ -161,6 +162,7 @@ enum {
     PS_OPT_INCLUDE,
     PS_OPT_EXCLUDE,
     PS_OPT_HOST,
+    PS_OPT_NO_WAIT,
     PS_OPT_COLOR,
     PS_OPT_COMMAND = 400   /* first code free for a command's own options */
 };

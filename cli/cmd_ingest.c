@@ -156,6 +156,11 @@ static void skipped_note(const skipped_files *sk, size_t total)
                 total == 1 ? "" : "s", kinds);
 }
 
+static void lock_waiting(void *ctx, const char *path)
+{
+    ps_cli_note(ctx, "waiting for another procstage writing '%s'", path);
+}
+
 int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const ps_cli_ingest *opts,
                        ps_store **store)
 {
@@ -164,6 +169,7 @@ int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const 
     skipped_files sk = {.cli = cli};
     ps_collect *col = NULL;
     ps_session_opts so;
+    ps_store_write_opts wo;
     ps_session_totals tot;
     trace_printer tp = {cli, opts->summary};
     ps_error err;
@@ -185,6 +191,10 @@ int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const 
     so.config = opts->config;
     so.stage_map = opts->stage_map;
     so.symbols = opts->symbols;
+    wo.no_wait = opts->no_wait;
+    wo.waiting = lock_waiting;
+    wo.ctx = cli;
+    so.store = &wo;
     so.warn = ps_cli_reader_warning;
     so.warn_ctx = cli;
     so.progress = ps_cli_progress;
@@ -264,6 +274,8 @@ const ps_cli_opt ps_cli_ingest_opts[] = {
      false},
     {"host", PS_OPT_HOST, required_argument, "NAME", "the machine of every trace (default: what the data records)",
      false},
+    {"no-wait", PS_OPT_NO_WAIT, no_argument, NULL,
+     "fail (exit 4) when another procstage is writing the\nmodel instead of waiting for it", false},
     {NULL, 0, 0, NULL, NULL, false},
 };
 
@@ -326,11 +338,13 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
             return ps_cli_usage(cli, cmd, "invalid --host '%s' (1 to 255 bytes)", ps_tx(arg));
         io->host = arg;
         return 1;
+    case PS_OPT_NO_WAIT:
+        io->no_wait = true;
+        return 1;
     default:
         return 0;
     }
 }
-
 
 static const ps_cli_opt ingest_opts[] = {
     {"output", 'o', required_argument, "DB", "the database to create or append to (required)", false},

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +121,7 @@ struct ps_store {
     store_mode mode;
     char *path;          /* final path (write), temp path (temp), path (read) */
     char *tmp;           /* temporary file (write, temp) */
+    int lock_fd;         /* write mode: the lock on path.lock, held until the rename (-1: none) */
     bool committed;
     bool appending;
     bool in_txn;
@@ -341,12 +343,59 @@ static ps_store *store_new(store_mode mode)
     s = calloc(1, sizeof *s);
     if (s) {
         s->mode = mode;
+        s->lock_fd = -1;
         ps_buf_init(&s->json);
     }
     return s;
 }
 
+/* Takes the writers' lock of s->path (see store.h). */
+static int take_lock(ps_store *s, const ps_store_write_opts *o, ps_error *err)
+{
+    size_t n = strlen(s->path);
+    char *lock = malloc(n + 6);
+    int fd, rc = 0;
+
+    if (!lock)
+        return ps_error_nomem(err);
+    memcpy(lock, s->path, n);
+    memcpy(lock + n, ".lock", 6);
+    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        rc = ps_error_set(err, PS_ERR_IO, "cannot create the lock file '%s': %s", lock, ps_errno_text(errno));
+        goto out;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK) {
+            rc = ps_error_set(err, PS_ERR_IO, "cannot lock '%s': %s", lock, ps_errno_text(errno));
+        } else if (o && o->no_wait) {
+            rc = ps_error_set(err, PS_ERR_IO, "cannot write '%s': another procstage is writing it (lock file '%s')",
+                              s->path, lock);
+        } else {
+            if (o && o->waiting)
+                o->waiting(o->ctx, s->path);
+            while (flock(fd, LOCK_EX) != 0)
+                if (errno != EINTR) {
+                    rc = ps_error_set(err, PS_ERR_IO, "cannot lock '%s': %s", lock, ps_errno_text(errno));
+                    break;
+                }
+        }
+    }
+    if (rc < 0)
+        close(fd);
+    else
+        s->lock_fd = fd;
+out:
+    free(lock);
+    return rc;
+}
+
 int ps_store_open_write(const char *path, ps_store **out, ps_error *err)
+{
+    return ps_store_open_write_opts(path, NULL, out, err);
+}
+
+int ps_store_open_write_opts(const char *path, const ps_store_write_opts *o, ps_store **out, ps_error *err)
 {
     ps_store *s;
     struct stat st;
@@ -361,6 +410,12 @@ int ps_store_open_write(const char *path, ps_store **out, ps_error *err)
     if (!s->path) {
         ps_store_close(s);
         return ps_error_nomem(err);
+    }
+    /* the lock before anything of the model is read: a writer that waited
+     * appends to what the one before it wrote */
+    if ((rc = take_lock(s, o, err)) < 0) {
+        ps_store_close(s);
+        return rc;
     }
     exists = stat(path, &st) == 0;
     if (exists && !S_ISREG(st.st_mode)) {
@@ -592,7 +647,14 @@ int ps_store_commit(ps_store *s, ps_error *err)
     }
     s->committed = true;
     s->mode = MODE_READ;
-    if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    /* opened before the lock goes: the next writer's rename cannot change
+     * what this store reads */
+    rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY, NULL);
+    if (s->lock_fd >= 0) {
+        close(s->lock_fd);
+        s->lock_fd = -1;
+    }
+    if (rc != SQLITE_OK)
         return ps_store_fail(s, err, "cannot reopen");
     return 0;
 }
@@ -614,6 +676,8 @@ void ps_store_close(ps_store *s)
         unlink(s->tmp);
         free(s->tmp);
     }
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     free(s->path);
     free(s);
 }

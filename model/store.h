@@ -37,8 +37,20 @@
 
 typedef struct ps_store ps_store;
 
-/* Create `path` or append to it (atomically, see above). */
+/* Create `path` or append to it (atomically, see above).  Every writer of
+ * `path` holds an exclusive lock on the companion file `path`.lock (created
+ * when missing, kept: removing it would let two writers lock two files) from
+ * before the model is read until its copy has replaced it, so concurrent
+ * writers run one after the other and none loses another's traces. */
 int ps_store_open_write(const char *path, ps_store **out, ps_error *err);
+typedef struct ps_store_write_opts {
+    bool no_wait;   /* another writer holds the lock: fail (PS_ERR_IO) instead of waiting */
+    /* called once before waiting for another writer; may be NULL */
+    void (*waiting)(void *ctx, const char *path);
+    void *ctx;
+} ps_store_write_opts;
+/* The same, with options (o may be NULL). */
+int ps_store_open_write_opts(const char *path, const ps_store_write_opts *o, ps_store **out, ps_error *err);
 /* A scratch model in $TMPDIR, deleted by ps_store_close. */
 int ps_store_open_temp(ps_store **out, ps_error *err);
 /* A scratch model in memory (tests, fuzzing): no file at all. */

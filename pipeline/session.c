@@ -325,7 +325,7 @@ int ps_session_build(const char *out, char *const *paths, int n, const ps_sessio
     int i, rc;
 
     *store = NULL;
-    if ((rc = out ? ps_store_open_write(out, store, err) : ps_store_open_temp(store, err)) < 0)
+    if ((rc = out ? ps_store_open_write_opts(out, o->store, store, err) : ps_store_open_temp(store, err)) < 0)
         goto fail;
     if ((rc = ps_session_new(*store, o, &s, err)) < 0)
         goto fail;

@@ -75,6 +75,7 @@ typedef struct ps_session_opts {
     const char *host;                /* the machine of every trace; NULL: what the data records */
     ps_trace_done_fn trace_done;     /* after each trace is in the model; may be NULL */
     void *trace_done_ctx;
+    const ps_store_write_opts *store;   /* ps_session_build's writer lock options; may be NULL */
 } ps_session_opts;
 
 /* The defaults of `procstage ingest`: detection, detectors and attribution

@@ -166,5 +166,5 @@ err_has "no such file" "says so"
 # a database path that cannot be written
 run ingest "$FIX/demo.csv" -o "$TMP/no/such/dir/x.db"
 expect_status 4 "unwritable output: i/o error"
-err_has "cannot create a temporary file next to" "says where"
+err_has "cannot create the lock file '$TMP/no/such/dir/x.db.lock'" "says where"
 finish
