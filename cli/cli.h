@@ -130,7 +130,9 @@ typedef struct ps_cli_ingest {
     size_t ninclude, nexclude;
     const char *host;
     bool no_wait;            /* --no-wait: fail when another writer holds the model's lock */
+    int jobs;                /* -j: traces ingested at once (0 or 1: one after the other) */
 } ps_cli_ingest;
+#define PS_CLI_MAX_JOBS 64
 /* Runs an ingest session (pipeline/session.h) over every trace into the
  * model (`out`, or a temporary one when NULL) and commits; prints one
  * summary line per trace on stdout when opts->summary.  Returns an exit status;

@@ -1,6 +1,7 @@
 /*
  * cmd_ingest.c - procstage ingest TRACE... -o DB
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include "model/store.h"
 #include "common/escape.h"
 #include "pipeline/collect.h"
-#include "pipeline/session.h"
+#include "pipeline/build.h"
 #include "parsers/reader.h"
 #include "rules_engine/rules.h"
 
@@ -202,6 +203,7 @@ int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const 
     so.trace_done = trace_done;
     so.trace_done_ctx = &tp;
     so.host = opts->host;
+    so.jobs = opts->jobs;
     co.include = opts->include;
     co.ninclude = opts->ninclude;
     co.exclude = opts->exclude;
@@ -276,6 +278,8 @@ const ps_cli_opt ps_cli_ingest_opts[] = {
      false},
     {"no-wait", PS_OPT_NO_WAIT, no_argument, NULL,
      "fail (exit 4) when another procstage is writing the\nmodel instead of waiting for it", false},
+    {"jobs", 'j', required_argument, "N",
+     "ingest up to N traces at once, each into a part merged\nin order (default 1: one after the other)", false},
     {NULL, 0, 0, NULL, NULL, false},
 };
 
@@ -341,6 +345,16 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
     case PS_OPT_NO_WAIT:
         io->no_wait = true;
         return 1;
+    case 'j': {
+        char *end;
+        long j;
+        errno = 0;
+        j = strtol(arg, &end, 10);
+        if (errno || end == arg || *end || j < 1 || j > PS_CLI_MAX_JOBS)
+            return ps_cli_usage(cli, cmd, "invalid --jobs '%s' (1 to %d)", ps_tx(arg), PS_CLI_MAX_JOBS);
+        io->jobs = (int)j;
+        return 1;
+    }
     default:
         return 0;
     }

@@ -282,6 +282,7 @@ typedef struct mctx {
     int all;
     ps_merge_stats *stats;
     const char *src;
+    unsigned flags;
 } mctx;
 
 static int fail(mctx *m, ps_error *err, const char *what)
@@ -442,10 +443,14 @@ static int merge_attached(mctx *m, bool catalogue, ps_error *err)
     if ((rc = ps_store_exec(m->dst,
                    "DROP TABLE IF EXISTS temp.ps_merge_keep; DROP TABLE IF EXISTS temp.ps_merge_files;"
                    "CREATE TEMP TABLE ps_merge_keep (trace_id INTEGER PRIMARY KEY);"
-                   "CREATE TEMP TABLE ps_merge_files (file_id INTEGER PRIMARY KEY);"
-                   "INSERT INTO temp.ps_merge_keep SELECT t.trace_id FROM ps_src.traces t WHERE t.sha256 IS NULL "
-                   "OR (NOT EXISTS (SELECT 1 FROM main.traces d WHERE d.sha256 = t.sha256) AND t.trace_id = "
-                   "(SELECT min(u.trace_id) FROM ps_src.traces u WHERE u.sha256 = t.sha256))",
+                   "CREATE TEMP TABLE ps_merge_files (file_id INTEGER PRIMARY KEY);",
+                   err)) < 0 ||
+        (rc = ps_store_exec(m->dst,
+                   m->flags & PS_MERGE_KEEP_DUPLICATES
+                       ? "INSERT INTO temp.ps_merge_keep SELECT trace_id FROM ps_src.traces"
+                       : "INSERT INTO temp.ps_merge_keep SELECT t.trace_id FROM ps_src.traces t WHERE t.sha256 IS NULL "
+                         "OR (NOT EXISTS (SELECT 1 FROM main.traces d WHERE d.sha256 = t.sha256) AND t.trace_id = "
+                         "(SELECT min(u.trace_id) FROM ps_src.traces u WHERE u.sha256 = t.sha256))",
                    err)) < 0)
         return rc;
     src_traces = ps_sql_int(m->db, "SELECT count(*) FROM ps_src.traces", 0);
@@ -477,6 +482,11 @@ static int merge_attached(mctx *m, bool catalogue, ps_error *err)
 
 int ps_store_merge(ps_store *dst, const char *src_path, ps_merge_stats *stats, ps_error *err)
 {
+    return ps_store_merge_flags(dst, src_path, 0, stats, err);
+}
+
+int ps_store_merge_flags(ps_store *dst, const char *src_path, unsigned flags, ps_merge_stats *stats, ps_error *err)
+{
     ps_merge_stats local;
     sqlite3_stmt *st;
     mctx m;
@@ -491,6 +501,7 @@ int ps_store_merge(ps_store *dst, const char *src_path, ps_merge_stats *stats, p
     m.db = ps_store_db(dst);
     m.stats = stats;
     m.src = src_path;
+    m.flags = flags;
     if ((rc = check_source(src_path, &catalogue, err)) < 0)
         return rc;
     if (sqlite3_create_function(m.db, "ps_merge_shift", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_shift, NULL,

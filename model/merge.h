@@ -43,4 +43,12 @@ typedef struct ps_merge_stats {
 
 int ps_store_merge(ps_store *dst, const char *src_path, ps_merge_stats *stats, ps_error *err);
 
+/* The same with flags.  PS_MERGE_KEEP_DUPLICATES carries every trace of the
+ * source, also one whose sha256 is already in dst: what ingest does with a
+ * trace given twice, and so what the parallel ingest's parts need
+ * (pipeline/parallel.h). */
+#define PS_MERGE_KEEP_DUPLICATES 1u
+int ps_store_merge_flags(ps_store *dst, const char *src_path, unsigned flags, ps_merge_stats *stats,
+                         ps_error *err);
+
 #endif

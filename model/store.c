@@ -124,6 +124,7 @@ struct ps_store {
     int lock_fd;         /* write mode: the lock on path.lock, held until the rename (-1: none) */
     bool committed;
     bool appending;
+    bool no_indexes;     /* a part of the parallel ingest: merged, never queried */
     bool in_txn;
     sqlite3_stmt *st[ST__COUNT];
     int64_t next_event, next_process, next_creation, next_stack, next_trace, next_string, next_frame;
@@ -145,6 +146,16 @@ sqlite3 *ps_store_db(ps_store *s)
 const char *ps_store_name(const ps_store *s)
 {
     return s->mode == MODE_TEMP ? "<temporary model>" : s->path;
+}
+
+void ps_store_no_indexes(ps_store *s)
+{
+    s->no_indexes = true;
+}
+
+const char *ps_store_file(const ps_store *s)
+{
+    return s->mode == MODE_TEMP ? s->tmp : s->path && strcmp(s->path, ":memory:") != 0 ? s->path : NULL;
 }
 
 int ps_store_fail(ps_store *s, ps_error *err, const char *what)
@@ -617,13 +628,18 @@ int ps_store_commit(ps_store *s, ps_error *err)
     s->w = NULL;
     /* the indexes of a new model are built now, sorting with both cores: far
      * cheaper than keeping them up to date row by row (docs/performance.md) */
-    if ((rc = build_indexes(s, err)) < 0)
+    if (!s->no_indexes && (rc = build_indexes(s, err)) < 0)
         return rc;
     if ((rc = exec(s, "COMMIT", err)) < 0)
         return rc;
     s->in_txn = false;
     finalize_all(s);
     if (s->mode == MODE_TEMP) {
+        /* give up the exclusive lock (SQLite drops it at the next read), so
+         * that other connections can read the model: the parallel ingest
+         * merges its parts from the file */
+        if ((rc = exec(s, "PRAGMA locking_mode = NORMAL; SELECT count(*) FROM meta", err)) < 0)
+            return rc;
         s->committed = true;
         return 0;
     }

@@ -65,6 +65,12 @@ void ps_store_close(ps_store *s);
 sqlite3 *ps_store_db(ps_store *s);
 /* The name used in messages. */
 const char *ps_store_name(const ps_store *s);
+/* The commit of a model only merged into another (the parallel ingest's
+ * parts) skips the indexes. */
+void ps_store_no_indexes(ps_store *s);
+/* The database file (a temporary model's too: valid until ps_store_close;
+ * NULL for a model in memory). */
+const char *ps_store_file(const ps_store *s);
 /* Reports a SQLite failure as PS_ERR_DB with the store's name. */
 int ps_store_fail(ps_store *s, ps_error *err, const char *what);
 

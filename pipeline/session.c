@@ -317,32 +317,3 @@ out:
     ps_reader_close(rd);
     return rc;
 }
-
-int ps_session_build(const char *out, char *const *paths, int n, const ps_session_opts *o, ps_store **store,
-                     ps_session_totals *tot, ps_error *err)
-{
-    ps_session *s = NULL;
-    int i, rc;
-
-    *store = NULL;
-    if ((rc = out ? ps_store_open_write_opts(out, o->store, store, err) : ps_store_open_temp(store, err)) < 0)
-        goto fail;
-    if ((rc = ps_session_new(*store, o, &s, err)) < 0)
-        goto fail;
-    for (i = 0; i < n; i++)
-        if ((rc = ps_session_add(s, paths[i], NULL, err)) < 0)
-            goto fail;
-    if (tot)
-        ps_session_get_totals(s, tot);
-    /* the session's statements must be finished before the commit */
-    ps_session_free(s);
-    s = NULL;
-    if ((rc = ps_store_commit(*store, err)) < 0)
-        goto fail;
-    return 0;
-fail:
-    ps_session_free(s);
-    ps_store_close(*store);
-    *store = NULL;
-    return rc;
-}

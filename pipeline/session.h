@@ -11,20 +11,15 @@
  * the tests and the fuzzers run the same code.  It never prints: warnings,
  * progress and per-trace results reach the caller through callbacks.
  *
- * Typical use:
- *   ps_session_opts o;
- *   ps_session_opts_init(&o);           defaults of `procstage ingest`
- *   o.config = &cfg; o.rules = ruleset;
- *   ps_session_build("case.db", paths, n, &o, &store, &err);
- * or, over a store the caller opened:
+ * Typical use (ps_session_build, pipeline/build.h, does it for a list of
+ * paths, also several traces at once):
  *   ps_session_new(store, &o, &s, &err);
  *   ps_session_add(s, path, &res, &err) ...
  *   ps_session_free(s);  ps_store_commit(store, &err);
  *
  * Ownership: everything in ps_session_opts is borrowed and must outlive the
  * session; ps_session_new returns a session owned by the caller
- * (ps_session_free) that borrows the store.  ps_session_build returns an
- * open store owned by the caller (ps_store_close).
+ * (ps_session_free) that borrows the store.
  */
 #ifndef PS_SESSION_H
 #define PS_SESSION_H
@@ -76,6 +71,8 @@ typedef struct ps_session_opts {
     ps_trace_done_fn trace_done;     /* after each trace is in the model; may be NULL */
     void *trace_done_ctx;
     const ps_store_write_opts *store;   /* ps_session_build's writer lock options; may be NULL */
+    int jobs;                        /* ps_session_build: traces ingested at once (pipeline/build.h);
+                                      * 0 or 1: one after the other */
 } ps_session_opts;
 
 /* The defaults of `procstage ingest`: detection, detectors and attribution
@@ -102,11 +99,5 @@ typedef struct ps_session_totals {
     size_t symbols;                  /* symbols loaded for attribution */
 } ps_session_totals;
 void ps_session_get_totals(const ps_session *s, ps_session_totals *t);
-
-/* Opens the model (`out`, created or appended to; a temporary one removed
- * at close when NULL), ingests every path and commits, all or nothing.  On
- * success *store is open for reporting; tot may be NULL. */
-int ps_session_build(const char *out, char *const *paths, int n, const ps_session_opts *o, ps_store **store,
-                     ps_session_totals *tot, ps_error *err);
 
 #endif

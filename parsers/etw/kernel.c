@@ -4,6 +4,7 @@
 #include "parsers/etw/kernel.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,19 +102,24 @@ void ps_etw_guid_format(const uint8_t g[16], char out[39])
              g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
 }
 
+static uint8_t guid_parsed[PS_ARRAY_LEN(known_guids)][16];
+static pthread_once_t guid_once = PTHREAD_ONCE_INIT;
+
+static void guid_init(void)
+{
+    size_t i;
+    for (i = 0; i < PS_ARRAY_LEN(known_guids); i++)
+        ps_etw_guid_parse(known_guids[i].text, guid_parsed[i]);
+}
+
+/* the table is parsed once, whichever thread reads an ETW log first */
 static const guid_name *guid_lookup(const uint8_t guid[16])
 {
-    static uint8_t parsed[PS_ARRAY_LEN(known_guids)][16];
-    static bool ready;
     size_t i;
 
-    if (!ready) {
-        for (i = 0; i < PS_ARRAY_LEN(known_guids); i++)
-            ps_etw_guid_parse(known_guids[i].text, parsed[i]);
-        ready = true;
-    }
+    pthread_once(&guid_once, guid_init);
     for (i = 0; i < PS_ARRAY_LEN(known_guids); i++)
-        if (memcmp(parsed[i], guid, 16) == 0)
+        if (memcmp(guid_parsed[i], guid, 16) == 0)
             return &known_guids[i];
     return NULL;
 }
