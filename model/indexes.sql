@@ -4,7 +4,6 @@
 -- harmless.
 CREATE INDEX IF NOT EXISTS events_pid_ts ON event_rows (trace_id, pid, ts);
 CREATE INDEX IF NOT EXISTS events_creation ON event_rows (creation_id, stage) WHERE creation_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS event_fields_event ON event_fields (event_id);
 CREATE INDEX IF NOT EXISTS processes_pid ON processes (trace_id, pid);
 CREATE INDEX IF NOT EXISTS modules_process ON modules (process_id);
 CREATE INDEX IF NOT EXISTS creations_trace ON creations (trace_id, create_ts);

@@ -95,7 +95,7 @@ static const table tables[] = {
       {"detail_id", "detail_id + :ostr"}, {"category_id", "category_id + :ostr"}, {"stack_id", "stack_id + :ostk"},
       {"creation_id", "creation_id + :oc"}},
      ST_EVENTS, false},
-    {"event_fields", ":all OR event_id IN (SELECT event_id FROM ps_src.event_rows WHERE trace_id IN " KEEP ")",
+    {"event_field_sets", ":all OR event_id IN (SELECT event_id FROM ps_src.event_rows WHERE trace_id IN " KEEP ")",
      {{"event_id", "event_id + :oe"}}, ST_NONE, false},
     {"event_kinds", ":all OR trace_id IN " KEEP, {{"trace_id", "trace_id + :ot"}}, ST_NONE, false},
     {"findings", ":all OR trace_id IN " KEEP,
@@ -318,11 +318,13 @@ static int check_source(const char *path, bool *catalogue, ps_error *err)
         goto out;
     }
     v = ps_sql_int(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1);
-    if (v == 1)
+    if (v == 1 || v == 2)
         rc = ps_error_set(err, PS_ERR_DB,
-                          "'%s': a procstage database of schema version 1; merge reads version %d databases "
-                          "(ingest its traces into a new one)",
-                          path, PS_SCHEMA_VERSION);
+                          "'%s': a procstage database of schema version %d; merge reads version %d databases "
+                          "(%s)",
+                          path, (int)v, PS_SCHEMA_VERSION,
+                          v == 1 ? "ingest its traces into a new one"
+                                 : "ingesting a trace into it upgrades it, or ingest its traces into a new one");
     else if (v != PS_SCHEMA_VERSION)
         rc = ps_error_set(err, PS_ERR_DB, "'%s': not a procstage database of schema version %d", path,
                           PS_SCHEMA_VERSION);

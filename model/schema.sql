@@ -147,12 +147,17 @@ CREATE TABLE event_rows (
 );
 
 -- every field of a self-describing source record (EVTX: the System values and
--- each <Data Name=...>), for events whose reader supplies them
-CREATE TABLE event_fields (
-    event_id        INTEGER NOT NULL,
-    name            TEXT NOT NULL,
-    value           TEXT
+-- each <Data Name=...>), for events whose reader supplies them: one row per
+-- record, its fields a JSON array of [name, value] pairs in the record's
+-- order (value null when empty); the view event_fields has a row per field
+CREATE TABLE event_field_sets (
+    event_id        INTEGER PRIMARY KEY,
+    fields          TEXT NOT NULL
 );
+
+CREATE VIEW event_fields AS
+SELECT s.event_id, f.value ->> 0 AS name, f.value ->> 1 AS value
+FROM event_field_sets s, json_each(s.fields) f;
 
 CREATE VIEW events AS
 SELECT e.event_id, e.trace_id, e.seq, e.ts, e.pid, e.tid, e.process_id,

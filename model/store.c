@@ -37,7 +37,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_STRING] = "INSERT INTO strings (string_id, text) VALUES (?1, ?2)",
     [ST_STACK] = "INSERT INTO stacks (stack_id, hash, depth, frame_ids) VALUES (?1, ?2, ?3, ?4)",
     [ST_FRAME] = "INSERT INTO frame_values (frame_id, address, module, symbol, offset) VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_FIELD] = "INSERT INTO event_fields (event_id, name, value) VALUES (?1, ?2, ?3)",
+    [ST_FIELD] = "INSERT INTO event_field_sets (event_id, fields) VALUES (?1, ?2)",
     [ST_PROCESS] = "INSERT INTO processes (process_id, trace_id, pid, parent_pid, parent_process_id, "
                    "process_name, image_path, command_line, current_dir, start_ts, end_ts, "
                    "exit_status, user, integrity, session, is64, company, version, description, "
@@ -133,6 +133,7 @@ struct ps_store {
     stack_slot *stacks;
     frame_slot *frames;
     ps_buf json;         /* a stack's frame ids */
+    ps_buf fields;       /* an event's fields as JSON (add_fields) */
 };
 
 sqlite3 *ps_store_db(ps_store *s)
@@ -198,8 +199,9 @@ static void finalize_all(ps_store *s)
 }
 
 /* Checks that db is a procstage model of a version we read (for_write: of
- * the version this procstage writes). */
-static int check_schema_v(sqlite3 *db, const char *name, bool for_write, ps_error *err)
+ * a version this procstage appends to: its own, or 2, which it upgrades);
+ * *version is the model's. */
+static int check_schema_v(sqlite3 *db, const char *name, bool for_write, int64_t *version, ps_error *err)
 {
     sqlite3_stmt *st;
     int rc;
@@ -215,22 +217,42 @@ static int check_schema_v(sqlite3 *db, const char *name, bool for_write, ps_erro
     if (sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    if (v == PS_SCHEMA_VERSION || (!for_write && v == 1))
+    *version = v;
+    if (v == PS_SCHEMA_VERSION || v == 2 || (!for_write && v == 1))
         return 0;
     if (for_write && v == 1)
         return ps_error_set(err, PS_ERR_DB,
                             "'%s': a procstage database of schema version 1; this procstage reads it but "
-                            "appends only to version %d databases (ingest into a new one)",
+                            "appends only to version 2 and %d databases (ingest into a new one)",
                             name, PS_SCHEMA_VERSION);
     return ps_error_set(err, PS_ERR_DB,
                         "'%s': a procstage database of schema version %lld; this procstage reads versions 1 "
-                        "and %d",
+                        "to %d",
                         name, (long long)v, PS_SCHEMA_VERSION);
 }
 
-static int check_schema(sqlite3 *db, const char *name, ps_error *err)
+/* Version 2 kept a row per event field; version 3 keeps a row per record
+ * with its fields as JSON, and the view gives the rows of old.  Run on the
+ * copy an append works on, so the model is upgraded only when the append
+ * lands. */
+static const char upgrade_v2_sql[] =
+    "CREATE TABLE event_field_sets (event_id INTEGER PRIMARY KEY, fields TEXT NOT NULL);"
+    "INSERT INTO event_field_sets (event_id, fields) "
+    "SELECT event_id, json_group_array(json_array(name, value)) FROM "
+    "(SELECT event_id, name, value FROM event_fields ORDER BY event_id, rowid) GROUP BY event_id;"
+    "DROP TABLE event_fields;"
+    "CREATE VIEW event_fields AS SELECT s.event_id, f.value ->> 0 AS name, f.value ->> 1 AS value "
+    "FROM event_field_sets s, json_each(s.fields) f;"
+    "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
+
+static int check_schema(ps_store *s, ps_error *err)
 {
-    return check_schema_v(db, name, true, err);
+    int64_t v;
+    int rc;
+
+    if ((rc = check_schema_v(s->db, s->path, true, &v, err)) < 0)
+        return rc;
+    return v == 2 ? exec(s, upgrade_v2_sql, err) : 0;
 }
 
 static int prepare_all(ps_store *s, ps_error *err)
@@ -275,7 +297,7 @@ static int setup_writable(ps_store *s, bool fresh, ps_error *err)
                  PS_SCHEMA_VERSION, PACKAGE_VERSION);
         if ((rc = exec(s, meta, err)) < 0)
             return rc;
-    } else if ((rc = check_schema(s->db, s->path, err)) < 0) {
+    } else if ((rc = check_schema(s, err)) < 0) {
         return rc;
     }
     if (query_int(s->db, "SELECT json_valid('[1]')", 0) != 1)
@@ -356,6 +378,7 @@ static ps_store *store_new(store_mode mode)
         s->mode = mode;
         s->lock_fd = -1;
         ps_buf_init(&s->json);
+        ps_buf_init(&s->fields);
     }
     return s;
 }
@@ -410,6 +433,7 @@ int ps_store_open_write_opts(const char *path, const ps_store_write_opts *o, ps_
 {
     ps_store *s;
     struct stat st;
+    int64_t version;
     int rc;
     bool exists;
 
@@ -459,7 +483,7 @@ int ps_store_open_write_opts(const char *path, const ps_store_write_opts *o, ps_
             ps_store_close(s);
             return rc;
         }
-        if ((rc = check_schema(src, path, err)) < 0) {
+        if ((rc = check_schema_v(src, path, true, &version, err)) < 0) {
             sqlite3_close(src);
             ps_store_close(s);
             return rc;
@@ -555,6 +579,7 @@ int ps_store_open_read(const char *path, ps_store **out, ps_error *err)
 {
     ps_store *s;
     struct stat st;
+    int64_t version;
     int rc;
 
     *out = NULL;
@@ -574,7 +599,7 @@ int ps_store_open_read(const char *path, ps_store **out, ps_error *err)
         ps_store_close(s);
         return rc;
     }
-    if ((rc = check_schema_v(s->db, path, false, err)) < 0) {
+    if ((rc = check_schema_v(s->db, path, false, &version, err)) < 0) {
         ps_store_close(s);
         return rc;
     }
@@ -685,6 +710,7 @@ void ps_store_close(ps_store *s)
     free(s->stacks);
     free(s->frames);
     ps_buf_release(&s->json);
+    ps_buf_release(&s->fields);
     finalize_all(s);
     if (s->db)
         sqlite3_close(s->db);
@@ -827,20 +853,68 @@ int ps_store_end_trace(ps_store *s, int64_t trace_id, const ps_store_trace_end *
     return ps_writer_end(W, err);
 }
 
+/* A JSON string (RFC 8259): quotes, backslashes and control characters
+ * escaped, other bytes as they are. */
+static int json_text(ps_buf *b, const char *t)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)t, *run = p;
+    int bad = 0;
+
+    bad |= ps_buf_putc(b, '"');
+    for (; *p; p++) {
+        char esc[6];
+        if (*p >= 0x20 && *p != '"' && *p != '\\')
+            continue;
+        bad |= ps_buf_append(b, run, (size_t)(p - run));
+        run = p + 1;
+        esc[0] = '\\';
+        switch (*p) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            bad |= ps_buf_append(b, esc, 6);
+            continue;
+        }
+        bad |= ps_buf_append(b, esc, 2);
+    }
+    bad |= ps_buf_append(b, run, (size_t)(p - run));
+    bad |= ps_buf_putc(b, '"');
+    return bad ? -1 : 0;
+}
+
+/* The record's fields as one row: [[name, value], ...], an empty value as
+ * null (what the view event_fields gives as NULL). */
 static int add_fields(ps_store *s, int64_t event_id, const ps_event *ev, ps_error *err)
 {
     uint32_t i;
-    int rc;
+    int bad = 0;
 
+    ps_buf_reset(&s->fields);
+    bad |= ps_buf_putc(&s->fields, '[');
     for (i = 0; i < ev->nfields; i++) {
-        ps_writer_begin(W, ST_FIELD, "cannot add an event field");
-        ps_writer_int(W, event_id);
-        ps_writer_text(W, ev->fields[i].name);
-        ps_writer_text(W, ev->fields[i].value);
-        if ((rc = ps_writer_end(W, err)) < 0)
-            return rc;
+        const char *v = ev->fields[i].value;
+        bad |= ps_buf_append(&s->fields, i ? ",[" : "[", i ? 2 : 1);
+        bad |= json_text(&s->fields, ev->fields[i].name ? ev->fields[i].name : "");
+        bad |= ps_buf_putc(&s->fields, ',');
+        bad |= v && *v ? json_text(&s->fields, v) : ps_buf_append(&s->fields, "null", 4);
+        bad |= ps_buf_putc(&s->fields, ']');
     }
-    return 0;
+    bad |= ps_buf_putc(&s->fields, ']');
+    if (bad)
+        return ps_error_nomem(err);
+    ps_writer_begin(W, ST_FIELD, "cannot add the fields of an event");
+    ps_writer_int(W, event_id);
+    ps_writer_text(W, ps_buf_cstr(&s->fields));
+    return ps_writer_end(W, err);
 }
 
 /* a fast hash of a short text (a word at a time) */

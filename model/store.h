@@ -33,7 +33,7 @@
 #include "model/creation.h"
 #include "model/event.h"
 
-#define PS_SCHEMA_VERSION 2
+#define PS_SCHEMA_VERSION 3
 
 typedef struct ps_store ps_store;
 
