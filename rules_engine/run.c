@@ -1101,11 +1101,11 @@ static int snapshot(ps_rules_run *rr, view *v, const ps_creation *c)
     return 0;
 }
 
-static const snap *sort_base;
-
+/* over pointers into the run's snaps: no state shared between runs, which
+ * the parallel ingest's workers have one each of */
 static int cmp_snap(const void *a, const void *b)
 {
-    const snap *x = &sort_base[*(const size_t *)a], *y = &sort_base[*(const size_t *)b];
+    const snap *x = *(const snap *const *)a, *y = *(const snap *const *)b;
     int c = strcmp(x->image, y->image);
     return c ? c : (x->creation_id < y->creation_id ? -1 : 1);
 }
@@ -1124,7 +1124,8 @@ static double median(double *d, size_t n)
 
 static int run_deferred(ps_rules_run *rr, ps_error *err)
 {
-    size_t *order, i, j, k;
+    const snap **order;
+    size_t i, j, k;
     double *tmp;
     int rc = 0;
 
@@ -1138,20 +1139,19 @@ static int run_deferred(ps_rules_run *rr, ps_error *err)
         return ps_error_nomem(err);
     }
     for (i = 0; i < rr->nsnaps; i++)
-        order[i] = i;
-    sort_base = rr->snaps;
+        order[i] = &rr->snaps[i];
     qsort(order, rr->nsnaps, sizeof *order, cmp_snap);
     for (i = 0; i < rr->nsnaps && rc == 0;) {
         double med[PS_NSTAGES], mad[PS_NSTAGES];
         bool have[PS_NSTAGES];
         size_t end = i, st;
-        while (end < rr->nsnaps && !strcmp(rr->snaps[order[end]].image, rr->snaps[order[i]].image))
+        while (end < rr->nsnaps && !strcmp(order[end]->image, order[i]->image))
             end++;
         for (st = 0; st < PS_NSTAGES; st++) {
             size_t n = 0;
             for (j = i; j < end; j++)
-                if (rr->snaps[order[j]].has[st])
-                    tmp[n++] = rr->snaps[order[j]].dur[st];
+                if (order[j]->has[st])
+                    tmp[n++] = order[j]->dur[st];
             have[st] = n > 0;
             if (!n)
                 continue;
@@ -1161,7 +1161,7 @@ static int run_deferred(ps_rules_run *rr, ps_error *err)
             mad[st] = median(tmp, n);
         }
         for (j = i; j < end && rc == 0; j++) {
-            const snap *s = &rr->snaps[order[j]];
+            const snap *s = order[j];
             view *v = &rr->v;
             view_reset(v);
             next_subject(rr);
