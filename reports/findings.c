@@ -284,6 +284,48 @@ int ps_report_traces_json(ps_store *s, const ps_report_opts *o, ps_json *j, ps_e
     return rc == SQLITE_DONE ? 0 : ps_report_db_error(s, err);
 }
 
+/* Text: when the traces come from more than one machine, a line per host
+ * (the traces' host, or "unknown") with what came from it. */
+static int report_hosts(ps_store *s, const ps_report_opts *o, ps_error *err)
+{
+    static const char sql[] =
+        "SELECT h, count(*), sum(event_count), sum(creation_count), "
+        "(SELECT count(*) FROM findings f JOIN traces u ON u.trace_id = f.trace_id "
+        " WHERE coalesce(u.host, '') = h AND (?1 = 0 OR u.trace_id = ?1)) "
+        "FROM (SELECT coalesce(host, '') AS h, event_count, creation_count FROM traces "
+        "      WHERE ?1 = 0 OR trace_id = ?1) "
+        "GROUP BY h ORDER BY h = '', h";
+    sqlite3_stmt *st;
+    FILE *f = o->out;
+    int rc, n = 0;
+
+    if (sqlite3_prepare_v2(ps_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return ps_report_db_error(s, err);
+    sqlite3_bind_int64(st, 1, o->trace_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *h = col_text(st, 0);
+        long long nt = sqlite3_column_int64(st, 1), ne = sqlite3_column_int64(st, 2),
+                  nc = sqlite3_column_int64(st, 3), nf = sqlite3_column_int64(st, 4);
+        if (n++ == 0) {
+            /* one host: the trace lines say it */
+            if (sqlite3_step(st) != SQLITE_ROW) {
+                rc = SQLITE_DONE;
+                break;
+            }
+            sqlite3_reset(st);
+            fprintf(f, "%sHOSTS%s\n", ps_color(o, PS_C_BOLD), ps_color(o, PS_C_RESET));
+            continue;
+        }
+        fprintf(f, "  %-32s %lld trace%s, %lld event%s, %lld creation%s, %lld finding%s\n",
+                h && *h ? ps_tx(h) : "(not recorded)", nt, nt == 1 ? "" : "s", ne, ne == 1 ? "" : "s", nc,
+                nc == 1 ? "" : "s", nf, nf == 1 ? "" : "s");
+    }
+    if (rc == SQLITE_DONE && n > 1)
+        fputc('\n', f);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : ps_report_db_error(s, err);
+}
+
 int ps_report_traces(ps_store *s, const ps_report_opts *o, ps_error *err)
 {
     sqlite3_stmt *st;
@@ -348,7 +390,9 @@ int ps_report_traces(ps_store *s, const ps_report_opts *o, ps_error *err)
     if (o->format == PS_FMT_TEXT)
         fputc('\n', f);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : ps_report_db_error(s, err);
+    if (rc != SQLITE_DONE)
+        return ps_report_db_error(s, err);
+    return o->format == PS_FMT_TEXT ? report_hosts(s, o, err) : 0;
 }
 
 int ps_report_analysis_json(ps_store *s, const ps_report_opts *o, ps_error *err)

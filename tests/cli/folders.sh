@@ -77,4 +77,16 @@ expect_status 2 "an empty --host is a usage error"
 
 run analyze -q "$C" --format json
 expect_status 0 "analyze takes a folder too"
+
+# traces of several machines: the text report says what came from each
+"$PROCSTAGE" report traces "$TMP/folder.db" >"$TMP/out" 2>"$TMP/err"
+out_has "HOSTS" "the traces report groups by host when there are several"
+grep -q "^  WS01.corp.example  *1 trace, 2 events, 0 creations, 2 findings$" "$TMP/out"
+ok $? "a line for the event log's machine"
+grep -q "^  DESKTOP-PS  *1 trace, 51 events, 1 creation, 1 finding$" "$TMP/out"
+ok $? "a line for the machine the PML header names"
+grep -q "^  (not recorded)  *3 traces, " "$TMP/out"
+ok $? "and one for the traces that name none"
+"$PROCSTAGE" report traces "$TMP/host.db" >"$TMP/out" 2>"$TMP/err"
+if grep -q "HOSTS" "$TMP/out"; then ok 1 "one machine: no host lines"; else ok 0 "one machine: no host lines"; fi
 finish
