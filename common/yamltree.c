@@ -171,6 +171,10 @@ static int load(const char *text, size_t len, const char *name, bool multi, ps_y
     while (!done) {
         ps_ynode *n = NULL;
         if (!yaml_parser_parse(&parser, &ev)) {
+            if (parser.error == YAML_MEMORY_ERROR) {   /* libyaml's allocation: not the file's fault */
+                rc = ps_error_nomem(err);
+                break;
+            }
             rc = ps_error_set(err, PS_ERR_INPUT, "'%s': line %zu column %zu: %s%s%s", doc->name,
                               parser.problem_mark.line + 1, parser.problem_mark.column + 1,
                               parser.problem ? parser.problem : "malformed YAML",

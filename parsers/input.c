@@ -318,6 +318,8 @@ static int zstd_step(ps_input *in, ps_error *err)
                                     "larger than the limit of %llu MiB (--max-window)",
                                     in->name, (unsigned long long)at,
                                     (unsigned long long)((1ULL << in->opts.zstd_window_log_max) >> 20));
+            if (ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation)   /* the window: not damage */
+                return ps_error_nomem(err);
             return ps_error_set(err, PS_ERR_INPUT, "'%s': corrupt zstd data near compressed offset %llu: %s",
                                 in->name, (unsigned long long)at, ZSTD_getErrorName(r));
         }

@@ -19,6 +19,7 @@
 
 #include "common/arena.h"
 #include "common/util.h"
+#include "parsers/xmlerr.h"
 #include "parsers/procmon/procmon.h"
 #include "parsers/reader.h"
 
@@ -141,6 +142,7 @@ static void error_cb(void *ctx, xmlErrorPtr e)
     pm_xml_reader *r = ctx;
     size_t n;
 
+    ps_xml_note(e);
     if (r->have_xml_err || !e || e->level < XML_ERR_ERROR)
         return;
     r->have_xml_err = true;
@@ -178,6 +180,7 @@ static int xml_open(ps_input *in, const ps_reader_opts *opts, ps_reader **out, p
     ps_pm_conv_init(&r->conv, &r->base);
     r->field = -1;
     r->base.info.time_basis = PS_TIME_TIME_OF_DAY;
+    ps_xml_quiet();
     r->xr = xmlReaderForIO(read_cb, close_cb, r, NULL, NULL,
                            XML_PARSE_NONET | XML_PARSE_COMPACT | XML_PARSE_NOCDATA);
     if (!r->xr) {
@@ -522,6 +525,8 @@ static int xml_next(ps_reader *base, ps_record *rec, ps_error *err)
                 r->in_stack = r->in_modulelist = false;
             } else if (depth == 2 && r->in == IN_PROCESS) {
                 r->in = IN_NONE;
+                if (ps_xml_nomem())   /* libxml2 lost part of it: not a smaller process */
+                    return ps_error_nomem(err);
                 if ((rc = build_process(r, where, err)) < 0)
                     return rc;
                 r->processes++;
@@ -531,6 +536,8 @@ static int xml_next(ps_reader *base, ps_record *rec, ps_error *err)
                 return 1;
             } else if (depth == 2 && r->in == IN_EVENT) {
                 r->in = IN_NONE;
+                if (ps_xml_nomem())
+                    return ps_error_nomem(err);
                 if ((rc = finish_event(r, where, err)) < 0)
                     return rc;
                 r->ev.src_line = (uint64_t)xmlTextReaderGetParserLineNumber(r->xr);
@@ -546,6 +553,8 @@ static int xml_next(ps_reader *base, ps_record *rec, ps_error *err)
             break;
         }
     }
+    if (ps_xml_nomem())
+        return ps_error_nomem(err);
     if (ret < 0 || r->io_failed)
         return fail_xml(r, err);
     if (!r->seen_root)

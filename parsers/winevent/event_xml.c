@@ -47,6 +47,7 @@
 
 #include "common/arena.h"
 #include "common/util.h"
+#include "parsers/xmlerr.h"
 #include "parsers/etw/kernel.h"
 #include "parsers/winevent/evx.h"
 #include "parsers/reader.h"
@@ -272,6 +273,7 @@ static void error_cb(void *ctx, xmlErrorPtr e)
     evx_reader *r = ctx;
     size_t n;
 
+    ps_xml_note(e);
     if (r->have_xml_err || !e || e->level < XML_ERR_ERROR)
         return;
     r->have_xml_err = true;
@@ -650,10 +652,14 @@ static int read_event(evx_reader *r, const ps_evx **x, int *at, ps_error *err)
             skip_warning(r, perr.msg);
             continue;
         }
+        if (ps_xml_nomem())   /* libxml2 lost part of the input: never a shorter event */
+            return ps_error_nomem(err);
         r->events++;
         *at = line;
         return 1;
     }
+    if (ps_xml_nomem())
+        return ps_error_nomem(err);
     if (ret < 0 || r->io_failed || r->too_big || r->have_xml_err)
         return fail_xml(r, xmlTextReaderGetParserLineNumber(r->xr), err);
     if (!r->seen_root)

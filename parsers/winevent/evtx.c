@@ -96,7 +96,24 @@ static void lib_error_text(libevtx_error_t *e, char *buf, size_t cap)
     }
 }
 
-/* The XML of record i into r->xml; 1 done, 0 not available, < 0 error text in msg. */
+/* libevtx's errors are libcerror's, whose domain and code are those of the
+ * innermost failure (later levels only add messages); libevtx 20181227
+ * exports libcerror_error_matches (weak: without it no error is taken for
+ * an allocation failure).  No error object at all means that libcerror
+ * could not allocate one. */
+extern int libcerror_error_matches(void *error, int domain, int code) __attribute__((weak));
+
+static bool lib_nomem(libevtx_error_t *e)
+{
+    if (!e)
+        return true;
+    return libcerror_error_matches &&
+           libcerror_error_matches(e, LIBEVTX_ERROR_DOMAIN_MEMORY, LIBEVTX_MEMORY_ERROR_INSUFFICIENT) == 1;
+}
+
+/* The XML of record i into r->xml; 1 done, PS_ERR_NOMEM when libevtx or
+ * procstage ran out of memory (never a record to skip), PS_ERR_INPUT with
+ * the error text in msg. */
 static int record_xml(evtx_reader *r, int i, uint64_t *offset, char *msg, size_t cap)
 {
     libevtx_record_t *rec = NULL;
@@ -106,9 +123,10 @@ static int record_xml(evtx_reader *r, int i, uint64_t *offset, char *msg, size_t
     int rc;
 
     if (libevtx_file_get_record_by_index(r->file, i, &rec, &e) != 1) {
+        bool nomem = lib_nomem(e);
         lib_error_text(e, msg, cap);
         libevtx_error_free(&e);
-        return -1;
+        return nomem ? PS_ERR_NOMEM : PS_ERR_INPUT;
     }
     if (libevtx_record_get_offset(rec, &off, NULL) == 1 && off >= 0)
         *offset = (uint64_t)off;
@@ -118,7 +136,7 @@ static int record_xml(evtx_reader *r, int i, uint64_t *offset, char *msg, size_t
         if (ps_buf_reserve(&r->xml, size + 1) < 0) {
             libevtx_record_free(&rec, NULL);
             snprintf(msg, cap, "out of memory");
-            return -1;
+            return PS_ERR_NOMEM;
         }
         rc = libevtx_record_get_utf8_xml_string(rec, (uint8_t *)r->xml.data, size, &e);
         if (rc == 1) {
@@ -128,16 +146,17 @@ static int record_xml(evtx_reader *r, int i, uint64_t *offset, char *msg, size_t
     } else if (rc == 1) {
         snprintf(msg, cap, size ? "rendered XML larger than %u bytes" : "no XML rendering", PS_EVX_MAX_XML);
         libevtx_record_free(&rec, NULL);
-        return -1;
+        return PS_ERR_INPUT;
     }
     if (rc != 1) {
+        bool nomem = rc < 0 && lib_nomem(e);
         if (rc < 0)
             lib_error_text(e, msg, cap);
         else
             snprintf(msg, cap, "no XML rendering");
         libevtx_error_free(&e);
         libevtx_record_free(&rec, NULL);
-        return -1;
+        return nomem ? PS_ERR_NOMEM : PS_ERR_INPUT;
     }
     libevtx_record_free(&rec, NULL);
     return 1;
@@ -191,6 +210,11 @@ static int evtx_open(ps_input *in, const ps_reader_opts *opts, ps_reader **out, 
         goto fail;
     }
     if (libevtx_file_open_file_io_handle(r->file, r->bfio, LIBEVTX_OPEN_READ, &e) != 1) {
+        if (lib_nomem(e)) {
+            libevtx_error_free(&e);
+            rc = ps_error_nomem(err);
+            goto fail;
+        }
         lib_error_text(e, why, sizeof why);
         libevtx_error_free(&e);
         rc = ps_error_set(err, PS_ERR_INPUT, "'%s': offset 0: libevtx cannot open the log: %s", ps_input_name(in),
@@ -198,6 +222,11 @@ static int evtx_open(ps_input *in, const ps_reader_opts *opts, ps_reader **out, 
         goto fail;
     }
     if (libevtx_file_get_number_of_records(r->file, &n, &e) != 1) {
+        if (lib_nomem(e)) {
+            libevtx_error_free(&e);
+            rc = ps_error_nomem(err);
+            goto fail;
+        }
         lib_error_text(e, why, sizeof why);
         libevtx_error_free(&e);
         rc = ps_error_set(err, PS_ERR_INPUT, "'%s': cannot count the records: %s", ps_input_name(in), why);
@@ -233,8 +262,14 @@ static int evtx_open(ps_input *in, const ps_reader_opts *opts, ps_reader **out, 
             uint64_t off = 0;
             const ps_evx *x;
             ps_error perr;
-            if (record_xml(r, i, &off, why, sizeof why) == 1 &&
-                ps_evx_parse(r->parser, r->xml.data, r->xml.len, "host", &x, &perr) == 0) {
+            int hrc = record_xml(r, i, &off, why, sizeof why);
+            if (hrc == 1)
+                hrc = ps_evx_parse(r->parser, r->xml.data, r->xml.len, "host", &x, &perr);
+            if (hrc == PS_ERR_NOMEM) {
+                rc = ps_error_nomem(err);
+                goto fail;
+            }
+            if (hrc == 0) {
                 ps_strlcpy(r->base.info.host, x->computer, sizeof r->base.info.host);
                 break;
             }
@@ -259,7 +294,9 @@ static int evtx_next(ps_reader *base, ps_record *rec, ps_error *err)
         ps_error perr;
         int rc;
 
-        if (record_xml(r, i, &off, why, sizeof why) != 1) {
+        if ((rc = record_xml(r, i, &off, why, sizeof why)) != 1) {
+            if (rc == PS_ERR_NOMEM)
+                return ps_error_nomem(err);
             skip_warning(r, i, off, why);
             continue;
         }

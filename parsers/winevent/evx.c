@@ -16,6 +16,7 @@
 
 #include "common/arena.h"
 #include "common/util.h"
+#include "parsers/xmlerr.h"
 
 struct ps_evx_parser {
     xmlParserCtxtPtr ctx;
@@ -33,6 +34,7 @@ int ps_evx_parser_new(ps_evx_parser **out, ps_error *err)
     *out = NULL;
     if (!p)
         return ps_error_nomem(err);
+    ps_xml_quiet();
     p->ctx = xmlNewParserCtxt();
     if (!p->ctx) {
         free(p);
@@ -574,9 +576,16 @@ int ps_evx_parse(ps_evx_parser *p, const char *xml, size_t len, const char *wher
         return ps_error_set(err, PS_ERR_LIMIT, "%s: event XML larger than %u bytes", where, PS_EVX_MAX_XML);
     if (sanitise(p, xml, len) < 0)
         return ps_error_nomem(err);
-    doc = xmlCtxtReadMemory(p->ctx, p->clean.data ? p->clean.data : "", (int)p->clean.len, NULL, "UTF-8",
-                            XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_NOWARNING |
+    ps_xml_quiet();
+    doc = xmlCtxtReadMemory(p->ctx, p->clean.data ? p->clean.data : "", (int)p->clean.len, NULL, NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC |
                                 XML_PARSE_NOERROR);
+    if (!doc)
+        ps_xml_note(xmlCtxtGetLastError(p->ctx));
+    if (ps_xml_nomem()) {
+        xmlFreeDoc(doc);   /* libxml2 ran out of memory: not the event's fault, and maybe a part missing */
+        return ps_error_nomem(err);
+    }
     if (!doc) {
         const xmlError *e = xmlCtxtGetLastError(p->ctx);
         char msg[256];
