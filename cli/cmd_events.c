@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "common/arena.h"
+#include "common/escape.h"
 #include "common/util.h"
 #include "parsers/procmon/pml.h"
 #include "parsers/reader.h"
@@ -45,6 +46,7 @@ typedef struct ev_out {
     int64_t first_ts;
     bool have_first;
     ps_time_basis basis;
+    ps_csv_mode csv;           /* what is done to a cell: see escape.h */
     ps_buf line, cell;
     /* process names by PID from the trace's process records and process
      * creations, for events whose reader names no process (ETW) */
@@ -261,12 +263,18 @@ static void cell(ev_out *o, const ps_event *ev, ev_col c, ps_buf *b, bool *is_in
     }
 }
 
-static void csv_quoted(ps_buf *line, const char *s, size_t n, bool first)
+static void csv_quoted(ps_buf *line, const char *s, size_t n, bool first, ps_csv_mode mode)
 {
     size_t i, start = 0;
     if (!first)
         pml_put(line, ",", 1);
     pml_put(line, "\"", 1);
+    if (mode == PS_CSV_TERMINAL) {
+        s = ps_tx(s);
+        n = strlen(s);
+    } else if (mode == PS_CSV_FILE && ps_csv_formula(s)) {
+        pml_put(line, "'", 1);   /* not a spreadsheet formula */
+    }
     for (i = 0; i < n; i++) {
         if (s[i] == '"') {
             pml_put(line, s + start, i + 1 - start);
@@ -328,7 +336,7 @@ static int write_event(ev_out *o, const ps_event *ev, FILE *f)
     } else {
         for (i = 0; i < o->ncols; i++) {
             cell(o, ev, o->cols[i], &o->cell, &is_int);
-            csv_quoted(&o->line, o->cell.data, o->cell.len, i == 0);
+            csv_quoted(&o->line, o->cell.data, o->cell.len, i == 0, o->csv);
         }
         pml_put(&o->line, "\r\n", 2);
     }
@@ -421,11 +429,12 @@ static int run(ps_cli *cli, int argc, char **argv)
     if ((rc = ops->open(in, &ropts, &rd, &err)) < 0)
         goto fail;
     o.basis = rd->info.time_basis;
+    o.csv = ps_csv_mode_of(stdout);
     if (!o.ndjson) {
         o.line.len = 0;
         pml_put(&o.line, "\xEF\xBB\xBF", 3);
         for (i = 0; i < o.ncols; i++)
-            csv_quoted(&o.line, col_names[o.cols[i]], strlen(col_names[o.cols[i]]), i == 0);
+            csv_quoted(&o.line, col_names[o.cols[i]], strlen(col_names[o.cols[i]]), i == 0, PS_CSV_RAW);
         pml_put(&o.line, "\r\n", 2);
         fwrite(o.line.data, 1, o.line.len, stdout);
     }

@@ -17,14 +17,15 @@
 
 void ps_cli_print_problem(FILE *f, const ps_rule_problem *p)
 {
-    fprintf(f, "'%s'", p->file);
+    /* rule text quoted: its controls made visible (escape.h) */
+    fprintf(f, "'%s'", ps_tx(p->file));
     if (p->line)
         fprintf(f, ": line %d", p->line);
     if (p->title)
-        fprintf(f, ": rule '%s'", p->title);
+        fprintf(f, ": rule '%s'", ps_tx(p->title));
     if (p->id && (!p->title || strcmp(p->id, p->title)))
-        fprintf(f, " (%s)", p->id);
-    fprintf(f, ": %s\n", p->reason);
+        fprintf(f, " (%s)", ps_tx(p->id));
+    fprintf(f, ": %s\n", ps_tx(p->reason));
 }
 
 int ps_cli_load_rules(ps_cli *cli, const ps_cli_ingest *io, bool warn, ps_ruleset **out)

@@ -8,15 +8,18 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "common/util.h"
 #include "rules_engine/detect.h"
 #include "reports/report.h"
 
+/* Messages quote trace content, file names and rule text: their control
+ * characters are made visible (escape.h) wherever stderr goes. */
 static void vmsg(ps_cli *cli, const char *kind, const char *fmt, va_list ap)
 {
-    fprintf(stderr, "%s: %s", cli->prog, kind);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char msg[PS_ERROR_MAX * 2];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    fprintf(stderr, "%s: %s%s\n", cli->prog, kind, ps_tx(msg));
 }
 
 void ps_cli_error(ps_cli *cli, const char *fmt, ...)
@@ -66,10 +69,11 @@ int ps_cli_fail(ps_cli *cli, const ps_error *err)
 int ps_cli_usage(ps_cli *cli, const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", cli->prog);
+    char msg[PS_ERROR_MAX];
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "%s: %s", cli->prog, ps_tx(msg));
     fprintf(stderr, "\nTry '%s %s%s--help' for more information.\n", cli->prog, cmd ? cmd : "",
             cmd ? " " : "");
     return PS_EXIT_USAGE;
@@ -166,7 +170,7 @@ void ps_cli_progress(void *ctx, const char *name, uint64_t raw_pos, uint64_t raw
     ps_cli *cli = ctx;
     double t = now_s(), el, frac = 0, bps, eps;
     char bytes[32], size[32], evs[32], rate[32], eta[32], stats[256], line[512];
-    const char *base = strcmp(name, "-") ? ps_path_basename(name) : "<stdin>";
+    const char *base = strcmp(name, "-") ? ps_tx(ps_path_basename(name)) : "<stdin>";
     bool tty = cli->stderr_tty;
     int width, barw, namew;
 

@@ -1,6 +1,8 @@
 #include "common/escape.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { K_ASCII, K_UTF8, K_C0, K_C1, K_BIDI, K_BAD };
 
@@ -201,5 +203,47 @@ void ps_base64(ps_buf *out, const uint8_t *p, size_t n)
         uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
         char q[4] = {tab[v >> 18], tab[(v >> 12) & 63], tab[(v >> 6) & 63], '='};
         ps_buf_append(out, q, 4);
+    }
+}
+
+ps_csv_mode ps_csv_mode_of(FILE *f)
+{
+    const char *e = getenv("PROCSTAGE_CSV");
+    if (e && strcmp(e, "raw") == 0)
+        return PS_CSV_RAW;
+    return f && isatty(fileno(f)) ? PS_CSV_TERMINAL : PS_CSV_FILE;
+}
+
+/* A plain decimal number, signed: -5, +1.5 (no formula). */
+static int plain_number(const char *s)
+{
+    const char *p = s + 1;
+    int digits = 0, dot = 0;
+    for (; *p; p++) {
+        if (*p >= '0' && *p <= '9')
+            digits++;
+        else if (*p == '.' && !dot && digits)
+            dot = 1;
+        else
+            return 0;
+    }
+    return digits > 0 && p[-1] != '.';
+}
+
+int ps_csv_formula(const char *s)
+{
+    if (!s)
+        return 0;
+    switch (*s) {
+    case '=':
+    case '@':
+    case '\t':
+    case '\r':
+        return 1;
+    case '+':
+    case '-':
+        return !plain_number(s);
+    default:
+        return 0;
     }
 }

@@ -40,6 +40,20 @@ void ps_html_putn(FILE *f, const char *s, size_t n);
 #define PS_TX_MAX 16384
 const char *ps_tx(const char *s);
 
+/* CSV cells.  Where the CSV goes decides what is done to a cell's text:
+ *   PS_CSV_TERMINAL (the stream is a terminal): what ps_tx does, so that no
+ *     escape sequence from a trace reaches the terminal;
+ *   PS_CSV_FILE (a file or a pipe): a cell that a spreadsheet would take for
+ *     a formula (starting with = + - @, a tab or a carriage return, and not a
+ *     plain number such as -5 or +1.5) gets a leading ' (OWASP's advice on
+ *     CSV injection); nothing else changes;
+ *   PS_CSV_RAW (PROCSTAGE_CSV=raw in the environment): the text unchanged.
+ * ps_csv_mode_of decides for a stream; ps_csv_formula says whether s needs
+ * the leading '. */
+typedef enum { PS_CSV_RAW, PS_CSV_FILE, PS_CSV_TERMINAL } ps_csv_mode;
+ps_csv_mode ps_csv_mode_of(FILE *f);
+int ps_csv_formula(const char *s);
+
 /* Standard base64 (RFC 4648, with padding). */
 void ps_base64(ps_buf *out, const uint8_t *p, size_t n);
 

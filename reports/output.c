@@ -1,5 +1,6 @@
 #include "reports/output.h"
 
+#include "common/escape.h"
 #include "common/json.h"
 
 #include <ctype.h>
@@ -56,21 +57,34 @@ const char *ps_severity_color(const char *sev)
 
 void ps_csv_field(FILE *f, const char *s, bool first)
 {
+    static FILE *last;
+    static int last_fd = -1;
+    static ps_csv_mode mode;
     const char *p;
-    bool quote = false;
+    bool quote = false, lead;
 
     if (!first)
         fputc(',', f);
     if (!s)
         return;
+    if (f != last || fileno(f) != last_fd) {   /* isatty once per stream, not per cell */
+        last = f;
+        last_fd = fileno(f);
+        mode = ps_csv_mode_of(f);
+    }
+    if (mode == PS_CSV_TERMINAL)
+        s = ps_tx(s);
+    lead = mode == PS_CSV_FILE && ps_csv_formula(s);
     for (p = s; *p; p++)
         if (*p == ',' || *p == '"' || *p == '\n' || *p == '\r')
             quote = true;
-    if (!quote) {
+    if (!quote && !lead) {
         fputs(s, f);
         return;
     }
     fputc('"', f);
+    if (lead)
+        fputc('\'', f);
     for (p = s; *p; p++) {
         if (*p == '"')
             fputc('"', f);
