@@ -255,6 +255,8 @@ const ps_cli_opt ps_cli_input_opts[] = {
     {"max-window", PS_OPT_MAX_WINDOW, required_argument, "SIZE", "largest zstd window accepted (default 128M)", false},
     {"max-decompressed", PS_OPT_MAX_DECOMP, required_argument, "SIZE", "largest decompressed size (default 1T)",
      false},
+    {"max-spool", PS_OPT_MAX_SPOOL, required_argument, "SIZE",
+     "largest content decompressed to $TMPDIR for a reader\nthat needs the whole file (PML, EVTX; default 8G)", false},
     {NULL, 0, 0, NULL, NULL, false},
 };
 
@@ -313,6 +315,11 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
         if (ps_cli_parse_size(arg, &size) < 0 || !size)
             return ps_cli_usage(cli, cmd, "invalid --max-decompressed '%s'", arg);
         io->input.max_decompressed = size;
+        return 1;
+    case PS_OPT_MAX_SPOOL:
+        if (ps_cli_parse_size(arg, &size) < 0 || !size)
+            return ps_cli_usage(cli, cmd, "invalid --max-spool '%s'", arg);
+        io->input.max_spool = size;
         return 1;
     case 'r':
         if (io->nrule_dirs == PS_ARRAY_LEN(io->rule_dirs))

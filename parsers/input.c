@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -233,6 +234,62 @@ static void set_opts(ps_input *in, const ps_input_opts *opts)
         in->opts.zstd_window_log_max = PS_INPUT_DEFAULT_WINDOW_LOG;
     if (!in->opts.max_decompressed)
         in->opts.max_decompressed = PS_INPUT_DEFAULT_MAX_OUT;
+    if (!in->opts.max_spool)
+        in->opts.max_spool = PS_INPUT_DEFAULT_MAX_SPOOL;
+}
+
+/* ---- spooling limits ---------------------------------------------------------- */
+
+#define SPOOL_RESERVE (64ULL << 20)   /* left free on the spool file system */
+
+static const char *spool_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+/* Bytes that may be spooled to the file system of fd (or of the spool
+ * directory when fd < 0): the free space less a reserve; UINT64_MAX when
+ * unknown. */
+static uint64_t spool_room(int fd)
+{
+    struct statvfs vs;
+    uint64_t avail;
+    if ((fd >= 0 ? fstatvfs(fd, &vs) : statvfs(spool_dir(), &vs)) != 0)
+        return UINT64_MAX;
+    avail = (uint64_t)vs.f_bavail * (uint64_t)vs.f_frsize;
+    return avail > SPOOL_RESERVE ? avail - SPOOL_RESERVE : 0;
+}
+
+static int spool_too_big(ps_input *in, uint64_t need, uint64_t room, bool known, ps_error *err)
+{
+    if (need > in->opts.max_spool)
+        return ps_error_set(err, PS_ERR_LIMIT,
+                            "'%s': %s more than the spool limit of %llu MiB (--max-spool): it must be "
+                            "decompressed to %s to be read",
+                            in->name, known ? "its header says the content is" : "the content is",
+                            (unsigned long long)(in->opts.max_spool >> 20), spool_dir());
+    return ps_error_set(err, PS_ERR_IO,
+                        "'%s': %s more than the %llu MiB free in %s (TMPDIR), where it must be "
+                        "decompressed to be read",
+                        in->name, known ? "its header says the content is" : "the content is",
+                        (unsigned long long)(room >> 20), spool_dir());
+}
+
+static bool spools(const ps_input *in)
+{
+    return in->zstd || (!in->mem && !(in->regular && !in->is_stdin));
+}
+
+int ps_input_spool_need(ps_input *in, uint64_t need, ps_error *err)
+{
+    uint64_t room;
+    if (!spools(in) || in->mapped)
+        return 0;
+    room = spool_room(-1);
+    if (need > in->opts.max_spool || need > room)
+        return spool_too_big(in, need, room, true, err);
+    return 0;
 }
 
 int ps_input_open_mem(const void *data, size_t len, const char *name, const ps_input_opts *opts,
@@ -433,7 +490,7 @@ static int write_all(int fd, const void *p, size_t n)
 int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *err)
 {
     int fd = -1, rc;
-    uint64_t total = 0;
+    uint64_t total = 0, room;
 
     if (in->mapped) {
         *data = in->mem && !in->zstd ? in->mem : in->map;
@@ -469,16 +526,17 @@ int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *e
         return 0;
     }
 
-    /* spool the content to an unlinked temporary file */
+    /* spool the content to an unlinked temporary file, up to the spool
+     * limit and the free space there */
     {
-        const char *dir = getenv("TMPDIR");
         char tmpl[4096];
-        snprintf(tmpl, sizeof tmpl, "%s/procstage-spool-XXXXXX", dir && *dir ? dir : "/tmp");
+        snprintf(tmpl, sizeof tmpl, "%s/procstage-spool-XXXXXX", spool_dir());
         fd = mkstemp(tmpl);
         if (fd < 0)
             return ps_error_set(err, PS_ERR_IO, "cannot create a spool file for '%s' in %s: %s",
-                                in->name, dir && *dir ? dir : "/tmp", ps_errno_text(errno));
+                                in->name, spool_dir(), ps_errno_text(errno));
         unlink(tmpl);
+        room = spool_room(fd);
     }
     for (;;) {
         rc = fill(in, 1, err);
@@ -486,6 +544,10 @@ int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *e
             goto fail;
         if (in->end == in->pos)
             break;
+        if (total + (in->end - in->pos) > in->opts.max_spool || total + (in->end - in->pos) > room) {
+            rc = spool_too_big(in, total + (in->end - in->pos), room, false, err);
+            goto fail;
+        }
         if (write_all(fd, in->buf + in->pos, in->end - in->pos) < 0) {
             rc = ps_error_set(err, PS_ERR_IO, "cannot write the spool file for '%s': %s", in->name,
                               ps_errno_text(errno));

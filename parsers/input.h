@@ -34,10 +34,12 @@ typedef struct ps_input ps_input;
 typedef struct ps_input_opts {
     unsigned zstd_window_log_max;   /* default 27 (128 MiB) */
     uint64_t max_decompressed;      /* bytes; 0 = default (1 TiB) */
+    uint64_t max_spool;             /* bytes spooled for ps_input_map; 0 = default (8 GiB) */
 } ps_input_opts;
 
 #define PS_INPUT_DEFAULT_WINDOW_LOG 27
 #define PS_INPUT_DEFAULT_MAX_OUT (1ULL << 40)
+#define PS_INPUT_DEFAULT_MAX_SPOOL (8ULL << 30)
 
 void ps_input_opts_init(ps_input_opts *o);
 
@@ -61,6 +63,12 @@ ssize_t ps_input_read(ps_input *in, void *buf, size_t n, ps_error *err);
 
 /* The whole content for random access.  May be called once, before any read. */
 int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *err);
+/* Before ps_input_map: a reader that knows from the first bytes that the
+ * content is at least `need` bytes long refuses it now when it would be
+ * spooled (compressed or standard input) and that exceeds the spool limit
+ * (PS_ERR_LIMIT) or the free space of the spool directory (PS_ERR_IO).
+ * Spooling itself stops at the smaller of the two, as does ps_input_map. */
+int ps_input_spool_need(ps_input *in, uint64_t need, ps_error *err);
 
 /* Tells the input that the mapped content in [from, to) will not be read
  * again soon: its pages leave the process's resident memory (they are read

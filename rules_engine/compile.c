@@ -26,6 +26,7 @@ typedef struct cctx {
     char msg[600];
     const char *kind;
     int line, col;
+    size_t bytes;            /* the rule's value bytes so far (PS_RULE_MAX_COMPILED) */
 } cctx;
 
 static int fail(cctx *c, const ps_ynode *at, const char *kind, const char *fmt, ...)
@@ -189,7 +190,7 @@ static bool is_word(const sval *s, size_t i)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
 }
 
-static int windash(svlist *in, svlist *out, size_t *count)
+static int windash(svlist *in, svlist *out, size_t *count, size_t *bytes)
 {
     static const char *const forms[] = {"-", "/", "\xe2\x80\x93", "\xe2\x80\x94", "\xe2\x80\x95"};
     size_t vi;
@@ -207,6 +208,9 @@ static int windash(svlist *in, svlist *out, size_t *count)
             combos *= 5;
         if (*count + combos > PS_RULE_MAX_VALUES)
             return -2;
+        *bytes += combos * (s->n + 2 * np);
+        if (*bytes > PS_RULE_MAX_COMPILED)
+            return -4;   /* before allocating them */
         *count += combos;
         for (c = 0; c < combos; c++) {
             sval t;
@@ -564,6 +568,9 @@ static int expanded(mstate *m, int rc, size_t count, const char *name)
                   PS_RULE_MAX_VALUES);
     else if (rc == -3)
         rc = fail(m->c, m->kn, "invalid rule", "'%s' of a value with wildcards ('%s')", name, m->key);
+    else if (rc == -4)
+        rc = fail(m->c, m->kn, "limit exceeded", "'%s' expands '%s' to more than %u MiB of values", name, m->key,
+                  PS_RULE_MAX_COMPILED >> 20);
     else if (rc < 0)
         rc = nomem(m->c);
     svlist_free(&m->vals);
@@ -580,7 +587,7 @@ static int mod_windash(mstate *m, const char *name)
     int rc;
     if ((rc = strings_only(m, name)) < 0)
         return rc;
-    return expanded(m, windash(&m->vals, &m->tmp, &count), count, name);
+    return expanded(m, windash(&m->vals, &m->tmp, &count, &m->c->bytes), count, name);
 }
 
 static int mod_base64(mstate *m, const char *name)
@@ -769,6 +776,16 @@ static int compile_item(cctx *c, const char *key, const ps_ynode *kn, const ps_y
         return fail(c, val, "invalid rule", "the value of '%s' is a mapping", key);
     }
     c->r->nvalues += nraw;
+    /* the compiled size: a YAML alias costs its whole value every time it is used */
+    for (i = 0; i < nraw; i++) {
+        const char *v = scalar(raw[i]);
+        c->bytes += v ? strlen(v) + 1 : 1;
+    }
+    if (c->bytes > PS_RULE_MAX_COMPILED) {
+        rc = fail(c, kn, "limit exceeded", "the values of the rule come to more than %u MiB (each use of a YAML "
+                  "alias counted)", PS_RULE_MAX_COMPILED >> 20);
+        goto out;
+    }
 
     /* field */
     if (fieldname[0]) {
@@ -1666,6 +1683,16 @@ int ps_rule_compile_doc(ps_ruleset *rs, const ps_ydoc *doc, const ps_ynode *root
             goto bad;
         }
     }
+    if (rs->bytes_file != rs->files) {
+        rs->bytes_file = rs->files;
+        rs->file_bytes = 0;
+    }
+    if (rs->file_bytes + c.bytes > PS_RULE_MAX_COMPILED_FILE) {
+        rc = fail(&c, root, "limit exceeded", "the rules of the file come to more than %u MiB of values",
+                  PS_RULE_MAX_COMPILED_FILE >> 20);
+        goto bad;
+    }
+    rs->file_bytes += c.bytes;
     /* duplicate ids: the first one wins */
     if (r.id)
         for (i = 0; i < rs->n; i++)

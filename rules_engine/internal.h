@@ -195,6 +195,7 @@ struct ps_ruleset {
     bool finished;
     bool has_keywords;
     size_t files, documents;
+    size_t bytes_file, file_bytes;   /* compiled value bytes of file number bytes_file (compile.c) */
     pcre2_compile_context *cctx;
     /* the automata: per field id, its automaton index or -1 */
     int *field_acm;

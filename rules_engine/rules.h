@@ -48,6 +48,9 @@ struct ps_recon;
 #define PS_RULE_MAX_COND_LEN 8192      /* characters of a condition */
 #define PS_RULE_MAX_VALUE_LEN 65536    /* bytes of one value */
 #define PS_RULE_MAX_FILE (4u << 20)    /* bytes of one rule file */
+#define PS_RULE_MAX_COMPILED (4u << 20) /* bytes of one rule's values as compiled: aliases and expansions
+                                          * counted each time they are used */
+#define PS_RULE_MAX_COMPILED_FILE (16u << 20) /* the same, summed over the rules of one file */
 #define PS_RULE_MAX_FILES 100000       /* files under one --rules directory */
 #define PS_RULE_MAX_DEPTH 32           /* directory nesting under --rules */
 #define PS_RULE_REGEX_MATCH_LIMIT 100000

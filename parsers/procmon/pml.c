@@ -487,22 +487,44 @@ static int pml_open(ps_input *in, const ps_reader_opts *opts, ps_reader **out, p
             memset(r->scache, 0, PML_SCACHE * sizeof *r->scache);
     }
 
+    /* a compressed log is spooled whole before it is read: its header is
+     * checked first, on the first decompressed bytes */
+    {
+        const uint8_t *h;
+        size_t hl;
+        uint64_t need = 0, off[3];
+        int k;
+        if ((rc = ps_input_peek(in, PML_HEADER_SIZE, &h, &hl, err)) < 0)
+            goto fail;
+        if (hl < 8 || memcmp(h, "PML_", 4) != 0) {
+            rc = ps_error_set(err, PS_ERR_INPUT, "'%s': offset 0: not a Procmon log (no 'PML_' magic)", name_of(r));
+            goto fail;
+        }
+        r->version = (int)pml_rd32(h + 4);
+        if (r->version != 9 && r->version != 7) {
+            rc = ps_error_set(err, PS_ERR_INPUT,
+                              "'%s': offset 0x4: PML version %d; procstage reads versions 7 and 9", name_of(r),
+                              r->version);
+            goto fail;
+        }
+        if (hl < PML_HEADER_SIZE) {   /* peek gives less only at the end */
+            rc = ps_error_set(err, PS_ERR_INPUT, "'%s': truncated at offset 0x%llx: the header needs 0x%x bytes",
+                              name_of(r), (unsigned long long)hl, PML_HEADER_SIZE);
+            goto fail;
+        }
+        off[0] = pml_rd64(h + 0x240);   /* first event */
+        off[1] = pml_rd64(h + 0x250);   /* process table */
+        off[2] = pml_rd64(h + 0x258);   /* string table */
+        for (k = 0; k < 3; k++)
+            if (off[k] > need)
+                need = off[k];
+        if ((rc = ps_input_spool_need(in, need, err)) < 0)
+            goto fail;
+    }
     if ((rc = ps_input_map(in, &r->data, &r->size, err)) < 0)
         goto fail;
-    if (r->size < 8 || memcmp(r->data, "PML_", 4) != 0) {
-        rc = ps_error_set(err, PS_ERR_INPUT, "'%s': offset 0: not a Procmon log (no 'PML_' magic)", name_of(r));
-        goto fail;
-    }
-    r->version = (int)pml_rd32(r->data + 4);
-    if (r->version != 9 && r->version != 7) {
-        rc = ps_error_set(err, PS_ERR_INPUT,
-                          "'%s': offset 0x4: PML version %d; procstage reads versions 7 and 9", name_of(r),
-                          r->version);
-        goto fail;
-    }
-    if (r->size < PML_HEADER_SIZE) {
-        rc = ps_error_set(err, PS_ERR_INPUT, "'%s': truncated at offset 0x%llx: the header needs 0x%x bytes",
-                          name_of(r), (unsigned long long)r->size, PML_HEADER_SIZE);
+    if (r->size < PML_HEADER_SIZE) {   /* the peeked header is the mapping's first bytes */
+        rc = ps_error_set(err, PS_ERR_INTERNAL, "'%s': the mapping is shorter than the header read", name_of(r));
         goto fail;
     }
     is64 = pml_rd32(r->data + 8);

@@ -20,6 +20,7 @@
 #include "common/arena.h"
 #include "common/util.h"
 #include "parsers/xmlerr.h"
+#include "parsers/xmlguard.h"
 #include "parsers/procmon/procmon.h"
 #include "parsers/reader.h"
 
@@ -53,6 +54,7 @@ typedef struct pm_xml_reader {
     xmlTextReaderPtr xr;
     ps_error io_err;          /* error from the read callback */
     bool io_failed;
+    ps_xml_guard guard;       /* attributes and size of start tags */
     bool input_eof;
     char xml_err[512];
     int xml_err_line;
@@ -122,7 +124,7 @@ static int read_cb(void *ctx, char *buf, int len)
     if (r->io_failed)
         return -1;
     n = ps_input_read(r->base.in, buf, (size_t)len, &r->io_err);
-    if (n < 0) {
+    if (n < 0 || (n > 0 && ps_xml_guard_scan(&r->guard, buf, (size_t)n, ps_input_name(r->base.in), &r->io_err) < 0)) {
         r->io_failed = true;
         return -1;
     }

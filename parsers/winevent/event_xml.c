@@ -48,6 +48,7 @@
 #include "common/arena.h"
 #include "common/util.h"
 #include "parsers/xmlerr.h"
+#include "parsers/xmlguard.h"
 #include "parsers/etw/kernel.h"
 #include "parsers/winevent/evx.h"
 #include "parsers/reader.h"
@@ -68,6 +69,7 @@ typedef struct evx_reader {
 
     /* the input callback */
     ps_error io_err;
+    ps_xml_guard guard;       /* attributes and size of start tags */
     bool io_failed, too_big, src_eof, wrap, prefix_done, suffix_done;
     uint64_t inject_at;       /* raw offset of "<Events>" when wrap */
     uint64_t raw_pos;         /* raw bytes taken from the input */
@@ -257,6 +259,10 @@ static int read_cb(void *ctx, char *buf, int len)
     if (n > (size_t)len)
         n = (size_t)len;
     memcpy(buf, r->out.data + r->out_pos, n);
+    if (ps_xml_guard_scan(&r->guard, buf, n, ps_input_name(r->base.in), &r->io_err) < 0) {
+        r->io_failed = true;
+        return -1;
+    }
     r->out_pos += n;
     r->fed += n;
     return (int)n;
