@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/tmpclean.h"
 #include "common/util.h"
 
 static const ps_command ps_cmd_help, ps_cmd_version;
@@ -200,6 +201,8 @@ int main(int argc, char **argv)
     size_t n = 0;
     int c, status;
 
+    /* temporary files go with the run on SIGINT, SIGTERM, SIGHUP, SIGQUIT */
+    ps_tmpclean_install();
     memset(&cli, 0, sizeof cli);
     cli.prog = "procstage";
     cli.stdout_tty = isatty(STDOUT_FILENO);

@@ -2,14 +2,20 @@
  * report_file.c - writing a report to a named file atomically: a temporary
  * file next to it, renamed into place only when the report is complete, so
  * that a failed report never leaves a partial file (nor touches an older one).
+ * The temporary file has no name until the report is complete (O_TMPFILE)
+ * where the file system allows, and is removed by an interrupting signal
+ * otherwise (common/tmpclean.h).
  */
 #include <errno.h>
+#include <libgen.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/tmpclean.h"
 #include "common/util.h"
 #include "reports/output.h"
 
@@ -19,6 +25,8 @@ int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, ps_sto
     ps_buf tmp;
     FILE *f = NULL;
     int fd = -1, rc = PS_EXIT_OK;
+    bool anon = false, named = false;
+    char *dir;
     mode_t mask;
 
     ps_error_clear(&err);
@@ -29,11 +37,20 @@ int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, ps_sto
         return PS_EXIT_OK;
     }
     ps_buf_init(&tmp);
-    if (ps_buf_printf(&tmp, "%s.tmp-XXXXXX", path) < 0) {
+    if (ps_buf_printf(&tmp, "%s.tmp-XXXXXX", path) < 0 || !(dir = ps_strdup(path))) {
         ps_cli_error(cli, "out of memory");
+        ps_buf_release(&tmp);
         return PS_EXIT_IO;
     }
-    fd = mkstemp(tmp.data);
+    /* an unnamed file in the target's folder (O_TMPFILE), named only just
+     * before the rename; else a named one, removed by an interrupting signal */
+    if (ps_tmpclean_can_link() && (fd = ps_tmpclean_anon(dirname(dir))) >= 0) {
+        anon = true;
+    } else {
+        fd = ps_tmpclean_mkstemp(tmp.data);
+        named = fd >= 0;
+    }
+    free(dir);
     if (fd < 0) {
         ps_cli_error(cli, "cannot create a temporary file next to '%s': %s", path, ps_errno_text(errno));
         ps_buf_release(&tmp);
@@ -57,6 +74,14 @@ int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, ps_sto
         rc = PS_EXIT_IO;
         goto fail;
     }
+    if (anon) {
+        if (ps_tmpclean_link(fileno(f), tmp.data) != 0) {
+            ps_cli_error(cli, "cannot name the temporary file next to '%s': %s", path, ps_errno_text(errno));
+            rc = PS_EXIT_IO;
+            goto fail;
+        }
+        named = true;
+    }
     if (fclose(f) != 0) {
         f = NULL;
         ps_cli_error(cli, "cannot write '%s': %s", path, ps_errno_text(errno));
@@ -69,6 +94,7 @@ int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, ps_sto
         rc = PS_EXIT_IO;
         goto fail;
     }
+    ps_tmpclean_forget(tmp.data);
     ps_buf_release(&tmp);
     ro->out = stdout;
     return PS_EXIT_OK;
@@ -77,7 +103,10 @@ fail:
         fclose(f);
     if (fd >= 0)
         close(fd);
-    unlink(tmp.data);
+    if (named) {
+        unlink(tmp.data);
+        ps_tmpclean_forget(tmp.data);
+    }
     ps_buf_release(&tmp);
     ro->out = stdout;
     return rc;

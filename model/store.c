@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/tmpclean.h"
 #include "common/util.h"
 #include "model/embedded.h"
 #include "model/writer.h"
@@ -334,7 +335,7 @@ static int open_tmp(ps_store *s, const char *template, const char *where, ps_err
     s->tmp = ps_strdup(template);
     if (!s->tmp)
         return ps_error_nomem(err);
-    fd = mkstemp(s->tmp);
+    fd = ps_tmpclean_mkstemp(s->tmp);   /* removed by an interrupting signal */
     if (fd < 0) {
         int rc = ps_error_set(err, PS_ERR_IO, "cannot create a temporary file %s: %s", where,
                               ps_errno_text(errno));
@@ -540,6 +541,11 @@ int ps_store_open_temp(ps_store **out, ps_error *err)
         ps_store_close(s);
         return ps_error_nomem(err);
     }
+    /* nobody else opens it: unlinked now, it cannot outlive the process */
+    unlink(s->tmp);
+    ps_tmpclean_forget(s->tmp);
+    free(s->tmp);
+    s->tmp = NULL;
     if ((rc = setup_writable(s, true, err)) < 0) {
         ps_store_close(s);
         return rc;
@@ -677,6 +683,7 @@ int ps_store_commit(ps_store *s, ps_error *err)
     if (rename(s->tmp, s->path) != 0)
         return ps_error_set(err, PS_ERR_IO, "cannot move '%s' to '%s': %s", s->tmp, s->path,
                             ps_errno_text(errno));
+    ps_tmpclean_forget(s->tmp);
     free(s->tmp);
     s->tmp = NULL;
     {
@@ -716,6 +723,7 @@ void ps_store_close(ps_store *s)
         sqlite3_close(s->db);
     if (s->tmp) {
         unlink(s->tmp);
+        ps_tmpclean_forget(s->tmp);
         free(s->tmp);
     }
     if (s->lock_fd >= 0)

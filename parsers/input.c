@@ -14,6 +14,7 @@
 #include <zstd_errors.h>
 
 #include "common/sha256.h"
+#include "common/tmpclean.h"
 #include "common/util.h"
 
 #define RAW_CHUNK (1u << 20)
@@ -526,16 +527,20 @@ int ps_input_map(ps_input *in, const uint8_t **data, uint64_t *size, ps_error *e
         return 0;
     }
 
-    /* spool the content to an unlinked temporary file, up to the spool
-     * limit and the free space there */
+    /* spool the content to an unnamed temporary file (O_TMPFILE: nothing
+     * to remove whatever ends the process), or one unlinked at once */
     {
         char tmpl[4096];
-        snprintf(tmpl, sizeof tmpl, "%s/procstage-spool-XXXXXX", spool_dir());
-        fd = mkstemp(tmpl);
-        if (fd < 0)
-            return ps_error_set(err, PS_ERR_IO, "cannot create a spool file for '%s' in %s: %s",
-                                in->name, spool_dir(), ps_errno_text(errno));
-        unlink(tmpl);
+        fd = ps_tmpclean_anon(spool_dir());
+        if (fd < 0) {
+            snprintf(tmpl, sizeof tmpl, "%s/procstage-spool-XXXXXX", spool_dir());
+            fd = ps_tmpclean_mkstemp(tmpl);
+            if (fd < 0)
+                return ps_error_set(err, PS_ERR_IO, "cannot create a spool file for '%s' in %s: %s",
+                                    in->name, spool_dir(), ps_errno_text(errno));
+            unlink(tmpl);
+            ps_tmpclean_forget(tmpl);
+        }
         room = spool_room(fd);
     }
     for (;;) {
