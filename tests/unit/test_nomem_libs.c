@@ -230,8 +230,18 @@ int main(void)
         size_t len = f ? fread(raw, 1, sizeof raw, f) : 0, zlen;
         if (f)
             fclose(f);
-        zlen = ZSTD_compress(z, sizeof z, raw, len, 3);
-        ok(!ZSTD_isError(zlen), "fixture compressed");
+        /* streamed, so that the frame names no content size and the
+         * decompressor allocates its window */
+        ZSTD_CCtx *cc = ZSTD_createCCtx();
+        ZSTD_inBuffer ib = {raw, len, 0};
+        ZSTD_outBuffer ob = {z, sizeof z, 0};
+        size_t left = cc ? ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_continue) : 1;
+        if (!ZSTD_isError(left))
+            left = ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_end);
+        ZSTD_freeCCtx(cc);
+        zlen = ZSTD_isError(left) || left ? (size_t)-1 : ob.pos;
+        ok(!ZSTD_isError(zlen) && ZSTD_getFrameContentSize(z, zlen) == ZSTD_CONTENTSIZE_UNKNOWN,
+           "fixture compressed as a stream");
         if (!ZSTD_isError(zlen))
             sweep("procmon-xml.zst", "ifeo_hijack.xml.zst", z, zlen, "procmon-xml");
     }
