@@ -23,7 +23,7 @@
 
 #include <stdbool.h>
 
-#define PS_TMPCLEAN_SLOTS 16
+#define PS_TMPCLEAN_SLOTS 80   /* a model, its report, and up to 64 parts of ingest -j */
 
 /* Installs the signal handlers (idempotent). */
 void ps_tmpclean_install(void);

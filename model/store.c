@@ -150,11 +150,6 @@ const char *ps_store_name(const ps_store *s)
     return s->mode == MODE_TEMP ? "<temporary model>" : s->path;
 }
 
-void ps_store_no_indexes(ps_store *s)
-{
-    s->no_indexes = true;
-}
-
 const char *ps_store_file(const ps_store *s)
 {
     return s->mode == MODE_TEMP ? s->tmp : s->path && strcmp(s->path, ":memory:") != 0 ? s->path : NULL;
@@ -509,7 +504,9 @@ int ps_store_open_write_opts(const char *path, const ps_store_write_opts *o, ps_
     return 0;
 }
 
-int ps_store_open_temp(ps_store **out, ps_error *err)
+/* A scratch model in $TMPDIR; `named` keeps its name until ps_store_close
+ * (recorded for the signal handler), else it is unlinked once open. */
+static int open_temp(bool named, ps_store **out, ps_error *err)
 {
     ps_store *s;
     const char *dir = getenv("TMPDIR");
@@ -541,17 +538,31 @@ int ps_store_open_temp(ps_store **out, ps_error *err)
         ps_store_close(s);
         return ps_error_nomem(err);
     }
-    /* nobody else opens it: unlinked now, it cannot outlive the process */
-    unlink(s->tmp);
-    ps_tmpclean_forget(s->tmp);
-    free(s->tmp);
-    s->tmp = NULL;
+    if (!named) {
+        /* nobody else opens it: unlinked now, it cannot outlive the process */
+        unlink(s->tmp);
+        ps_tmpclean_forget(s->tmp);
+        free(s->tmp);
+        s->tmp = NULL;
+    } else {
+        s->no_indexes = true;
+    }
     if ((rc = setup_writable(s, true, err)) < 0) {
         ps_store_close(s);
         return rc;
     }
     *out = s;
     return 0;
+}
+
+int ps_store_open_temp(ps_store **out, ps_error *err)
+{
+    return open_temp(false, out, err);
+}
+
+int ps_store_open_part(ps_store **out, ps_error *err)
+{
+    return open_temp(true, out, err);
 }
 
 int ps_store_open_memory(ps_store **out, ps_error *err)

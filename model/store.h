@@ -51,8 +51,14 @@ typedef struct ps_store_write_opts {
 } ps_store_write_opts;
 /* The same, with options (o may be NULL). */
 int ps_store_open_write_opts(const char *path, const ps_store_write_opts *o, ps_store **out, ps_error *err);
-/* A scratch model in $TMPDIR, deleted by ps_store_close. */
+/* A scratch model in $TMPDIR, unlinked as soon as it is open: nothing to
+ * remove, whatever ends the process; ps_store_file gives NULL for it. */
 int ps_store_open_temp(ps_store **out, ps_error *err);
+/* A scratch model that another connection will read by its name (a part of
+ * the parallel ingest, merged from ps_store_file): named in $TMPDIR until
+ * ps_store_close deletes it (an interrupting signal does too), and committed
+ * without indexes. */
+int ps_store_open_part(ps_store **out, ps_error *err);
 /* A scratch model in memory (tests, fuzzing): no file at all. */
 int ps_store_open_memory(ps_store **out, ps_error *err);
 /* Read-only access to an existing model, for reports. */
@@ -65,9 +71,6 @@ void ps_store_close(ps_store *s);
 sqlite3 *ps_store_db(ps_store *s);
 /* The name used in messages. */
 const char *ps_store_name(const ps_store *s);
-/* The commit of a model only merged into another (the parallel ingest's
- * parts) skips the indexes. */
-void ps_store_no_indexes(ps_store *s);
 /* The database file (a temporary model's too: valid until ps_store_close;
  * NULL for a model in memory). */
 const char *ps_store_file(const ps_store *s);

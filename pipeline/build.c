@@ -83,9 +83,8 @@ static void run_job(pool *p, job *j)
     o.warn = buffer_warning;
     o.warn_ctx = j;
     j->failed = j->count;
-    if ((rc = ps_store_open_temp(&j->part, &j->err)) < 0)
+    if ((rc = ps_store_open_part(&j->part, &j->err)) < 0)
         goto out;
-    ps_store_no_indexes(j->part);
     if ((rc = ps_session_new(j->part, &o, &s, &j->err)) < 0)
         goto out;
     for (k = 0; k < j->count; k++) {

@@ -48,6 +48,7 @@ cond_grown() { f=$(tmpmodel) && [ "$(size "$f")" -ge $((1024 * 1024)) ] && ! kil
 cond_copied() { f=$(tmpmodel) && [ "$(size "$f")" -ge "$(size "$TMP/orig.db")" ]; }
 cond_tmpdir() { in_tmpdir; }
 cond_spool() { in_tmpdir && cond_tmp && ! kill -0 "$feeder" 2>/dev/null; }
+cond_part() { ls "$TMP/t/" 2>/dev/null | grep -q '^procstage-' && ! kill -0 "$feeder" 2>/dev/null; }
 
 # interrupt SIGNAL FEED COND DESCRIPTION ARGS...: runs procstage ARGS in the
 # background with the default signal dispositions, feeds FEED into the FIFO
@@ -115,6 +116,14 @@ for sig in INT TERM HUP; do
     interrupt $sig "$TMP/half.csv" cond_tmpdir "analyze, its temporary model in TMPDIR" \
         analyze "$TMP/fifo"
     no_leftovers "analyze"
+
+    # -j 2: the CSV is one part, the FIFO another (its worker waits there);
+    # the parts are named files in TMPDIR (merged by name)
+    db="$TMP/par.db"
+    interrupt $sig "$TMP/start.csv" cond_part "ingest -j 2, its parts in TMPDIR" \
+        ingest -q -j 2 "$TMP/big.csv" "$TMP/fifo" -o "$db"
+    no_leftovers "ingest -j 2"
+    [ ! -e "$db" ]; ok $? "ingest -j 2, SIG$sig: no model"
 done
 
 finish
