@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/replace.h"
 #include "common/tmpclean.h"
 #include "common/util.h"
 #include "reports/output.h"
@@ -26,8 +27,10 @@ int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, ps_sto
     FILE *f = NULL;
     int fd = -1, rc = PS_EXIT_OK;
     bool anon = false, named = false;
-    char *dir;
-    mode_t mask;
+    char *dir, *target = NULL;
+    const char *model;
+    struct stat st, mst;
+    bool exists;
 
     ps_error_clear(&err);
     if (!path || !strcmp(path, "-")) {
@@ -36,10 +39,23 @@ int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, ps_sto
             return ps_cli_fail(cli, &err);
         return PS_EXIT_OK;
     }
+    /* through a symbolic link to its target; never over the model being
+     * read, nor over what should not be replaced (common/replace.h) */
+    if (ps_replace_target(path, &target, &err) < 0 || ps_replace_check(target, path, &st, &exists, &err) < 0) {
+        free(target);
+        return ps_cli_fail(cli, &err);
+    }
+    model = ps_store_file(store);
+    if (exists && model && stat(model, &mst) == 0 && mst.st_dev == st.st_dev && mst.st_ino == st.st_ino) {
+        ps_cli_error(cli, "cannot write the report to '%s': it is the model being read", path);
+        free(target);
+        return PS_EXIT_USAGE;
+    }
     ps_buf_init(&tmp);
-    if (ps_buf_printf(&tmp, "%s.tmp-XXXXXX", path) < 0 || !(dir = ps_strdup(path))) {
+    if (ps_buf_printf(&tmp, "%s.tmp-XXXXXX", target) < 0 || !(dir = ps_strdup(target))) {
         ps_cli_error(cli, "out of memory");
         ps_buf_release(&tmp);
+        free(target);
         return PS_EXIT_IO;
     }
     /* an unnamed file in the target's folder (O_TMPFILE), named only just
@@ -56,9 +72,11 @@ int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, ps_sto
         ps_buf_release(&tmp);
         return PS_EXIT_IO;
     }
-    mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0 || !(f = fdopen(fd, "w"))) {
+    if (ps_replace_attrs(fd, &st, exists, path, &err) < 0) {
+        rc = ps_cli_fail(cli, &err);
+        goto fail;
+    }
+    if (!(f = fdopen(fd, "w"))) {
         ps_cli_error(cli, "cannot write '%s': %s", path, ps_errno_text(errno));
         rc = PS_EXIT_IO;
         goto fail;
@@ -89,13 +107,14 @@ int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, ps_sto
         goto fail;
     }
     f = NULL;
-    if (rename(tmp.data, path) != 0) {
+    if (rename(tmp.data, target) != 0) {
         ps_cli_error(cli, "cannot rename the report into place as '%s': %s", path, ps_errno_text(errno));
         rc = PS_EXIT_IO;
         goto fail;
     }
     ps_tmpclean_forget(tmp.data);
     ps_buf_release(&tmp);
+    free(target);
     ro->out = stdout;
     return PS_EXIT_OK;
 fail:
@@ -108,6 +127,7 @@ fail:
         ps_tmpclean_forget(tmp.data);
     }
     ps_buf_release(&tmp);
+    free(target);
     ro->out = stdout;
     return rc;
 }

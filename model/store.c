@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/replace.h"
 #include "common/tmpclean.h"
 #include "common/util.h"
 #include "model/embedded.h"
@@ -117,6 +118,9 @@ typedef struct frame_slot {
 
 typedef enum { MODE_WRITE, MODE_TEMP, MODE_READ } store_mode;
 
+/* How long a model another program holds locked is waited for. */
+#define PS_STORE_BUSY_MS 2000
+
 struct ps_store {
     sqlite3 *db;
     store_mode mode;
@@ -204,15 +208,22 @@ static int check_schema_v(sqlite3 *db, const char *name, bool for_write, int64_t
     int64_t v = -1;
 
     rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, NULL);
-    if (rc != SQLITE_OK) {
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return ps_error_set(err, PS_ERR_DB,
+                            "'%s': locked by another program (%s); try again when it has finished", name,
+                            sqlite3_errstr(rc));
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         const char *why = sqlite3_errmsg(db);
         if (strstr(why, "no such table"))
             why = "no procstage meta table";
         return ps_error_set(err, PS_ERR_DB, "'%s': not a procstage database (%s)", name, why);
     }
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
     *version = v;
     if (v == PS_SCHEMA_VERSION || v == 2 || (!for_write && v == 1))
         return 0;
@@ -322,10 +333,13 @@ static int setup_writable(ps_store *s, bool fresh, ps_error *err)
 }
 
 /* Creates s->tmp from a mkstemp template and opens it as the database.
- * `where` names the place in messages. */
-static int open_tmp(ps_store *s, const char *template, const char *where, ps_error *err)
+ * `where` names the place in messages.  A model that will replace s->path
+ * (`replaces`) gets its mode, owner and group now (common/replace.h): those
+ * of the model it replaces when `exists` (st), else a new file's. */
+static int open_tmp(ps_store *s, const char *template, const char *where, bool replaces, const struct stat *st,
+                    bool exists, ps_error *err)
 {
-    int fd;
+    int fd, rc;
 
     s->tmp = ps_strdup(template);
     if (!s->tmp)
@@ -336,6 +350,10 @@ static int open_tmp(ps_store *s, const char *template, const char *where, ps_err
                               ps_errno_text(errno));
         free(s->tmp);
         s->tmp = NULL;
+        return rc;
+    }
+    if (replaces && (rc = ps_replace_attrs(fd, st, exists, s->path, err)) < 0) {
+        close(fd);
         return rc;
     }
     close(fd);
@@ -437,10 +455,11 @@ int ps_store_open_write_opts(const char *path, const ps_store_write_opts *o, ps_
     s = store_new(MODE_WRITE);
     if (!s)
         return ps_error_nomem(err);
-    s->path = ps_strdup(path);
-    if (!s->path) {
+    /* a symbolic link is written through: the model replaced is its target
+     * (and the lock is the target's, whatever link a writer came through) */
+    if ((rc = ps_replace_target(path, &s->path, err)) < 0) {
         ps_store_close(s);
-        return ps_error_nomem(err);
+        return rc;
     }
     /* the lock before anything of the model is read: a writer that waited
      * appends to what the one before it wrote */
@@ -448,11 +467,11 @@ int ps_store_open_write_opts(const char *path, const ps_store_write_opts *o, ps_
         ps_store_close(s);
         return rc;
     }
-    exists = stat(path, &st) == 0;
-    if (exists && !S_ISREG(st.st_mode)) {
+    if ((rc = ps_replace_check(s->path, path, &st, &exists, err)) < 0) {
         ps_store_close(s);
-        return ps_error_set(err, PS_ERR_IO, "cannot write '%s': not a regular file", path);
+        return rc;
     }
+    path = s->path;
     {
         char *tpl = malloc(strlen(path) + 16), where[600];
         if (!tpl) {
@@ -461,7 +480,7 @@ int ps_store_open_write_opts(const char *path, const ps_store_write_opts *o, ps_
         }
         sprintf(tpl, "%s.tmp-XXXXXX", path);
         snprintf(where, sizeof where, "next to '%.500s'", path);
-        rc = open_tmp(s, tpl, where, err);
+        rc = open_tmp(s, tpl, where, true, &st, exists, err);
         free(tpl);
         if (rc < 0) {
             ps_store_close(s);
@@ -472,7 +491,8 @@ int ps_store_open_write_opts(const char *path, const ps_store_write_opts *o, ps_
         sqlite3 *src = NULL;
         sqlite3_backup *bk;
         s->appending = true;
-        if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+            sqlite3_busy_timeout(src, PS_STORE_BUSY_MS) != SQLITE_OK) {
             rc = ps_error_set(err, PS_ERR_DB, "cannot open '%s': %s", path,
                               src ? sqlite3_errmsg(src) : "out of memory");
             sqlite3_close(src);
@@ -526,7 +546,7 @@ static int open_temp(bool named, ps_store **out, ps_error *err)
         }
         sprintf(tpl, "%s/procstage-XXXXXX", dir);
         snprintf(where, sizeof where, "in %.500s", dir);
-        rc = open_tmp(s, tpl, where, err);
+        rc = open_tmp(s, tpl, where, false, NULL, false, err);
         free(tpl);
         if (rc < 0) {
             ps_store_close(s);
@@ -616,6 +636,8 @@ int ps_store_open_read(const char *path, ps_store **out, ps_error *err)
         ps_store_close(s);
         return rc;
     }
+    /* another program's write lock: wait a little before saying so */
+    sqlite3_busy_timeout(s->db, PS_STORE_BUSY_MS);
     if ((rc = check_schema_v(s->db, path, false, &version, err)) < 0) {
         ps_store_close(s);
         return rc;
