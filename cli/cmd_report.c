@@ -2,11 +2,14 @@
  * cmd_report.c - procstage report KIND DB: timing, findings, creations,
  * traces, stages, processes, tree, html, perfetto
  */
+#include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "model/store.h"
 #include "reports/report.h"
 
@@ -66,9 +69,12 @@ static int run(ps_cli *cli, int argc, char **argv)
             break;
         case PS_OPT_TRACE: {
             char *end;
-            long long v = strtoll(optarg, &end, 10);
-            if (*end || v <= 0)
-                return ps_cli_usage(cli, "report", "--trace takes a trace id, not '%s'", optarg);
+            long long v;
+            errno = 0;
+            v = strtoll(optarg, &end, 10);
+            if (errno || end == optarg || *end || v <= 0)
+                return ps_cli_usage(cli, "report", "--trace takes a trace id (1 to %lld), not '%s'", LLONG_MAX,
+                                    ps_tx(optarg));
             ro.trace_id = v;
             break;
         }

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include "cli/cli.h"
 
 #include <stdarg.h>
@@ -269,10 +270,14 @@ int ps_cli_parse_severity(const char *s, int *rank, bool allow_none)
 int ps_cli_parse_size(const char *s, uint64_t *bytes)
 {
     char *end;
-    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long v;
     uint64_t mul = 1;
 
-    if (end == s)
+    if (*s < '0' || *s > '9')   /* strtoull would take "-1" for 2^64 - 1 */
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || end == s)
         return -1;
     if (*end == 'K' || *end == 'k')
         mul = 1ULL << 10;
@@ -285,6 +290,8 @@ int ps_cli_parse_size(const char *s, uint64_t *bytes)
     else if (*end)
         return -1;
     if (*end && end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
+        return -1;
+    if (v > UINT64_MAX / mul)
         return -1;
     *bytes = v * mul;
     return 0;

@@ -21,6 +21,7 @@ typedef struct builder {
     size_t nanchors, acap;
     ps_error *err;
     int last_rc;
+    ps_map keys;    /* hash of (map, key text) -> 1: duplicate keys found in O(1) */
 } builder;
 
 static ps_ynode *new_node(builder *b, ps_ynode_type t, const yaml_mark_t *m)
@@ -98,6 +99,26 @@ static int attach(builder *b, ps_ynode *child)
     if (grow_items(b, p, p->n * 2 + 2) < 0)
         return PS_ERR_NOMEM;
     if (!p->key_pending) {
+        if (child->type == PS_Y_SCALAR && child->value && strcmp(child->value, "<<") != 0) {
+            /* a key given twice: YAML forbids it, and a rule whose second
+             * `condition:` silently replaced the first would not be the rule
+             * its author reviewed */
+            uint64_t h = ps_hash_mix(ps_hash_bytes(child->value, strlen(child->value), 0x9e37u),
+                                     (uint64_t)(uintptr_t)p);
+            uint64_t v;
+            if (ps_map_get(&b->keys, h, &v)) {
+                size_t i;
+                for (i = 0; i < p->n; i++) {
+                    const ps_ynode *k = p->items[2 * i];
+                    if (k->type == PS_Y_SCALAR && k->value && !strcmp(k->value, child->value))
+                        return ps_error_set(b->err, PS_ERR_INPUT,
+                                            "'%s': line %d: duplicate key '%.200s' (first at line %d)",
+                                            b->doc->name, child->line, child->value, k->line);
+                }
+            } else if (ps_map_put(&b->keys, h, 1) < 0) {
+                return ps_error_nomem(b->err);
+            }
+        }
         p->items[p->n * 2] = child;
         p->key_pending = true;
     } else {
@@ -162,6 +183,7 @@ static int load(const char *text, size_t len, const char *name, bool multi, ps_y
     memset(&b, 0, sizeof b);
     b.doc = doc;
     b.err = err;
+    ps_map_init(&b.keys);
     if (!doc->name || !yaml_parser_initialize(&parser)) {
         ps_yaml_free(doc);
         return ps_error_nomem(err);
@@ -292,6 +314,7 @@ static int load(const char *text, size_t len, const char *name, bool multi, ps_y
     for (i = 0; i < b.nanchors; i++)
         free(b.anchors[i].name);
     free(b.anchors);
+    ps_map_release(&b.keys);
     if (rc < 0) {
         ps_yaml_free(doc);
         return rc;

@@ -95,7 +95,7 @@ int ps_csv_next(ps_csv *c, ps_error *err)
             c->pos += 3;
     }
 
-    /* find the end of the record: an unquoted '\n' */
+    /* find the end of the record: an unquoted '\n' (or a CR alone) */
     scan = c->pos;
     for (;;) {
         if (scan == c->len) {
@@ -112,11 +112,33 @@ int ps_csv_next(ps_csv *c, ps_error *err)
         {
             /* fast skip to the next interesting byte */
             const char *p = c->buf + scan, *e = c->buf + c->len;
-            while (p < e && *p != '"' && *p != '\n' && *p != '\0')
+            while (p < e && *p != '"' && *p != '\n' && *p != '\r' && *p != '\0')
                 p++;
             scan = (size_t)(p - c->buf);
             if (p == e)
                 continue;
+        }
+        if (c->buf[scan] == '\r') {
+            /* CRLF ends at its '\n'; a CR alone (old Mac line ends) ends the
+             * record itself, so that such a file is read, not one record */
+            if (scan + 1 == c->len && !c->eof) {
+                size_t rel = scan - c->pos;
+                if ((rc = refill(c, err)) < 0)
+                    return rc;
+                scan = c->pos + rel;
+                continue;
+            }
+            if (scan + 1 < c->len && c->buf[scan + 1] == '\n') {
+                scan++;
+                continue;
+            }
+            if (!inq) {
+                complete = true;
+                break;
+            }
+            newlines++;
+            scan++;
+            continue;
         }
         if (c->buf[scan] == '\0') {
             uint64_t off = c->base_offset + scan;
@@ -137,7 +159,7 @@ int ps_csv_next(ps_csv *c, ps_error *err)
         }
         scan++;
     }
-    end = scan;   /* index of '\n' or len */
+    end = scan;   /* index of '\n' (or the lone CR) or len */
     if (end == c->pos && !complete)
         return 0; /* clean end of input */
     if (!complete && inq) {

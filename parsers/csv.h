@@ -2,8 +2,8 @@
  * csv.h - a streaming RFC 4180 tokenizer over a ps_input.
  *
  * Handles a UTF-8 byte-order mark, quoted fields with doubled quotes and
- * embedded newlines, CRLF or LF line ends, and a final line without a line
- * end.  Each record is validated as UTF-8 and must not contain NUL bytes.
+ * embedded newlines, CRLF, LF or CR-only line ends, and a final line without a
+ * line end.  Each record is validated as UTF-8 and must not contain NUL bytes.
  * Fields are unescaped in place in the tokenizer's buffer.
  *
  * Ownership: ps_csv is caller-owned (init/release).  Field pointers stay

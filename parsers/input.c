@@ -378,6 +378,15 @@ static int zstd_step(ps_input *in, ps_error *err)
                                     (unsigned long long)((1ULL << in->opts.zstd_window_log_max) >> 20));
             if (ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation)   /* the window: not damage */
                 return ps_error_nomem(err);
+            if (ZSTD_getErrorCode(r) == ZSTD_error_checksum_wrong) {
+                /* found only at the frame's end, where its checksum is: the
+                 * damage is anywhere in the frame */
+                uint64_t end = in->raw_pos - (in->raw_len - ib.pos);
+                return ps_error_set(err, PS_ERR_INPUT,
+                                    "'%s': corrupt zstd data: the content checksum of the frame ending near "
+                                    "compressed offset %llu does not match (damage somewhere in that frame)",
+                                    in->name, (unsigned long long)(end > at ? end : in->raw_pos));
+            }
             return ps_error_set(err, PS_ERR_INPUT, "'%s': corrupt zstd data near compressed offset %llu: %s",
                                 in->name, (unsigned long long)at, ZSTD_getErrorName(r));
         }
