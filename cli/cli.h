@@ -196,6 +196,7 @@ int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, struct
 extern const ps_command ps_cmd_analyze, ps_cmd_ingest, ps_cmd_report, ps_cmd_events, ps_cmd_formats, ps_cmd_rules,
     ps_cmd_source;
 extern const ps_command ps_cmd_merge;
+extern const ps_command ps_cmd_export;
 
 /* Loads the default pack (unless io->no_default_rules) and every
  * io->rule_dirs into a finished ruleset.  Rules that cannot run are printed

@@ -18,7 +18,7 @@ static const ps_command ps_cmd_help, ps_cmd_version;
 
 static const ps_command *const commands[] = {
     &ps_cmd_analyze, &ps_cmd_ingest, &ps_cmd_report, &ps_cmd_formats, &ps_cmd_rules,
-    &ps_cmd_events,  &ps_cmd_source, &ps_cmd_merge,  &ps_cmd_help,   &ps_cmd_version,
+    &ps_cmd_events,  &ps_cmd_source, &ps_cmd_merge,  &ps_cmd_export, &ps_cmd_help,   &ps_cmd_version,
 };
 
 static const ps_command *find_command(const char *name)
