@@ -72,6 +72,7 @@ ch_start() {
         http=$(ch_free_port)
         tcp=$(ch_free_port "$http")
         inter=$(ch_free_port "$http" "$tcp")
+        cluster=$(printf "%s" "${CH_CLUSTER:-}" | sed "s/@SELF_TCP@/$tcp/g")
         cat >"$d/config.xml" <<EOF
 <?xml version="1.0"?>
 <yandex>
@@ -91,7 +92,7 @@ ch_start() {
   <uncompressed_cache_size>67108864</uncompressed_cache_size>
   <max_server_memory_usage>1000000000</max_server_memory_usage>
   <timezone>UTC</timezone>
-  <remote_servers>${CH_CLUSTER:-}</remote_servers>
+  <remote_servers>$cluster</remote_servers>
 </yandex>
 EOF
         cat >"$d/users.xml" <<EOF

@@ -32,8 +32,7 @@ want_counts() { # want_counts [TRACE_ID]: the same from the model
         traces) from="traces t" ;;
         *) from="$tb x JOIN traces t USING (trace_id)" ;;
         esac
-        q "$TMP/m.db" "SELECT '$tb', t.sha256, count(*) FROM $from $w GROUP BY t.sha256 ORDER BY t.sha256" |
-            tr '|' '\t'
+        q "$TMP/m.db" "SELECT '$tb', t.sha256, count(*) FROM $from $w GROUP BY t.sha256 ORDER BY t.sha256"
     done
 }
 counts procstage >"$TMP/got"
@@ -46,7 +45,7 @@ t "every table has rows" test "$(cut -f1 "$TMP/got" | sort -u | wc -l)" -eq 6
 chq a "SELECT stage, name, count(), ifNull(sum(duration), -1), ifNull(max(duration), -1) FROM procstage.stages
        GROUP BY stage, name ORDER BY stage" >"$TMP/got"
 q "$TMP/m.db" "SELECT stage, name, count(*), ifnull(sum(duration), -1), ifnull(max(duration), -1) FROM stages
-       GROUP BY stage, name ORDER BY stage" | tr '|' '\t' >"$TMP/want"
+       GROUP BY stage, name ORDER BY stage" >"$TMP/want"
 t "stage timing per stage (count, sum, max) equals the model's" cmp -s "$TMP/got" "$TMP/want"
 ticks() { # the ClickHouse / SQLite expression for a duration in ms as ticks or -1
     echo "ifNull(toInt64(round($1 * 10000)), -1)"
@@ -58,15 +57,14 @@ sq() { echo "ifnull(CAST(round($1 * 10000) AS INTEGER), -1)"; }
 q "$TMP/m.db" "SELECT t.host, v.child_pid, v.creator_pid, $(sq stage1_ms), $(sq stage2_ms), $(sq stage3_ms),
        $(sq stage4_ms), $(sq stage5_ms), $(sq stage6_ms), $(sq total_ms), ifnull(v.confidence, '')
        FROM creations c JOIN traces t USING (trace_id) LEFT JOIN v_stage_timing v USING (creation_id)
-       ORDER BY t.sha256, c.creation_id" | tr '|' '\t' >"$TMP/want"
+       ORDER BY t.sha256, c.creation_id" >"$TMP/want"
 t "stage timing per creation (six stages, total, confidence) equals v_stage_timing" cmp -s "$TMP/got" "$TMP/want"
 t "... with timed creations" grep -qv '	-1	-1	-1	-1	-1	-1	-1	' "$TMP/want"
 chq a "SELECT count() FROM procstage.events WHERE host != 'pc1'" >"$TMP/got"
 t "host carried into every row" test "$(cat "$TMP/got")" -eq 0
 chq a "SELECT sum(lengthUTF8(ifNull(path, ''))), sum(lengthUTF8(ifNull(detail, ''))) FROM procstage.events" \
     >"$TMP/got"
-q "$TMP/m.db" "SELECT sum(length(ifnull(path, ''))), sum(length(ifnull(detail, ''))) FROM events" |
-    tr '|' '\t' >"$TMP/want"
+q "$TMP/m.db" "SELECT sum(length(ifnull(path, ''))), sum(length(ifnull(detail, ''))) FROM events" >"$TMP/want"
 t "event texts arrive whole (characters of path and detail)" cmp -s "$TMP/got" "$TMP/want"
 
 # a second run sends nothing
