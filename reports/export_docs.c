@@ -296,6 +296,65 @@ static const char FINDINGS_SQL[] =
     "LEFT JOIN event_rows e ON e.event_id = f.event_id "
     "WHERE ?1 = 0 OR f.trace_id = ?1 ORDER BY f.trace_id, f.finding_id";
 
+/* "threat": ATT&CK ids of `list` ("T1546.012, T1546.008"): the techniques
+ * (the part before a dot, once each) in threat.technique.id, the
+ * sub-techniques in threat.technique.subtechnique.id. */
+static void ecs_threat(ps_json *j, const char *list)
+{
+    char ids[16][16];
+    size_t n = 0, i, k, len;
+    const char *p = list;
+    bool sub = false, seen;
+
+    while (*p && n < PS_ARRAY_LEN(ids)) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        for (len = 0; p[len] && p[len] != ',' && p[len] != ' '; len++)
+            ;
+        if (len && len < sizeof ids[0]) {
+            memcpy(ids[n], p, len);
+            ids[n][len] = 0;
+            sub |= strchr(ids[n], '.') != NULL;
+            n++;
+        }
+        p += len;
+    }
+    if (!n)
+        return;
+    ps_json_key(j, "threat");
+    ps_json_begin_object(j);
+    ps_json_kv_str(j, "framework", "MITRE ATT&CK");
+    ps_json_key(j, "technique");
+    ps_json_begin_object(j);
+    ps_json_key(j, "id");
+    ps_json_begin_array(j);
+    for (i = 0; i < n; i++) {
+        size_t base = strcspn(ids[i], ".");
+        for (seen = false, k = 0; k < i && !seen; k++)
+            seen = strcspn(ids[k], ".") == base && !strncmp(ids[k], ids[i], base);
+        if (!seen) {
+            char t[16];
+            memcpy(t, ids[i], base);
+            t[base] = 0;
+            ps_json_string(j, t);
+        }
+    }
+    ps_json_end_array(j);
+    if (sub) {
+        ps_json_key(j, "subtechnique");
+        ps_json_begin_object(j);
+        ps_json_key(j, "id");
+        ps_json_begin_array(j);
+        for (i = 0; i < n; i++)
+            if (strchr(ids[i], '.'))
+                ps_json_string(j, ids[i]);
+        ps_json_end_array(j);
+        ps_json_end_object(j);
+    }
+    ps_json_end_object(j);
+    ps_json_end_object(j);
+}
+
 static void finding_ecs(ps_json *j, sqlite3_stmt *st)
 {
     ecs_event(j, "alert", "info", "finding", "procstage.finding");
@@ -306,15 +365,8 @@ static void finding_ecs(ps_json *j, sqlite3_stmt *st)
     kv_text(j, "id", st, 7);
     kv_text(j, "name", st, 8);
     ps_json_end_object(j);
-    if (has(st, 10)) {
-        ps_json_key(j, "threat");
-        ps_json_begin_object(j);
-        ps_json_key(j, "technique");
-        ps_json_begin_object(j);
-        kv_array1(j, "id", col(st, 10));
-        ps_json_end_object(j);
-        ps_json_end_object(j);
-    }
+    if (has(st, 10))
+        ecs_threat(j, col(st, 10));
     if (has(st, 11)) {
         ps_json_key(j, "process");
         ps_json_begin_object(j);

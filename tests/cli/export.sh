@@ -33,6 +33,9 @@ n=$(jq -r 'select(.event.action == "process-creation") | .process.pid' "$TMP/doc
 t "creations: $n documents" test "$n" -eq "$ncre"
 n=$(jq -r 'select(.event.kind == "alert") | [.rule.id, .rule.name, .event.severity] | @tsv' "$TMP/doc" | wc -l)
 t "findings: rule.id, rule.name, event.severity" test "$n" -eq "$nfin"
+n=$(jq -c 'select(.event.kind == "alert" and .threat.framework == "MITRE ATT&CK" and .threat.technique.id == ["T1546"]) | .threat.technique.subtechnique.id | index("T1546.012")' "$TMP/doc" | grep -c '^[0-9]')
+t "findings: ATT&CK ids as threat.technique.id and .subtechnique.id ($n)" \
+    test "$n" -eq "$(q "$TMP/m.db" "SELECT count(*) FROM findings WHERE technique LIKE '%T1546.012%'")" -a "$n" -gt 0
 n=$(jq -r 'select(.event.action == "process") | .process.pid' "$TMP/doc" | wc -l)
 t "processes" test "$n" -eq "$npro"
 q "$TMP/m.db" "SELECT child_pid || ' ' || creator_pid || ' ' || image_path || ' ' || printf('%.4f', total_ms) FROM v_stage_timing ORDER BY creation_id" >"$TMP/want"
