@@ -164,6 +164,7 @@ typedef struct ch {
     const ps_ch_opts *o;
     CURL *curl;
     ps_buf url, resp;
+    char shown[512];         /* the URL for messages, without its password */
     bool resp_full;
     char curl_err[CURL_ERROR_SIZE];
     ps_export_counts *n;
@@ -204,11 +205,36 @@ static const char *server_message(ch *c)
     return c->resp.data;
 }
 
+/* The URL as messages show it: a password (user:PASSWORD@, password=...)
+ * replaced by "***". */
+static void redact_url(const char *url, char *out, size_t size)
+{
+    const char *host = strstr(url, "://"), *at, *colon, *end;
+    char tmp[512], *pw;
+
+    ps_strlcpy(tmp, url, sizeof tmp);
+    if (host) {
+        host += 3;
+        end = host + strcspn(host, "/?#");
+        at = memchr(host, '@', (size_t)(end - host));
+        colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+        if (colon && (size_t)(colon - url) < sizeof tmp)
+            snprintf(tmp + (colon - url), sizeof tmp - (size_t)(colon - url), ":***%s", at);
+    }
+    if ((pw = strstr(tmp, "password=")) && (pw == tmp || pw[-1] == '?' || pw[-1] == '&')) {
+        char rest[512];
+        end = pw + 9 + strcspn(pw + 9, "&#");
+        ps_strlcpy(rest, end, sizeof rest);
+        snprintf(pw + 9, sizeof tmp - (size_t)(pw + 9 - tmp), "***%s", rest);
+    }
+    ps_strlcpy(out, tmp, size);
+}
+
 /* POSTs `body` to the server with `query` (or NULL: the body is the query);
  * the response is in c->resp. */
 static int ch_post(ch *c, const char *query, const char *body, size_t len, ps_error *err)
 {
-    const char *base = c->o->url;
+    const char *base = c->o->url, *shown = c->shown;
     char *esc = NULL;
     int attempt;
     long code = 0;
@@ -246,7 +272,7 @@ static int ch_post(ch *c, const char *query, const char *body, size_t len, ps_er
         }
         if (attempt >= c->o->retries) {
             if (cc != CURLE_OK)
-                return ps_error_set(err, PS_ERR_IO, "clickhouse at %s: %s", base,
+                return ps_error_set(err, PS_ERR_IO, "clickhouse at %s: %s", shown,
                                     c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
             break;
         }
@@ -256,7 +282,7 @@ static int ch_post(ch *c, const char *query, const char *body, size_t len, ps_er
                     cc != CURLE_OK ? (c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc)) : "server error");
         pause_ms(200L << (attempt < 5 ? attempt : 5));
     }
-    return ps_error_set(err, PS_ERR_IO, "clickhouse at %s: HTTP %ld: %s", base, code, server_message(c));
+    return ps_error_set(err, PS_ERR_IO, "clickhouse at %s: HTTP %ld: %s", shown, code, server_message(c));
 }
 
 static int ch_exec(ch *c, const char *sql, ps_error *err)
@@ -274,7 +300,7 @@ static int ch_count(ch *c, const char *sql, int64_t *v, ps_error *err)
     ps_buf_cstr(&c->resp);
     *v = c->resp.len ? strtoll(c->resp.data, &end, 10) : -1;
     if (!c->resp.len || end == c->resp.data)
-        return ps_error_set(err, PS_ERR_IO, "clickhouse at %s: unexpected answer to a count: %s", c->o->url,
+        return ps_error_set(err, PS_ERR_IO, "clickhouse at %s: unexpected answer to a count: %s", c->shown,
                             server_message(c));
     return 0;
 }
@@ -309,7 +335,7 @@ static int delete_trace(ch *c, const char *sha, ps_error *err)
                 break;
             if (waited >= CH_MUTATION_WAIT_S * 10)
                 return ps_error_set(err, PS_ERR_IO, "clickhouse at %s: the deletion of trace %.12s from %s did "
-                                    "not finish in %d s", c->o->url, sha, TABLES[i].name, CH_MUTATION_WAIT_S);
+                                    "not finish in %d s", c->shown, sha, TABLES[i].name, CH_MUTATION_WAIT_S);
             pause_ms(100);
         }
     }
@@ -402,7 +428,7 @@ static int send_trace(ch *c, ps_store *s, int64_t trace_id, const char *sha, ps_
             break;
         if (round >= 1)
             return ps_error_set(err, PS_ERR_IO, "clickhouse at %s: trace %.12s: the rows stored differ from the "
-                                "rows sent, twice", c->o->url, sha);
+                                "rows sent, twice", c->shown, sha);
         if (c->o->log)
             fprintf(c->o->log, "procstage: clickhouse: trace %.12s: a batch was stored twice, sending the trace "
                     "again\n", sha);
@@ -462,6 +488,7 @@ int ps_export_clickhouse(ps_store *s, const ps_ch_opts *o, ps_export_counts *n, 
     memset(&c, 0, sizeof c);
     c.o = o;
     c.n = n;
+    redact_url(o->url, c.shown, sizeof c.shown);
     ps_buf_init(&c.url);
     ps_buf_init(&c.resp);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(c.curl = curl_easy_init())) {

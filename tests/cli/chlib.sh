@@ -6,6 +6,7 @@
 #                   $TMP/ch-NAME; sets CH_HTTP, CH_TCP, CH_URL (the HTTP
 #                   interface) and CH_STARTED (seconds to the first answer).
 #                   Prints a reason and exits 77 when no server can start.
+#                   Users: default (no password), analyst (password s3cret).
 #   chq NAME SQL    runs SQL on server NAME with clickhouse-client (TSV out)
 #   ch_stop_all     stops every server started (run by the EXIT trap)
 #
@@ -100,7 +101,9 @@ EOF
 <yandex>
   <profiles><default><max_memory_usage>1000000000</max_memory_usage></default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
-    <profile>default</profile><quota>default</quota></default></users>
+    <profile>default</profile><quota>default</quota></default>
+    <analyst><password>s3cret</password><networks><ip>127.0.0.1</ip></networks>
+    <profile>default</profile><quota>default</quota></analyst></users>
   <quotas><default></default></quotas>
 </yandex>
 EOF

@@ -4,7 +4,8 @@
 # start): the rows of every table equal the model's, two stage-timing
 # queries give the model's answers, a second run sends nothing, a trace left
 # incomplete by an interrupted run is deleted and sent once, --trace and
-# --database select, errors exit 4.
+# --database select, a password in the URL works and is never shown,
+# errors exit 4.
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/cli/chlib.sh"
 ch_start a
@@ -114,6 +115,18 @@ done
 chq a "SELECT name, type FROM system.columns WHERE database = 'procstage' ORDER BY table, name" >"$TMP/c1"
 chq a "SELECT name, type FROM system.columns WHERE database = 'ddl_check' ORDER BY table, name" >"$TMP/c2"
 t "--ddl creates the same columns as the export" cmp -s "$TMP/c1" "$TMP/c2"
+
+# a user with a password, in the URL; never in messages
+host=${CH_URL#http://}
+run export --clickhouse "http://analyst:s3cret@$host" --database case_c --trace 1 "$TMP/m.db"
+expect_status 0 "user and password in the URL"
+t "... its rows arrive" test "$(chq a "SELECT count() FROM case_c.traces")" -eq 1
+run export --clickhouse "http://analyst:wrong@$host" --database case_c "$TMP/m.db"
+expect_status 4 "a wrong password: exit 4"
+err_has "clickhouse at http://analyst:***@$host: HTTP 401" "the message hides the password"
+run export --clickhouse "${CH_URL}?user=analyst&password=wrong2" --database case_c "$TMP/m.db"
+expect_status 4 "a wrong password= parameter: exit 4"
+t "the message hides it" sh -c "! grep -q wrong2 '$TMP/err' && grep -qF 'password=***' '$TMP/err'"
 
 # errors: a server error, an unreachable server
 run export --clickhouse "${CH_URL}?user=nobody" "$TMP/m.db"
