@@ -499,6 +499,10 @@ int ps_export_clickhouse(ps_store *s, const ps_ch_opts *o, ps_export_counts *n, 
     curl_easy_setopt(c.curl, CURLOPT_WRITEDATA, &c);
     curl_easy_setopt(c.curl, CURLOPT_ERRORBUFFER, c.curl_err);
     curl_easy_setopt(c.curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    /* a server that stops answering mid-request fails the request (and it is
+     * retried) instead of hanging the export */
+    curl_easy_setopt(c.curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c.curl, CURLOPT_LOW_SPEED_TIME, 300L);
     curl_easy_setopt(c.curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c.curl, CURLOPT_USERAGENT, "procstage/" PACKAGE_VERSION);
 
