@@ -94,6 +94,7 @@ ch_start() {
   <max_server_memory_usage>1000000000</max_server_memory_usage>
   <timezone>UTC</timezone>
   <remote_servers>$cluster</remote_servers>
+  <macros><procstage_dir>$d</procstage_dir></macros>
 </yandex>
 EOF
         cat >"$d/users.xml" <<EOF
@@ -117,7 +118,9 @@ EOF
             if ! kill -0 "$pid" 2>/dev/null; then
                 break
             fi
-            if "$CH_CLIENT" --host 127.0.0.1 --port "$tcp" --query "SELECT 1" >/dev/null 2>&1; then
+            # the answer of this server, not of another one on the port
+            if [ "$("$CH_CLIENT" --host 127.0.0.1 --port "$tcp" --query \
+                "SELECT substitution FROM system.macros WHERE macro = 'procstage_dir'" 2>/dev/null)" = "$d" ]; then
                 up=1
                 break
             fi
