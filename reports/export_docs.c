@@ -96,6 +96,37 @@ static void kv_basename(ps_json *j, const char *k, sqlite3_stmt *st, int i)
         ps_json_kv_str(j, k, ps_path_basename(col(st, i)));
 }
 
+/* A flat list of fields (the Timesketch profile): key, column, and 't'
+ * text, 'i' integer, 'm' milliseconds; NULL columns are left out. */
+typedef struct flat_field {
+    const char *key;
+    int col;
+    char kind;
+} flat_field;
+
+static void kv_flat(ps_json *j, sqlite3_stmt *st, const flat_field *f)
+{
+    for (; f->key; f++) {
+        if (f->kind == 'i')
+            kv_int(j, f->key, st, f->col);
+        else if (f->kind == 'm')
+            kv_ms(j, f->key, st, f->col);
+        else
+            kv_text(j, f->key, st, f->col);
+    }
+}
+
+/* "name": {"key": integer column i}, when the column is not NULL. */
+static void kv_obj_int(ps_json *j, const char *name, const char *key, sqlite3_stmt *st, int i)
+{
+    if (!has(st, i))
+        return;
+    ps_json_key(j, name);
+    ps_json_begin_object(j);
+    kv_int(j, key, st, i);
+    ps_json_end_object(j);
+}
+
 /* "event": {kind, category [process], type [type], action, dataset}, left open
  * for more keys; then "host": {"name"} after ecs_event_end. */
 static void ecs_event(ps_json *j, const char *kind, const char *type, const char *action, const char *dataset)
@@ -201,12 +232,7 @@ static void creation_ecs(ps_json *j, sqlite3_stmt *st)
     kv_text(j, "executable", st, 12);
     kv_text(j, "command_line", st, 13);
     kv_text(j, "working_directory", st, 14);
-    if (has(st, 28)) {
-        ps_json_key(j, "thread");
-        ps_json_begin_object(j);
-        kv_int(j, "id", st, 28);
-        ps_json_end_object(j);
-    }
+    kv_obj_int(j, "thread", "id", st, 28);
     ps_json_key(j, "parent");
     ps_json_begin_object(j);
     kv_int(j, "pid", st, 8);
@@ -242,6 +268,14 @@ static void creation_ecs(ps_json *j, sqlite3_stmt *st)
     ps_json_end_object(j);
 }
 
+static const flat_field CREATION_FLAT[] = {
+    {"host", 3, 't'},           {"trace_sha256", 2, 't'},   {"trace_id", 25, 'i'},       {"creation_id", 0, 'i'},
+    {"time_basis", 4, 't'},     {"status", 7, 't'},         {"result", 26, 't'},         {"parent_pid", 8, 'i'},
+    {"creator_pid", 9, 'i'},    {"creator_tid", 27, 'i'},   {"creator_name", 15, 't'},   {"creator_image", 16, 't'},
+    {"pid", 10, 'i'},           {"initial_tid", 28, 'i'},   {"requested_image", 11, 't'}, {"image_path", 12, 't'},
+    {"command_line", 13, 't'},  {"current_dir", 14, 't'},   {NULL, 0, 0},
+};
+
 static void creation_timesketch(ps_json *j, sqlite3_stmt *st)
 {
     char msg[1024], ms[32] = "?";
@@ -255,24 +289,7 @@ static void creation_timesketch(ps_json *j, sqlite3_stmt *st)
              (long long)sqlite3_column_int64(st, 10), col(st, 7) ? col(st, 7) : "?", ms);
     ps_json_kv_str(j, "message", msg);
     ps_json_kv_str(j, "data_type", "procstage:creation");
-    kv_text(j, "host", st, 3);
-    kv_text(j, "trace_sha256", st, 2);
-    kv_int(j, "trace_id", st, 25);
-    kv_int(j, "creation_id", st, 0);
-    kv_text(j, "time_basis", st, 4);
-    kv_text(j, "status", st, 7);
-    kv_text(j, "result", st, 26);
-    kv_int(j, "parent_pid", st, 8);
-    kv_int(j, "creator_pid", st, 9);
-    kv_int(j, "creator_tid", st, 27);
-    kv_text(j, "creator_name", st, 15);
-    kv_text(j, "creator_image", st, 16);
-    kv_int(j, "pid", st, 10);
-    kv_int(j, "initial_tid", st, 28);
-    kv_text(j, "requested_image", st, 11);
-    kv_text(j, "image_path", st, 12);
-    kv_text(j, "command_line", st, 13);
-    kv_text(j, "current_dir", st, 14);
+    kv_flat(j, st, CREATION_FLAT);
     for (i = 0; i < 6; i++) {
         char k[56];
         snprintf(k, sizeof k, "stage%d_%s_ms", i + 1, STAGE_KEYS[i]);
@@ -355,6 +372,13 @@ static void ecs_threat(ps_json *j, const char *list)
     ps_json_end_object(j);
 }
 
+/* the procstage.* fields of a finding's ECS document */
+static const flat_field FINDING_ECS[] = {
+    {"trace_sha256", 2, 't'}, {"trace_id", 18, 'i'}, {"finding_id", 0, 'i'},  {"creation_id", 11, 'i'},
+    {"event_id", 16, 'i'},    {"severity", 9, 't'},  {"time_basis", 4, 't'}, {"evidence", 17, 't'},
+    {NULL, 0, 0},
+};
+
 static void finding_ecs(ps_json *j, sqlite3_stmt *st)
 {
     ecs_event(j, "alert", "info", "finding", "procstage.finding");
@@ -374,27 +398,23 @@ static void finding_ecs(ps_json *j, sqlite3_stmt *st)
         kv_basename(j, "name", st, 12);
         kv_text(j, "executable", st, 12);
         kv_text(j, "command_line", st, 15);
-        if (has(st, 14)) {
-            ps_json_key(j, "parent");
-            ps_json_begin_object(j);
-            kv_int(j, "pid", st, 14);
-            ps_json_end_object(j);
-        }
+        kv_obj_int(j, "parent", "pid", st, 14);
         ps_json_end_object(j);
     }
     ps_json_key(j, "procstage");
     ps_json_begin_object(j);
     ps_json_kv_str(j, "kind", "finding");
-    kv_text(j, "trace_sha256", st, 2);
-    kv_int(j, "trace_id", st, 18);
-    kv_int(j, "finding_id", st, 0);
-    kv_int(j, "creation_id", st, 11);
-    kv_int(j, "event_id", st, 16);
-    kv_text(j, "severity", st, 9);
-    kv_text(j, "time_basis", st, 4);
-    kv_text(j, "evidence", st, 17);
+    kv_flat(j, st, FINDING_ECS);
     ps_json_end_object(j);
 }
+
+static const flat_field FINDING_FLAT[] = {
+    {"host", 3, 't'},         {"trace_sha256", 2, 't'}, {"trace_id", 18, 'i'},    {"finding_id", 0, 'i'},
+    {"rule_id", 7, 't'},      {"rule_name", 8, 't'},    {"severity", 9, 't'},     {"technique", 10, 't'},
+    {"creation_id", 11, 'i'}, {"image_path", 12, 't'},  {"pid", 13, 'i'},         {"parent_pid", 14, 'i'},
+    {"command_line", 15, 't'}, {"event_id", 16, 'i'},   {"time_basis", 4, 't'},   {"evidence", 17, 't'},
+    {NULL, 0, 0},
+};
 
 static void finding_timesketch(ps_json *j, sqlite3_stmt *st)
 {
@@ -405,22 +425,7 @@ static void finding_timesketch(ps_json *j, sqlite3_stmt *st)
              img ? ": " : "", img ? ps_path_basename(img) : "");
     ps_json_kv_str(j, "message", msg);
     ps_json_kv_str(j, "data_type", "procstage:finding");
-    kv_text(j, "host", st, 3);
-    kv_text(j, "trace_sha256", st, 2);
-    kv_int(j, "trace_id", st, 18);
-    kv_int(j, "finding_id", st, 0);
-    kv_text(j, "rule_id", st, 7);
-    kv_text(j, "rule_name", st, 8);
-    kv_text(j, "severity", st, 9);
-    kv_text(j, "technique", st, 10);
-    kv_int(j, "creation_id", st, 11);
-    kv_text(j, "image_path", st, 12);
-    kv_int(j, "pid", st, 13);
-    kv_int(j, "parent_pid", st, 14);
-    kv_text(j, "command_line", st, 15);
-    kv_int(j, "event_id", st, 16);
-    kv_text(j, "time_basis", st, 4);
-    kv_text(j, "evidence", st, 17);
+    kv_flat(j, st, FINDING_FLAT);
 }
 
 /* ---- processes ------------------------------------------------------------------------------ */
@@ -435,6 +440,12 @@ static const char PROCESSES_SQL[] =
     "p.integrity, p.session, p.source "
     "FROM processes p JOIN traces t USING (trace_id) WHERE ?1 = 0 OR p.trace_id = ?1 "
     "ORDER BY p.trace_id, p.process_id";
+
+/* the procstage.* fields of a process's ECS document */
+static const flat_field PROCESS_ECS[] = {
+    {"trace_sha256", 2, 't'}, {"trace_id", 17, 'i'},  {"process_id", 0, 'i'}, {"time_basis", 4, 't'},
+    {"integrity", 18, 't'},   {"session", 19, 'i'},   {"source", 20, 't'},    {NULL, 0, 0},
+};
 
 static void process_ecs(ps_json *j, sqlite3_stmt *st)
 {
@@ -465,27 +476,23 @@ static void process_ecs(ps_json *j, sqlite3_stmt *st)
         ps_json_kv_str(j, "start", a.iso);
     if (b.dated)
         ps_json_kv_str(j, "end", b.iso);
-    if (has(st, 8)) {
-        ps_json_key(j, "parent");
-        ps_json_begin_object(j);
-        kv_int(j, "pid", st, 8);
-        ps_json_end_object(j);
-    }
+    kv_obj_int(j, "parent", "pid", st, 8);
     ps_json_end_object(j);
     ps_json_key(j, "procstage");
     ps_json_begin_object(j);
     ps_json_kv_str(j, "kind", "process");
-    kv_text(j, "trace_sha256", st, 2);
-    kv_int(j, "trace_id", st, 17);
-    kv_int(j, "process_id", st, 0);
-    kv_text(j, "time_basis", st, 4);
-    kv_text(j, "integrity", st, 18);
-    kv_int(j, "session", st, 19);
-    kv_text(j, "source", st, 20);
+    kv_flat(j, st, PROCESS_ECS);
     if (!has(st, 15))
         ps_json_kv_str(j, "started", "before the trace");
     ps_json_end_object(j);
 }
+
+static const flat_field PROCESS_FLAT[] = {
+    {"host", 3, 't'},          {"trace_sha256", 2, 't'}, {"trace_id", 17, 'i'},   {"process_id", 0, 'i'},
+    {"pid", 7, 'i'},           {"parent_pid", 8, 'i'},   {"process_name", 9, 't'}, {"image_path", 10, 't'},
+    {"command_line", 11, 't'}, {"current_dir", 12, 't'}, {"user", 13, 't'},        {"exit_status", 14, 'i'},
+    {"integrity", 18, 't'},    {"session", 19, 'i'},     {"time_basis", 4, 't'},   {NULL, 0, 0},
+};
 
 static void process_timesketch(ps_json *j, sqlite3_stmt *st)
 {
@@ -496,21 +503,7 @@ static void process_timesketch(ps_json *j, sqlite3_stmt *st)
              has(st, 15) ? " started" : " running when the trace began");
     ps_json_kv_str(j, "message", msg);
     ps_json_kv_str(j, "data_type", "procstage:process");
-    kv_text(j, "host", st, 3);
-    kv_text(j, "trace_sha256", st, 2);
-    kv_int(j, "trace_id", st, 17);
-    kv_int(j, "process_id", st, 0);
-    kv_int(j, "pid", st, 7);
-    kv_int(j, "parent_pid", st, 8);
-    kv_text(j, "process_name", st, 9);
-    kv_text(j, "image_path", st, 10);
-    kv_text(j, "command_line", st, 11);
-    kv_text(j, "current_dir", st, 12);
-    kv_text(j, "user", st, 13);
-    kv_int(j, "exit_status", st, 14);
-    kv_text(j, "integrity", st, 18);
-    kv_int(j, "session", st, 19);
-    kv_text(j, "time_basis", st, 4);
+    kv_flat(j, st, PROCESS_FLAT);
 }
 
 /* ---- driver ------------------------------------------------------------------------------------ */
