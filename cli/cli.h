@@ -96,6 +96,9 @@ void ps_cli_reader_warning(void *ctx, const char *msg);
 
 /* --fail-on / --min-severity: "none" gives -1. */
 int ps_cli_parse_severity(const char *s, int *rank, bool allow_none);
+/* A whole number from min to max (decimal, nothing after it): 0, or -1 for
+ * anything else (also beyond 64 bits: strtoll's ERANGE). */
+int ps_cli_parse_int(const char *s, long long min, long long max, long long *out);
 /* "64M", "2G", "1048576" */
 int ps_cli_parse_size(const char *s, uint64_t *bytes);
 

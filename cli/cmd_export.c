@@ -4,10 +4,12 @@
  * (reports/export.h, docs/exports.md).
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "model/store.h"
 #include "reports/export.h"
 #include "reports/output.h"
@@ -87,10 +89,9 @@ static int run(ps_cli *cli, int argc, char **argv)
             ddl = true;
             break;
         case OPT_BATCH: {
-            char *end;
-            long long v = strtoll(optarg, &end, 10);
-            if (*end || v < 1 || v > 10000000)
-                return ps_cli_usage(cli, "export", "--batch-rows takes 1 to 10000000, not '%s'", optarg);
+            long long v;
+            if (ps_cli_parse_int(optarg, 1, 10000000, &v) < 0)
+                return ps_cli_usage(cli, "export", "--batch-rows takes 1 to 10000000, not '%s'", ps_tx(optarg));
             ch.batch_rows = (size_t)v;
             break;
         }
@@ -98,10 +99,10 @@ static int run(ps_cli *cli, int argc, char **argv)
             out = optarg;
             break;
         case PS_OPT_TRACE: {
-            char *end;
-            long long v = strtoll(optarg, &end, 10);
-            if (*end || v <= 0)
-                return ps_cli_usage(cli, "export", "--trace takes a trace id, not '%s'", optarg);
+            long long v;
+            if (ps_cli_parse_int(optarg, 1, LLONG_MAX, &v) < 0)
+                return ps_cli_usage(cli, "export", "--trace takes a trace id (1 to %lld), not '%s'", LLONG_MAX,
+                                    ps_tx(optarg));
             doc.trace_id = ch.trace_id = v;
             break;
         }

@@ -2,7 +2,6 @@
  * cmd_report.c - procstage report KIND DB: timing, findings, creations,
  * traces, stages, processes, tree, html, perfetto
  */
-#include <errno.h>
 #include <limits.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -68,11 +67,8 @@ static int run(ps_cli *cli, int argc, char **argv)
             box = 0;
             break;
         case PS_OPT_TRACE: {
-            char *end;
             long long v;
-            errno = 0;
-            v = strtoll(optarg, &end, 10);
-            if (errno || end == optarg || *end || v <= 0)
+            if (ps_cli_parse_int(optarg, 1, LLONG_MAX, &v) < 0)
                 return ps_cli_usage(cli, "report", "--trace takes a trace id (1 to %lld), not '%s'", LLONG_MAX,
                                     ps_tx(optarg));
             ro.trace_id = v;

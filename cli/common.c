@@ -267,6 +267,19 @@ int ps_cli_parse_severity(const char *s, int *rank, bool allow_none)
     return *rank < 0 ? -1 : 0;
 }
 
+int ps_cli_parse_int(const char *s, long long min, long long max, long long *out)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int ps_cli_parse_size(const char *s, uint64_t *bytes)
 {
     char *end;

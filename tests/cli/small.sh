@@ -89,6 +89,8 @@ run report stages "$TMP/n.db" --trace 999999999999999999999
 expect_status 2 "--trace beyond 64 bits: exit 2"
 run report stages "$TMP/n.db" --trace 9223372036854775807
 expect_status 0 "--trace at the largest id: accepted (no such trace)"
+run export --elastic "$TMP/x.ndjson" "$TMP/n.db" --trace 999999999999999999999
+expect_status 2 "export --trace beyond 64 bits: exit 2"
 run ingest -q "$FIX/demo.csv" -o "$TMP/n2.db" --max-spool 99999999999T
 expect_status 2 "--max-spool beyond 64 bits: exit 2"
 run ingest -q "$FIX/demo.csv" -o "$TMP/n2.db" --max-spool -1
