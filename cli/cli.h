@@ -132,6 +132,7 @@ typedef struct ps_cli_ingest {
     const char *include[32], *exclude[32];
     size_t ninclude, nexclude;
     const char *host;
+    const char *case_name;   /* --case: the investigation every trace belongs to */
     bool no_wait;            /* --no-wait: fail when another writer holds the model's lock */
     int jobs;                /* -j: traces ingested at once (0 or 1: one after the other) */
 } ps_cli_ingest;
@@ -168,6 +169,7 @@ enum {
     PS_OPT_INCLUDE,
     PS_OPT_EXCLUDE,
     PS_OPT_HOST,
+    PS_OPT_CASE,
     PS_OPT_NO_WAIT,
     PS_OPT_COLOR,
     PS_OPT_COMMAND = 400   /* first code free for a command's own options */

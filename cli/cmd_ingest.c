@@ -204,6 +204,7 @@ int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const 
     so.trace_done = trace_done;
     so.trace_done_ctx = &tp;
     so.host = opts->host;
+    so.case_name = opts->case_name;
     so.jobs = opts->jobs;
     co.include = opts->include;
     co.ninclude = opts->ninclude;
@@ -279,6 +280,8 @@ const ps_cli_opt ps_cli_ingest_opts[] = {
      false},
     {"host", PS_OPT_HOST, required_argument, "NAME", "the machine of every trace (default: what the data records)",
      false},
+    {"case", PS_OPT_CASE, required_argument, "NAME",
+     "the case (investigation) every trace belongs to, kept\nwith it (traces.case_name) through merges and exports", false},
     {"no-wait", PS_OPT_NO_WAIT, no_argument, NULL,
      "fail (exit 4) when another procstage is writing the\nmodel instead of waiting for it", false},
     {"jobs", 'j', required_argument, "N",
@@ -349,6 +352,11 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
         if (!*arg || strlen(arg) >= 256)
             return ps_cli_usage(cli, cmd, "invalid --host '%s' (1 to 255 bytes)", ps_tx(arg));
         io->host = arg;
+        return 1;
+    case PS_OPT_CASE:
+        if (!*arg || strlen(arg) >= 256)
+            return ps_cli_usage(cli, cmd, "invalid --case '%s' (1 to 255 bytes)", ps_tx(arg));
+        io->case_name = arg;
         return 1;
     case PS_OPT_NO_WAIT:
         io->no_wait = true;

@@ -7,11 +7,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "model/merge.h"
 #include "model/store.h"
 
 static const ps_cli_opt merge_opts[] = {
     {"output", 'o', required_argument, "DB", "the database to create or append to (required)", false},
+    {"case", PS_OPT_CASE, required_argument, "NAME",
+     "the case of every trace of the result that has none\n(traces.case_name; traces with a case keep it)", false},
     {NULL, 0, 0, NULL, NULL, false},
 };
 static const ps_cli_opt *const merge_tables[] = {merge_opts, NULL};
@@ -33,7 +36,7 @@ static void summary(const char *path, const ps_merge_stats *m)
 
 static int run(ps_cli *cli, int argc, char **argv)
 {
-    const char *out = NULL;
+    const char *out = NULL, *case_name = NULL;
     ps_store *store = NULL;
     ps_error err;
     int c, i, rc = PS_EXIT_OK;
@@ -42,6 +45,11 @@ static int run(ps_cli *cli, int argc, char **argv)
         switch (c) {
         case 'o':
             out = optarg;
+            break;
+        case PS_OPT_CASE:
+            if (!*optarg || strlen(optarg) >= 256)
+                return ps_cli_usage(cli, "merge", "invalid --case '%s' (1 to 255 bytes)", ps_tx(optarg));
+            case_name = optarg;
             break;
         case 'h':
             ps_cli_help(&ps_cmd_merge, stdout);
@@ -66,6 +74,10 @@ static int run(ps_cli *cli, int argc, char **argv)
         if (cli->verbosity >= 0)
             summary(argv[i], &m);
     }
+    if (case_name && ps_store_name_case(store, case_name, &err) < 0) {
+        rc = ps_cli_fail(cli, &err);
+        goto out;
+    }
     if (ps_store_commit(store, &err) < 0)
         rc = ps_cli_fail(cli, &err);
 out:
@@ -82,7 +94,8 @@ const ps_command ps_cmd_merge = {
                    "is already in CASE_DB, or came earlier in this merge, is skipped with all that\n"
                    "belongs to it, so merging the same model twice changes nothing.  CASE_DB is\n"
                    "written atomically: on any error it is left as it was (or not created).  One\n"
-                   "line per DB is printed on stdout.",
+                   "line per DB is printed on stdout.  Traces keep their case (ingest --case);\n"
+                   "--case names the case of those that have none.",
     .options = merge_tables,
     .run = run,
 };

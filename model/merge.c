@@ -320,12 +320,12 @@ static int check_source(const char *path, bool *catalogue, ps_error *err)
     v = ps_sql_int(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1);
     if (v == 1 || v == 2)
         rc = ps_error_set(err, PS_ERR_DB,
-                          "'%s': a procstage database of schema version %d; merge reads version %d databases "
+                          "'%s': a procstage database of schema version %d; merge reads version 3 and %d databases "
                           "(%s)",
                           path, (int)v, PS_SCHEMA_VERSION,
                           v == 1 ? "ingest its traces into a new one"
                                  : "ingesting a trace into it upgrades it, or ingest its traces into a new one");
-    else if (v != PS_SCHEMA_VERSION)
+    else if (v != PS_SCHEMA_VERSION && v != 3)   /* 3: without traces.case_name, merged as NULL */
         rc = ps_error_set(err, PS_ERR_DB, "'%s': not a procstage database of schema version %d", path,
                           PS_SCHEMA_VERSION);
     *catalogue = has_table(db, "main", "src_files");
@@ -528,4 +528,22 @@ int ps_store_merge_flags(ps_store *dst, const char *src_path, unsigned flags, ps
         rc = PS_ERR_DB;
     ps_store_reload_ids(dst);
     return rc;
+}
+
+int ps_store_name_case(ps_store *dst, const char *case_name, ps_error *err)
+{
+    sqlite3 *db = ps_store_db(dst);
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "UPDATE traces SET case_name = ?1 WHERE case_name IS NULL", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_bind_text(st, 1, case_name, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_DONE) {
+        rc = ps_store_fail(dst, err, "cannot name the case");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    return 0;
 }

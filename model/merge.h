@@ -51,4 +51,8 @@ int ps_store_merge(ps_store *dst, const char *src_path, ps_merge_stats *stats, p
 int ps_store_merge_flags(ps_store *dst, const char *src_path, unsigned flags, ps_merge_stats *stats,
                          ps_error *err);
 
+/* Names the case of every trace of dst that has none (traces.case_name),
+ * in dst's open transaction. */
+int ps_store_name_case(ps_store *dst, const char *case_name, ps_error *err);
+
 #endif

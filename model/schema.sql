@@ -33,7 +33,8 @@ CREATE TABLE traces (
     events_lost     INTEGER NOT NULL DEFAULT 0,
     undecoded_count INTEGER NOT NULL DEFAULT 0,
     warning_count   INTEGER NOT NULL DEFAULT 0,
-    ingested_by     TEXT                    -- procstage version
+    ingested_by     TEXT,                   -- procstage version
+    case_name       TEXT                    -- the investigation (--case); NULL: none given (version 4)
 );
 
 CREATE TABLE processes (

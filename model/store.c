@@ -64,7 +64,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_ATTR_ONE] = "UPDATE event_rows SET creation_id = ?1, stage = ?2 WHERE event_id = ?3",
     [ST_TRACE_BEGIN] = "INSERT INTO traces (trace_id, path, format, compressed, size, host, os_version, "
                        "pointer_size, cpu_count, time_basis, time_note, has_tid, has_stacks, "
-                       "ingested_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                       "ingested_by, case_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                       "?15)",
     [ST_TRACE_END] = "UPDATE traces SET sha256 = ?2, first_ts = ?3, last_ts = ?4, event_count = ?5, "
                      "process_count = ?6, creation_count = ?7, events_lost = ?8, "
                      "undecoded_count = ?9, warning_count = ?10, time_basis = ?11, "
@@ -225,12 +226,12 @@ static int check_schema_v(sqlite3 *db, const char *name, bool for_write, int64_t
         return ps_error_set(err, PS_ERR_DB, "'%s': not a procstage database (%s)", name, why);
     }
     *version = v;
-    if (v == PS_SCHEMA_VERSION || v == 2 || (!for_write && v == 1))
+    if (v == PS_SCHEMA_VERSION || v == 3 || v == 2 || (!for_write && v == 1))
         return 0;
     if (for_write && v == 1)
         return ps_error_set(err, PS_ERR_DB,
                             "'%s': a procstage database of schema version 1; this procstage reads it but "
-                            "appends only to version 2 and %d databases (ingest into a new one)",
+                            "appends only to versions 2 to %d (ingest into a new one)",
                             name, PS_SCHEMA_VERSION);
     return ps_error_set(err, PS_ERR_DB,
                         "'%s': a procstage database of schema version %lld; this procstage reads versions 1 "
@@ -252,6 +253,11 @@ static const char upgrade_v2_sql[] =
     "FROM event_field_sets s, json_each(s.fields) f;"
     "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
 
+/* Version 4 names the case of every trace (traces.case_name). */
+static const char upgrade_v3_sql[] =
+    "ALTER TABLE traces ADD COLUMN case_name TEXT;"
+    "UPDATE meta SET value = '4' WHERE key = 'schema_version';";
+
 static int check_schema(ps_store *s, ps_error *err)
 {
     int64_t v;
@@ -259,7 +265,9 @@ static int check_schema(ps_store *s, ps_error *err)
 
     if ((rc = check_schema_v(s->db, s->path, true, &v, err)) < 0)
         return rc;
-    return v == 2 ? exec(s, upgrade_v2_sql, err) : 0;
+    if (v == 2 && (rc = exec(s, upgrade_v2_sql, err)) < 0)
+        return rc;
+    return v == 2 || v == 3 ? exec(s, upgrade_v3_sql, err) : 0;
 }
 
 static int prepare_all(ps_store *s, ps_error *err)
@@ -642,6 +650,13 @@ int ps_store_open_read(const char *path, ps_store **out, ps_error *err)
         ps_store_close(s);
         return rc;
     }
+    /* older models: the columns of today, as NULL, so that every report
+     * reads every version (a temporary view is found before the table) */
+    if (version < 4 && (rc = exec(s, "CREATE TEMP VIEW traces AS SELECT *, NULL AS case_name FROM main.traces",
+                                  err)) < 0) {
+        ps_store_close(s);
+        return rc;
+    }
     s->committed = true;
     *out = s;
     return 0;
@@ -857,6 +872,7 @@ int ps_store_begin_trace(ps_store *s, const ps_store_trace *t, int64_t *trace_id
     ps_writer_int(W, t->has_tid);
     ps_writer_int(W, t->has_stacks);
     ps_writer_text(W, "procstage " PACKAGE_VERSION);
+    w_text(s, t->case_name);
     if ((rc = ps_writer_end(W, err)) < 0)
         return rc;
     *trace_id = id;

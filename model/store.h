@@ -33,7 +33,7 @@
 #include "model/creation.h"
 #include "model/event.h"
 
-#define PS_SCHEMA_VERSION 3
+#define PS_SCHEMA_VERSION 4
 
 typedef struct ps_store ps_store;
 
@@ -81,6 +81,7 @@ int ps_store_fail(ps_store *s, ps_error *err, const char *what);
 
 typedef struct ps_store_trace {
     const char *path, *format, *host, *os_version, *time_basis, *time_note;
+    const char *case_name;   /* NULL: none */
     bool compressed;
     int64_t size;
     int pointer_size, cpu_count;

@@ -174,6 +174,7 @@ int ps_session_add_input(ps_session *s, ps_input *in, const char *path, ps_trace
     if (o->host)
         ps_strlcpy(rd->info.host, o->host, sizeof rd->info.host);
     tr.host = rd->info.host;
+    tr.case_name = o->case_name;
     tr.os_version = rd->info.os_version;
     tr.pointer_size = rd->info.pointer_size;
     tr.cpu_count = rd->info.cpu_count;

@@ -68,6 +68,7 @@ typedef struct ps_session_opts {
     ps_progress_fn progress;         /* may be NULL */
     void *progress_ctx;
     const char *host;                /* the machine of every trace; NULL: what the data records */
+    const char *case_name;           /* the case (investigation) of every trace; NULL: none */
     ps_trace_done_fn trace_done;     /* after each trace is in the model; may be NULL */
     void *trace_done_ctx;
     const ps_store_write_opts *store;   /* ps_session_build's writer lock options; may be NULL */

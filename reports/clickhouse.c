@@ -114,12 +114,13 @@ static const ch_table TABLES[] = {
     {"traces",
      HOST_SHA_COLS "path String, format String, time_basis String, tz_offset_min Nullable(Int32), "
                    "first_ts Nullable(Int64), last_ts Nullable(Int64), event_count UInt64, process_count UInt64, "
-                   "creation_count UInt64, events_lost UInt64, ingested_by String, exported_by String",
+                   "creation_count UInt64, events_lost UInt64, ingested_by String, exported_by String, "
+                   "case_name String",
      "trace_sha256",
      "trace_sha256 host path format time_basis tz_offset_min first_ts last_ts event_count process_count "
-     "creation_count events_lost ingested_by exported_by",
+     "creation_count events_lost ingested_by exported_by case_name",
      "SELECT " HOST_SHA ", t.path, t.format, t.time_basis, t.tz_offset_min, t.first_ts, t.last_ts, t.event_count, "
-     "t.process_count, t.creation_count, t.events_lost, ifnull(t.ingested_by, ''), ?2 "
+     "t.process_count, t.creation_count, t.events_lost, ifnull(t.ingested_by, ''), ?2, ifnull(t.case_name, '') "
      "FROM traces t WHERE t.trace_id = ?1"},
 };
 #define N_DATA (PS_ARRAY_LEN(TABLES) - 1)

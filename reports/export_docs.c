@@ -198,13 +198,13 @@ static void time_fields(ps_json *j, const ps_doc_opts *o, const doc_time *t, con
 /* columns: 0 creation_id, 1 ordinal, 2 sha256, 3 host, 4 time_basis, 5 tz_offset_min, 6 create_ts,
  * 7 status, 8 parent_pid, 9 creator_pid, 10 child_pid, 11 requested_image, 12 image_path,
  * 13 command_line, 14 current_dir, 15 creator name, 16 creator image, 17..22 stage1..6 ms,
- * 23 total_ms, 24 confidence, 25 trace_id, 26 result, 27 creator_tid, 28 initial_tid */
+ * 23 total_ms, 24 confidence, 25 trace_id, 26 result, 27 creator_tid, 28 initial_tid, 29 case_name */
 static const char CREATIONS_SQL[] =
     "SELECT c.creation_id, row_number() OVER (PARTITION BY c.trace_id ORDER BY c.creation_id), t.sha256, t.host, "
     "t.time_basis, t.tz_offset_min, c.create_ts, c.status, c.parent_pid, c.creator_pid, c.child_pid, "
     "c.requested_image, c.image_path, c.command_line, c.current_dir, cp.process_name, cp.image_path, "
     "v.stage1_ms, v.stage2_ms, v.stage3_ms, v.stage4_ms, v.stage5_ms, v.stage6_ms, v.total_ms, v.confidence, "
-    "c.trace_id, c.result, c.creator_tid, c.initial_tid "
+    "c.trace_id, c.result, c.creator_tid, c.initial_tid, t.case_name "
     "FROM creations c JOIN traces t USING (trace_id) LEFT JOIN v_stage_timing v USING (creation_id) "
     "LEFT JOIN processes cp ON cp.process_id = c.creator_process_id "
     "WHERE ?1 = 0 OR c.trace_id = ?1 ORDER BY c.trace_id, c.creation_id";
@@ -243,6 +243,7 @@ static void creation_ecs(ps_json *j, sqlite3_stmt *st)
     ps_json_kv_str(j, "kind", "creation");
     kv_text(j, "trace_sha256", st, 2);
     kv_int(j, "trace_id", st, 25);
+    kv_text(j, "case", st, 29);
     kv_int(j, "creation_id", st, 0);
     kv_text(j, "time_basis", st, 4);
     kv_text(j, "status", st, 7);
@@ -273,7 +274,7 @@ static const flat_field CREATION_FLAT[] = {
     {"time_basis", 4, 't'},     {"status", 7, 't'},         {"result", 26, 't'},         {"parent_pid", 8, 'i'},
     {"creator_pid", 9, 'i'},    {"creator_tid", 27, 'i'},   {"creator_name", 15, 't'},   {"creator_image", 16, 't'},
     {"pid", 10, 'i'},           {"initial_tid", 28, 'i'},   {"requested_image", 11, 't'}, {"image_path", 12, 't'},
-    {"command_line", 13, 't'},  {"current_dir", 14, 't'},   {NULL, 0, 0},
+    {"command_line", 13, 't'},  {"current_dir", 14, 't'},   {"case", 29, 't'},           {NULL, 0, 0},
 };
 
 static void creation_timesketch(ps_json *j, sqlite3_stmt *st)
@@ -303,12 +304,12 @@ static void creation_timesketch(ps_json *j, sqlite3_stmt *st)
 
 /* 0 finding_id, 1 ordinal, 2 sha256, 3 host, 4 time_basis, 5 tz, 6 ts, 7 rule_id, 8 title, 9 severity,
  * 10 technique, 11 creation_id, 12 image_path, 13 child_pid, 14 parent_pid, 15 command_line,
- * 16 event_id, 17 evidence, 18 trace_id */
+ * 16 event_id, 17 evidence, 18 trace_id, 19 case_name */
 static const char FINDINGS_SQL[] =
     "SELECT f.finding_id, row_number() OVER (PARTITION BY f.trace_id ORDER BY f.finding_id), t.sha256, t.host, "
     "t.time_basis, t.tz_offset_min, coalesce(e.ts, c.create_ts, t.first_ts), f.rule_id, f.title, f.severity, "
     "f.technique, f.creation_id, coalesce(c.image_path, c.requested_image), c.child_pid, c.parent_pid, "
-    "c.command_line, f.event_id, f.evidence, f.trace_id "
+    "c.command_line, f.event_id, f.evidence, f.trace_id, t.case_name "
     "FROM findings f JOIN traces t USING (trace_id) LEFT JOIN creations c ON c.creation_id = f.creation_id "
     "LEFT JOIN event_rows e ON e.event_id = f.event_id "
     "WHERE ?1 = 0 OR f.trace_id = ?1 ORDER BY f.trace_id, f.finding_id";
@@ -376,7 +377,7 @@ static void ecs_threat(ps_json *j, const char *list)
 static const flat_field FINDING_ECS[] = {
     {"trace_sha256", 2, 't'}, {"trace_id", 18, 'i'}, {"finding_id", 0, 'i'},  {"creation_id", 11, 'i'},
     {"event_id", 16, 'i'},    {"severity", 9, 't'},  {"time_basis", 4, 't'}, {"evidence", 17, 't'},
-    {NULL, 0, 0},
+    {"case", 19, 't'},        {NULL, 0, 0},
 };
 
 static void finding_ecs(ps_json *j, sqlite3_stmt *st)
@@ -413,7 +414,7 @@ static const flat_field FINDING_FLAT[] = {
     {"rule_id", 7, 't'},      {"rule_name", 8, 't'},    {"severity", 9, 't'},     {"technique", 10, 't'},
     {"creation_id", 11, 'i'}, {"image_path", 12, 't'},  {"pid", 13, 'i'},         {"parent_pid", 14, 'i'},
     {"command_line", 15, 't'}, {"event_id", 16, 'i'},   {"time_basis", 4, 't'},   {"evidence", 17, 't'},
-    {NULL, 0, 0},
+    {"case", 19, 't'},         {NULL, 0, 0},
 };
 
 static void finding_timesketch(ps_json *j, sqlite3_stmt *st)
@@ -432,19 +433,20 @@ static void finding_timesketch(ps_json *j, sqlite3_stmt *st)
 
 /* 0 process_id, 1 ordinal, 2 sha256, 3 host, 4 time_basis, 5 tz, 6 start_ts (or first_ts), 7 pid,
  * 8 parent_pid, 9 process_name, 10 image_path, 11 command_line, 12 current_dir, 13 user, 14 exit_status,
- * 15 start_ts, 16 end_ts, 17 trace_id, 18 integrity, 19 session, 20 source */
+ * 15 start_ts, 16 end_ts, 17 trace_id, 18 integrity, 19 session, 20 source, 21 case_name */
 static const char PROCESSES_SQL[] =
     "SELECT p.process_id, row_number() OVER (PARTITION BY p.trace_id ORDER BY p.process_id), t.sha256, t.host, "
     "t.time_basis, t.tz_offset_min, coalesce(p.start_ts, t.first_ts), p.pid, p.parent_pid, p.process_name, "
     "p.image_path, p.command_line, p.current_dir, p.user, p.exit_status, p.start_ts, p.end_ts, p.trace_id, "
-    "p.integrity, p.session, p.source "
+    "p.integrity, p.session, p.source, t.case_name "
     "FROM processes p JOIN traces t USING (trace_id) WHERE ?1 = 0 OR p.trace_id = ?1 "
     "ORDER BY p.trace_id, p.process_id";
 
 /* the procstage.* fields of a process's ECS document */
 static const flat_field PROCESS_ECS[] = {
     {"trace_sha256", 2, 't'}, {"trace_id", 17, 'i'},  {"process_id", 0, 'i'}, {"time_basis", 4, 't'},
-    {"integrity", 18, 't'},   {"session", 19, 'i'},   {"source", 20, 't'},    {NULL, 0, 0},
+    {"integrity", 18, 't'},   {"session", 19, 'i'},   {"source", 20, 't'},    {"case", 21, 't'},
+    {NULL, 0, 0},
 };
 
 static void process_ecs(ps_json *j, sqlite3_stmt *st)
@@ -491,7 +493,8 @@ static const flat_field PROCESS_FLAT[] = {
     {"host", 3, 't'},          {"trace_sha256", 2, 't'}, {"trace_id", 17, 'i'},   {"process_id", 0, 'i'},
     {"pid", 7, 'i'},           {"parent_pid", 8, 'i'},   {"process_name", 9, 't'}, {"image_path", 10, 't'},
     {"command_line", 11, 't'}, {"current_dir", 12, 't'}, {"user", 13, 't'},        {"exit_status", 14, 'i'},
-    {"integrity", 18, 't'},    {"session", 19, 'i'},     {"time_basis", 4, 't'},   {NULL, 0, 0},
+    {"integrity", 18, 't'},    {"session", 19, 'i'},     {"time_basis", 4, 't'},   {"case", 21, 't'},
+    {NULL, 0, 0},
 };
 
 static void process_timesketch(ps_json *j, sqlite3_stmt *st)

@@ -227,7 +227,7 @@ int ps_report_findings(ps_store *s, const ps_report_opts *o, ps_error *err)
 static const char *const TRACE_SQL =
     "SELECT trace_id, path, format, sha256, host, os_version, first_ts, last_ts, event_count, "
     "process_count, creation_count, time_basis, time_note, tz_offset_min, has_tid, has_stacks, "
-    "events_lost, undecoded_count, warning_count, compressed "
+    "events_lost, undecoded_count, warning_count, compressed, case_name "
     "FROM traces WHERE ?1 = 0 OR trace_id = ?1 ORDER BY trace_id";
 
 int ps_report_traces_json(ps_store *s, const ps_report_opts *o, ps_json *j, ps_error *err)
@@ -248,6 +248,7 @@ int ps_report_traces_json(ps_store *s, const ps_report_opts *o, ps_json *j, ps_e
         ps_json_kv_str(j, "format", col_text(st, 2));
         ps_json_kv_str(j, "sha256", col_text(st, 3));
         ps_json_kv_str(j, "host", col_text(st, 4));
+        ps_json_kv_str(j, "case", col_text(st, 20));
         ps_json_kv_str(j, "os_version", col_text(st, 5));
         ps_json_key(j, "first_time");
         if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
@@ -373,6 +374,8 @@ int ps_report_traces(ps_store *s, const ps_report_opts *o, ps_error *err)
         if (col_text(st, 4) || col_text(st, 5))
             fprintf(f, "; host %s, %s", col_text(st, 4) ? ps_tx(col_text(st, 4)) : "?",
                     col_text(st, 5) ? ps_tx(col_text(st, 5)) : "?");
+        if (col_text(st, 20))
+            fprintf(f, "; case %s", ps_tx(col_text(st, 20)));
         fputc('\n', f);
         fprintf(f, "       %s \xe2\x80\x93 %s (%s)\n", a, b, basis);
         if (col_text(st, 12))

@@ -46,8 +46,8 @@ ok $? "an empty value is NULL"
 ok $? "fields in the record's order"
 [ "$(q "$TMP/odd.db" "SELECT count(*) FROM event_field_sets")" = 1 ]
 ok $? "one row per record"
-[ "$(q "$TMP/odd.db" "SELECT value FROM meta WHERE key = 'schema_version'")" = 3 ]
-ok $? "schema version 3"
+[ "$(q "$TMP/odd.db" "SELECT value FROM meta WHERE key = 'schema_version'")" = 4 ]
+ok $? "schema version 4"
 
 # a version 2 model: the same traces with a row per field
 run ingest "$FIX/sysmon_ifeo.evtx" "$FIX/exitmonitor.evtx" -o "$TMP/v2.db"
@@ -57,19 +57,20 @@ run ingest "$FIX/sysmon_ifeo.evtx" "$FIX/exitmonitor.evtx" -o "$TMP/v2.db"
     DROP VIEW event_fields; DROP TABLE event_field_sets;
     ALTER TABLE event_fields_v2 RENAME TO event_fields;
     CREATE INDEX event_fields_event ON event_fields (event_id);
+    ALTER TABLE traces DROP COLUMN case_name;
     UPDATE meta SET value = '2' WHERE key = 'schema_version';" >/dev/null
 [ "$(q "$TMP/v2.db" "SELECT type FROM sqlite_master WHERE name = 'event_fields'")" = table ]
 ok $? "a version 2 model made"
 run merge "$TMP/v2.db" -o "$TMP/m.db"
 expect_status 4 "merge refuses a version 2 source"
-err_has "schema version 2; merge reads version 3 databases (ingesting a trace into it upgrades it" "and says what to do"
+err_has "schema version 2; merge reads version 3 and 4 databases (ingesting a trace into it upgrades it" "and says what to do"
 run ingest "$FIX/security_ifeo.evtx" "$TMP/odd.xml" -o "$TMP/v2.db"
 expect_status 0 "a trace appended to a version 2 model"
 run ingest "$FIX/sysmon_ifeo.evtx" "$FIX/exitmonitor.evtx" "$FIX/security_ifeo.evtx" "$TMP/odd.xml" -o "$TMP/v3.db"
 q "$TMP/v2.db" "$DUMP" >"$TMP/d2" 2>&1
 q "$TMP/v3.db" "$DUMP" >"$TMP/d3" 2>&1
 cmp -s "$TMP/d2" "$TMP/d3" && [ -s "$TMP/d2" ]
-ok $? "the upgraded model is the one version 3 gives"
-[ "$(q "$TMP/v2.db" "SELECT value FROM meta WHERE key = 'schema_version'")" = 3 ]
-ok $? "and of version 3"
+ok $? "the upgraded model is the one version 4 gives"
+[ "$(q "$TMP/v2.db" "SELECT value FROM meta WHERE key = 'schema_version'")" = 4 ]
+ok $? "and of version 4"
 finish
