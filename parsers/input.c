@@ -79,9 +79,17 @@ uint64_t ps_input_offset(const ps_input *in)
 
 uint64_t ps_input_raw_pos(const ps_input *in)
 {
-    /* a file mapped directly is read through the mapping, not by raw reads */
-    if (in->map && !in->zstd && in->regular && in->map_pos > in->raw_pos)
+    /* a file mapped directly is read through the mapping (its readers say
+     * how far, ps_input_map_progress), not by raw reads: those were the
+     * format probe's */
+    if (in->map && !in->zstd && in->regular)
         return in->map_pos < in->raw_size ? in->map_pos : in->raw_size;
+    /* a compressed file spooled, then read through the spool's map: the
+     * map's share read, in compressed bytes (the spooling before it is
+     * counted in the elapsed time, so the ETA errs long, never short) */
+    if (in->zstd && in->map && in->map_len && in->raw_size)
+        return (uint64_t)((double)in->raw_size *
+                          (double)(in->map_pos < in->map_len ? in->map_pos : in->map_len) / (double)in->map_len);
     return in->raw_pos;
 }
 

@@ -104,6 +104,7 @@ typedef struct etl_reader {
 
     etl_buffer *bufs;
     size_t nbufs;
+    size_t buffers_begun;   /* buffers loaded so far, for the progress bar */
     etl_stream *streams;
     size_t nstreams;
     size_t *heap;          /* stream indexes, min-heap on (raw_ts, stream) */
@@ -514,6 +515,11 @@ static int load_buffer(etl_reader *r, etl_stream *s, ps_error *err)
     while (s->next < s->nbufs) {
         const etl_buffer *b = &r->bufs[s->bufs[s->next++]];
         const uint8_t *src = r->data + b->off;
+
+        /* the progress bar: the share of the buffers begun, as bytes */
+        r->buffers_begun++;
+        if (r->nbufs)
+            ps_input_map_progress(r->base.in, (uint64_t)((double)r->size * r->buffers_begun / r->nbufs));
 
         s->buf_off = b->off;
         s->pos = BUF_HDR;

@@ -996,6 +996,7 @@ static int pml_next(ps_reader *base, ps_record *rec, ps_error *err)
             ps_input_release(r->base.in, r->offarr, r->offarr + 5 * r->next_event);
     }
     release_behind(r, off);
+    ps_input_map_progress(r->base.in, end);   /* the progress bar */
     rec->type = PS_REC_EVENT;
     rec->event = &r->ev;
     rec->process = NULL;

@@ -294,7 +294,9 @@ static int evtx_next(ps_reader *base, ps_record *rec, ps_error *err)
         ps_error perr;
         int rc;
 
-        if ((rc = record_xml(r, i, &off, why, sizeof why)) != 1) {
+        rc = record_xml(r, i, &off, why, sizeof why);
+        ps_input_map_progress(r->base.in, off);   /* the progress bar */
+        if (rc != 1) {
             if (rc == PS_ERR_NOMEM)
                 return ps_error_nomem(err);
             skip_warning(r, i, off, why);

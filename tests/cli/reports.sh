@@ -261,6 +261,21 @@ if script -qec true /dev/null >/dev/null 2>&1; then
     ok $? "terminal: a progress bar with bytes, events, rate and ETA"
     grep -q "$(printf '\r')$ESC\[K" "$TMP/tty.out"
     ok $? "terminal: the bar is redrawn in place and cleared"
+    # memory-mapped inputs (PML, ETL; a compressed PML through its spool)
+    # report the share read (before: the share of the format probe's read,
+    # 22 % or 67 % until the end): a bar is drawn every 4,096 events, so
+    # 20,000 events give four or more, each further on, the first below 50 %
+    "$PSGEN" bulk pml 20000 "$TMP/bulk.pml" >/dev/null 2>&1
+    "$PSGEN" etl bulk 20000 "$TMP/bulk.etl" >/dev/null 2>&1
+    zstd -q -c "$TMP/bulk.pml" >"$TMP/bulkz.pml.zst" 2>/dev/null
+    for f in bulk.pml bulk.etl bulkz.pml.zst; do
+        [ -s "$TMP/$f" ] || continue
+        rm -f "$TMP/bulk.db"
+        tty_run "PROCSTAGE_PROGRESS_DELAY=0 '$PROCSTAGE' ingest '$TMP/$f' -o '$TMP/bulk.db'"
+        pcts=$(tr '\r' '\n' <"$TMP/tty.out" | sed -n "s/^.*$f \[[=> ]*\] *\([0-9]*\)% .*/\1/p" | uniq | tr '\n' ' ')
+        echo "$pcts" | awk '{ ok = NF >= 3 && $1 < 50; for (i = 2; i <= NF; i++) if ($i <= $(i - 1)) ok = 0; exit !ok }'
+        ok $? "terminal: $f's bar grows with the share read (${pcts:-no bar})"
+    done
     rm -f "$TMP/bulk.db"
     tty_run "PROCSTAGE_PROGRESS_DELAY=0 '$PROCSTAGE' ingest --no-progress '$TMP/bulk.csv' -o '$TMP/bulk.db'"
     ! grep -q "ETA" "$TMP/tty.out"
