@@ -70,6 +70,7 @@ int ps_cli_report_to(ps_cli *cli, const char *path, ps_cli_report_fn run, ps_sto
     if (fd < 0) {
         ps_cli_error(cli, "cannot create a temporary file next to '%s': %s", path, ps_errno_text(errno));
         ps_buf_release(&tmp);
+        free(target);
         return PS_EXIT_IO;
     }
     if (ps_replace_attrs(fd, &st, exists, path, &err) < 0) {
