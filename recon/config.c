@@ -129,6 +129,14 @@ int ps_recon_config_load_text(ps_recon_config *c, const char *text, size_t len, 
             (rc = get_ms(d, el, "b6_burst_gap_ms", &c->el_burst_gap, err)) < 0)
             goto out;
     }
+    /* Procmon: B6 without stacks (docs/reconstruction.md, refinement 8) */
+    c->pm_b6_map_window = PS_PM_B6_MAP_WINDOW_MS * 10000LL;
+    c->pm_b6_evidence_window = PS_PM_B6_EVIDENCE_WINDOW_MS * 10000LL;
+    if (ps_ymap_get(pm, "b6_map_window_ms") && (rc = get_ms(d, pm, "b6_map_window_ms", &c->pm_b6_map_window, err)) < 0)
+        goto out;
+    if (ps_ymap_get(pm, "b6_evidence_window_ms") &&
+        (rc = get_ms(d, pm, "b6_evidence_window_ms", &c->pm_b6_evidence_window, err)) < 0)
+        goto out;
     {
         const ps_ynode *cd = ps_ymap_get(loader, "current_directory");
         if (cd && (cd->type != PS_Y_SCALAR || (strcmp(cd->value, "true") && strcmp(cd->value, "false")))) {

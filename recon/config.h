@@ -34,10 +34,15 @@ typedef struct ps_recon_config {
     /* Sysmon / Security logs (optional section eventlog; defaults below) */
     int64_t el_load_wait;       /* ticks: how long a Sysmon 1 waits for its first image load */
     int64_t el_burst_gap;       /* ticks: largest gap between image loads of the first burst */
+    /* Procmon B6 without stacks (optional keys of section procmon) */
+    int64_t pm_b6_map_window;      /* ticks: largest gap between Load Images of the loader's burst */
+    int64_t pm_b6_evidence_window; /* ticks: how long after the burst entry-point evidence is accepted */
 } ps_recon_config;
 
 #define PS_EL_LOAD_WAIT_MS 10000
 #define PS_EL_BURST_GAP_MS 100
+#define PS_PM_B6_MAP_WINDOW_MS 50
+#define PS_PM_B6_EVIDENCE_WINDOW_MS 1000
 
 int ps_recon_config_load_default(ps_recon_config *c, ps_error *err);
 int ps_recon_config_load_file(ps_recon_config *c, const char *path, ps_error *err);

@@ -118,6 +118,16 @@ typedef struct oc {
     size_t open_at;               /* its slot in r->open */
     size_t wait_at;               /* its slot in r->wait, while phase == P_WAIT_B5 */
     bool waiting;
+    /* Procmon (procmon.c): the initial thread's kernel start-up before B5,
+     * the creator's close of the image (end of the CreateProcess tail), and
+     * B6 without stacks (the mapping burst, the entry-point evidence) */
+    bool pm_startup, pm_prefetch;
+    uint32_t pm_startup_n;
+    bool pm_image_closed;
+    bool pm_nonloader, pm_burst_closed;
+    bool pm_nq_pending;
+    int64_t pm_nq_event, pm_nq_b6_ts, pm_nq_b6_event;
+    char pm_nq_what[96];
 } oc;
 
 /* The rules of one source family (stages.md has a section per family): how

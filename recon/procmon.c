@@ -112,6 +112,14 @@ static bool in_list(const ps_strlist *l, const char *path)
     return false;
 }
 
+/* The creator thread closes the image file: a CloseFile of the image path
+ * itself (CreateProcessInternalW's last act on it). */
+static bool closes_image(const oc *o, const ps_event *ev)
+{
+    return ev->cls == PS_CLASS_FILE && ev->operation && !strcmp(ev->operation, "CloseFile") && *o->image_base &&
+           ps_streq_ci(ps_path_basename(ev->path), o->image_base);
+}
+
 /* B4 candidates: events between B3 and B5 by the creator thread (tail) or by
  * a subsystem server (on the child's image). */
 static int track_b4(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp)
@@ -123,8 +131,14 @@ static int track_b4(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp
         return 0;
     for (i = 0; i < r->nwait; i++) {
         oc *o = r->wait[i];
-        if (!o->c.b[3].found)
+        if (!o->c.b[3].found || o->pm_startup)
             continue;
+        if (o->c.anchor == PS_ANCHOR_PROCESS_CREATE && key == o->creator_key && closes_image(o, ev)) {
+            /* CreateProcessInternalW's last act: what the thread does
+             * next is its caller's work (refinement 9) */
+            o->pm_image_closed = true;
+            continue;
+        }
         if (ev->frame_stage == 4 &&
             ((o->c.anchor == PS_ANCHOR_PROCESS_CREATE && key == o->creator_key) || (evp && evp->subsystem))) {
             /* stack attribution: under a notify_subsystem frame */
@@ -136,7 +150,7 @@ static int track_b4(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp
                      ev->frame_function ? ev->frame_function : "?", ev->operation);
             if (key != o->creator_key && rc_add_sub_event(o, event_id) < 0)
                 return PS_ERR_NOMEM;
-        } else if (o->c.anchor == PS_ANCHOR_PROCESS_CREATE && key == o->creator_key &&
+        } else if (o->c.anchor == PS_ANCHOR_PROCESS_CREATE && key == o->creator_key && !o->pm_image_closed &&
             (in_list(&r->cfg->creator_tail, ev->path) || ps_ends_with_ci(ev->path, ".manifest") ||
              ps_ends_with_ci(ev->path, ".config"))) {
             o->b4 = true;
@@ -204,6 +218,101 @@ static const char *frame_note(const ps_event *ev, char *buf, size_t cap)
     return buf;
 }
 
+/* A path with letters and no lower-case letter: the prefetcher's metadata
+ * opens (it names files as the prefetch file records them, upper-case). */
+static bool upper_case_path(const char *p)
+{
+    bool letter = false;
+    for (; *p; p++) {
+        if (*p >= 'a' && *p <= 'z')
+            return false;
+        if (*p >= 'A' && *p <= 'Z')
+            letter = true;
+    }
+    return letter;
+}
+
+/* The initial thread's kernel start-up (refinement 7): PspUserThreadStartup
+ * raises the image notifications of the exe and of ntdll (under WoW64 the
+ * 32-bit ntdll too) and runs the prefetcher (the \Windows\Prefetch\*.pf read,
+ * its upper-case metadata opens) before LdrInitializeThunk runs.  With a
+ * stack: a single user frame (the thread's start context), since any system
+ * call from user mode has the stub and its caller. */
+static bool startup_by_path(oc *o, const ps_event *ev)
+{
+    const char *base;
+
+    if (!ev->path || !*ev->path)
+        return false;
+    base = ps_path_basename(ev->path);
+    if (ev->op == PS_OP_LOAD_IMAGE)
+        return (!o->have_main && *o->image_base && ps_streq_ci(base, o->image_base)) || ps_streq_ci(base, "ntdll.dll");
+    if (ev->cls != PS_CLASS_FILE)
+        return false;
+    if (ps_strstr_ci(ev->path, "\\Prefetch\\") && ps_ends_with_ci(ev->path, ".pf")) {
+        o->pm_prefetch = true;
+        return true;
+    }
+    return o->pm_prefetch && upper_case_path(ev->path);
+}
+
+static bool startup_event(ps_recon *r, oc *o, const ps_event *ev)
+{
+    if (r->info->has_stacks && ev->nframes) {
+        uint32_t i, user = 0;
+        for (i = 0; i < ev->nframes; i++)
+            if (!ev->frames[i].kernel)
+                user++;
+        /* no user frame at all: a stack walk that stopped in the kernel
+         * (Windows XP's), which says nothing; the path decides */
+        if (user == 1) {
+            (void)startup_by_path(o, ev);
+            return true;
+        }
+        return user == 0 && startup_by_path(o, ev);
+    }
+    return startup_by_path(o, ev);
+}
+
+/* Positive evidence that the entry point runs, without stacks: the initial
+ * thread's first name query of its own image (the CRT start-up and WinMain
+ * call GetModuleFileName); measured on the stack-carrying PMLs
+ * (refinement 8). */
+static bool own_name_query(const oc *o, const ps_event *ev)
+{
+    return ev->cls == PS_CLASS_FILE && ev->operation && !strcmp(ev->operation, "QueryNameInformationFile") &&
+           *o->image_base && ev->path && ps_streq_ci(ps_path_basename(ev->path), o->image_base);
+}
+
+static void note_main_image(oc *o, const ps_event *ev)
+{
+    if (ev->op == PS_OP_LOAD_IMAGE && !o->have_main && ev->image_size && ev->path &&
+        ps_streq_ci(ps_path_basename(ev->path), o->image_base)) {
+        o->have_main = true;
+        o->main_base = ev->image_base;
+        o->main_size = ev->image_size;
+    }
+}
+
+/* B6 without stacks at the end of the scan: the entry point's evidence, or
+ * the end of the mapping burst as a lower bound. */
+static int end_scan(ps_recon *r, oc *o, const char *why, ps_error *err)
+{
+    ps_creation *c = &o->c;
+
+    if (o->pm_nq_pending) {
+        rc_set_boundary(&c->b[6], o->pm_nq_b6_ts, o->pm_nq_b6_event, PS_CONF_INFERRED,
+                        "last event of the child before the initial thread's first name query of its own image "
+                        "(%s), the entry point's start-up code", o->pm_nq_what);
+        return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
+    }
+    if (o->have_load)
+        rc_set_boundary(&c->b[6], o->last_load_ts, o->last_load_event, PS_CONF_INFERRED,
+                        "lower bound: the last Load Image of the loader's mapping burst; %s", why);
+    rc_add_note(c, "the end of user_init is a lower bound (no evidence of the entry point)");
+    return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
+}
+
 /* The child's side: B3, B5, B6. */
 static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id, proc *evp,
                        ps_error *err)
@@ -258,8 +367,16 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
         if (!initial && ev->op != PS_OP_PROCESS_EXIT)
             return 0;
         if (ev->op == PS_OP_PROCESS_EXIT || ev->op == PS_OP_THREAD_EXIT) {
-            rc_add_note(c, "the process exited before its initial thread ran");
+            rc_add_note(c, o->pm_startup ? "the process exited during its initial thread's kernel start-up"
+                                         : "the process exited before its initial thread ran");
             return rc_finalize(r, o, PS_STATUS_PARTIAL, err);
+        }
+        if (startup_event(r, o, ev)) {
+            /* stage 5 goes on: B5 is the first user-mode event */
+            note_main_image(o, ev);
+            o->pm_startup = true;
+            o->pm_startup_n++;
+            return 0;
         }
         if (o->b4 && c->b[3].found)
             rc_set_boundary(&c->b[4], o->b4_ts, o->b4_event, o->b4_observed ? PS_CONF_OBSERVED : PS_CONF_INFERRED,
@@ -281,9 +398,13 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
         {
             bool exact = ev->has_tid && c->b[3].found;
             char note[160];
+            char su[96] = "";
+            if (o->pm_startup)
+                snprintf(su, sizeof su, ", after %u kernel start-up event%s (image notifications%s)",
+                         o->pm_startup_n, o->pm_startup_n == 1 ? "" : "s", o->pm_prefetch ? ", prefetch" : "");
             rc_set_boundary(&c->b[5], ev->ts, event_id, exact ? PS_CONF_OBSERVED : PS_CONF_INFERRED,
-                         "first event of the %s (%s)%s", exact ? "initial thread" : "child", ev->operation,
-                         frame_note(ev, note, sizeof note));
+                         "first user-mode event of the %s (%s)%s%s", exact ? "initial thread" : "child",
+                         ev->operation, su, frame_note(ev, note, sizeof note));
         }
         rc_set_phase(r, o, P_LOADER);
     }
@@ -293,15 +414,13 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
     if (ev->op == PS_OP_PROCESS_EXIT ||
         (ev->op == PS_OP_THREAD_EXIT &&
          (ev->has_new_tid && c->has_initial_tid ? ev->new_tid == c->initial_tid : initial))) {
+        if (o->pm_nq_pending || o->pm_nonloader)
+            return end_scan(r, o, ev->op == PS_OP_PROCESS_EXIT ? "the process exited" : "the initial thread exited",
+                            err);
         rule3(r, o, ev->op == PS_OP_PROCESS_EXIT ? "the process exited" : "the initial thread exited");
         return rc_finalize(r, o, PS_STATUS_PARTIAL, err);
     }
-    if (ev->op == PS_OP_LOAD_IMAGE && !o->have_main && ev->image_size &&
-        ps_streq_ci(ps_path_basename(ev->path), o->image_base)) {
-        o->have_main = true;
-        o->main_base = ev->image_base;
-        o->main_size = ev->image_size;
-    }
+    note_main_image(o, ev);
     if (r->symbolic && ev->nframes && initial && event_id != c->b[5].event_id && ev->frame_stage < 5 &&
         frames_in_image(ev, o)) {
         /* stack attribution: the first initial-thread event running in the
@@ -319,16 +438,38 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
                          "last event of the child before the first with a frame in %s", o->image_base);
         return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
     }
-    if (!(r->info->has_stacks && o->have_main) && !(r->symbolic && ev->nframes) && initial &&
-        !ps_recon_is_loader_event(r->cfg, ev, c->current_dir)) {
-        if (o->have_load)
-            rc_set_boundary(&c->b[6], o->last_load_ts, o->last_load_event, PS_CONF_INFERRED,
-                         "last Load Image before the first non-loader event of the initial thread "
-                         "(%s %s)",
-                         ev->operation, ev->path && *ev->path ? ps_path_basename(ev->path) : "");
-        return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
+    if (!(r->info->has_stacks && o->have_main) && !(r->symbolic && ev->nframes)) {
+        /* without stacks (refinement 8): the loader works on while the
+         * thread maps images within b6_map_window of each other, whatever
+         * DllMain code does in between; the entry point runs at the first
+         * name query of the image that is not the Load Image's own */
+        if (o->pm_nq_pending && initial) {
+            if (ev->op == PS_OP_LOAD_IMAGE && ev->path && ps_streq_ci(ps_path_basename(ev->path), o->image_base))
+                o->pm_nq_pending = false;
+            else
+                return end_scan(r, o, "", err);
+        }
+        if (o->pm_nonloader && o->have_load) {
+            if (ev->ts > rc_add_sat(o->last_load_ts, r->cfg->pm_b6_map_window))
+                o->pm_burst_closed = true;
+            if (ev->ts > rc_add_sat(o->last_load_ts, r->cfg->pm_b6_evidence_window)) {
+                char why[96];
+                snprintf(why, sizeof why, "no evidence of the entry point within %lld ms",
+                         (long long)(r->cfg->pm_b6_evidence_window / 10000));
+                return end_scan(r, o, why, err);
+            }
+        }
+        if (initial && !o->pm_nq_pending && own_name_query(o, ev) && o->have_prev) {
+            o->pm_nq_pending = true;
+            o->pm_nq_event = event_id;
+            o->pm_nq_b6_ts = o->prev_ts;
+            o->pm_nq_b6_event = o->prev_event;
+            snprintf(o->pm_nq_what, sizeof o->pm_nq_what, "%s %s", ev->operation, o->image_base);
+        } else if (initial && !ps_recon_is_loader_event(r->cfg, ev, c->current_dir)) {
+            o->pm_nonloader = true;
+        }
     }
-    if (ev->op == PS_OP_LOAD_IMAGE) {
+    if (ev->op == PS_OP_LOAD_IMAGE && !o->pm_burst_closed) {
         o->have_load = true;
         o->last_load_ts = ev->ts;
         o->last_load_event = event_id;
@@ -384,6 +525,11 @@ static int procmon_finish(ps_recon *r, ps_error *err)
 
     while (r->nopen) {
         oc *o = r->open[r->nopen - 1];
+        if (o->phase == P_LOADER && (o->pm_nq_pending || o->pm_nonloader)) {
+            if ((rc = end_scan(r, o, "the trace ended", err)) < 0)
+                return rc;
+            continue;
+        }
         if (o->phase == P_LOADER)
             rule3(r, o, "the trace ended");
         else
