@@ -1248,3 +1248,23 @@ bool ps_recon_lookup_id(ps_recon *r, int64_t process_id, ps_recon_proc *out)
     return false;
 }
 
+
+/* The initial thread's kernel start-up (stages.md, "Corrections from real
+ * launches"): the prefetcher reads \Windows\Prefetch\NAME.pf, then opens the
+ * files it lists under the upper-case names the .pf records. */
+bool rc_prefetch_file(const char *path)
+{
+    return path && ps_strstr_ci(path, "\\Prefetch\\") && ps_ends_with_ci(path, ".pf");
+}
+
+bool rc_upper_case_path(const char *p)
+{
+    bool letter = false;
+    for (; *p; p++) {
+        if (*p >= 'a' && *p <= 'z')
+            return false;
+        if (*p >= 'A' && *p <= 'Z')
+            letter = true;
+    }
+    return letter;
+}

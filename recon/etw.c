@@ -32,6 +32,55 @@
  *       (inferred, partial).
  */
 
+/* User-mode addresses end below the kernel's half of the address space. */
+#define ETW_KERNEL_MIN 0xFFFF800000000000ull
+
+static bool etw_user_frame(const ps_frame *f)
+{
+    return !f->kernel && f->address < ETW_KERNEL_MIN;
+}
+
+/* The number of user-mode frames of the event's stack. */
+static uint32_t etw_nuser(const ps_event *ev)
+{
+    uint32_t i, n = 0;
+    for (i = 0; i < ev->nframes; i++)
+        n += etw_user_frame(&ev->frames[i]);
+    return n;
+}
+
+/* The k-th user-mode frame counted from the outermost (k = 0); 0 when the
+ * stack has fewer. */
+static uint64_t etw_outer_user(const ps_event *ev, uint32_t k)
+{
+    uint32_t i = ev->nframes;
+    while (i-- > 0) {
+        if (!etw_user_frame(&ev->frames[i]))
+            continue;
+        if (k-- == 0)
+            return ev->frames[i].address;
+    }
+    return 0;
+}
+
+static bool etw_in(uint64_t a, const uint64_t range[2])
+{
+    return range[1] && a >= range[0] && a - range[0] < range[1];
+}
+
+/* A file opened as a directory: Kernel-File and FileIo Create name their
+ * CreateOptions ("Options: 0x21"); FILE_DIRECTORY_FILE is 0x1. */
+static bool etw_directory_open(const ps_event *ev)
+{
+    const char *d;
+    unsigned long v;
+
+    if (ev->op != PS_OP_FILE_CREATE || !ev->detail || !(d = strstr(ev->detail, "Options: 0x")))
+        return false;
+    v = strtoul(d + 11, NULL, 16);
+    return (v & 0x1) != 0;
+}
+
 /* Loader work for ETW: image loads and their companion events, the
  * loader's worker threads, file and registry events on the loader lists. */
 static bool etw_loader_event(ps_recon *r, const ps_event *ev, const char *current_dir)
@@ -45,9 +94,93 @@ static bool etw_loader_event(ps_recon *r, const ps_event *ev, const char *curren
      * counterpart) */
     if (ev->cls == PS_CLASS_FILE && ev->path && *ev->path && ev->path[strlen(ev->path) - 1] == '\\')
         return true;
+    if (etw_directory_open(ev))
+        return true;
     if (ev->cls == PS_CLASS_FILE || ev->cls == PS_CLASS_REGISTRY)
         return ps_recon_is_loader_event(r->cfg, ev, current_dir);
     return false;
+}
+
+/* Kernel start-up work of the initial thread (PspUserThreadStartup, before
+ * LdrInitializeThunk; stages.md, "Corrections from real launches"): the image
+ * notifications of the exe and ntdll (both ntdlls under WoW64), the
+ * prefetcher's .pf read and its metadata opens (the upper-case paths the .pf
+ * lists), and whatever is no file, registry or image event (page reads,
+ * disk I/O, waits). With a stack: only the thread's start context is in user
+ * mode (one user frame); two or more user frames are the loader running. */
+static bool etw_startup(const oc *o, const ps_event *ev)
+{
+    const char *path = ev->path ? ev->path : "";
+
+    if (ev->nframes && etw_nuser(ev) >= 2)
+        return false;
+    if (ev->nframes && etw_nuser(ev) == 1)
+        return true;
+    if (ev->op == PS_OP_LOAD_IMAGE)
+        return o->etw_dll_loads == 0 &&
+               ((o->have_main && ev->image_base == o->main_base) || ps_streq_ci(ps_path_basename(path), "ntdll.dll"));
+    if (ev->cls != PS_CLASS_FILE && ev->cls != PS_CLASS_REGISTRY)
+        return true;
+    if (ev->cls == PS_CLASS_FILE && rc_prefetch_file(path))
+        return true;
+    return ev->cls == PS_CLASS_FILE && o->etw_pf_seen && rc_upper_case_path(path);
+}
+
+/* mscoree.dll's static imports (Windows 8 x64, net452_x64.etl: every load
+ * after KernelBase.dll is under _CorExeMain): the loader's last work for an
+ * IL-only image. */
+static const char *const etw_mscoree_closure[] = {"ntdll.dll", "mscoree.dll", "kernel32.dll", "kernelbase.dll"};
+
+static bool etw_in_mscoree_closure(const char *path)
+{
+    const char *b = ps_path_basename(path ? path : "");
+    size_t i;
+    for (i = 0; i < sizeof etw_mscoree_closure / sizeof *etw_mscoree_closure; i++)
+        if (ps_streq_ci(b, etw_mscoree_closure[i]))
+            return true;
+    return false;
+}
+
+/* A load of the child: the modules that place the entry point in a stack,
+ * and whether the image is IL-only (mscoree.dll its first DLL). */
+static void etw_note_load(oc *o, const ps_event *ev)
+{
+    const char *b = ps_path_basename(ev->path ? ev->path : "");
+
+    if (o->have_main && ev->image_base == o->main_base)
+        return;
+    if (ps_streq_ci(b, "ntdll.dll")) {
+        if (!o->etw_ntdll[1]) {
+            o->etw_ntdll[0] = ev->image_base;
+            o->etw_ntdll[1] = ev->image_size;
+        }
+        return;
+    }
+    if (o->etw_dll_loads++ == 0 && ps_streq_ci(b, "mscoree.dll"))
+        o->etw_il = true;
+    if (ps_streq_ci(b, "mscoree.dll") && !o->etw_mscoree[1]) {
+        o->etw_mscoree[0] = ev->image_base;
+        o->etw_mscoree[1] = ev->image_size;
+    } else if (ps_streq_ci(b, "kernel32.dll") && !o->etw_k32[1]) {
+        o->etw_k32[0] = ev->image_base;
+        o->etw_k32[1] = ev->image_size;
+    }
+}
+
+/* The image's own code runs: a frame in the main image, or, for an IL-only
+ * image, mscoree.dll (_CorExeMain) called by kernel32.dll
+ * (BaseThreadInitThunk) called by ntdll.dll (RtlUserThreadStart), the
+ * outermost three user frames, resolved through the child's loads. */
+static const char *etw_entry_frames(const oc *o, const ps_event *ev)
+{
+    if (!ev->nframes)
+        return NULL;
+    if (o->have_main && rc_frames_hit(ev, o->main_base, o->main_size))
+        return "a frame in the main image";
+    if (o->etw_il && etw_in(etw_outer_user(ev, 0), o->etw_ntdll) && etw_in(etw_outer_user(ev, 1), o->etw_k32) &&
+        etw_in(etw_outer_user(ev, 2), o->etw_mscoree))
+        return "mscoree.dll's _CorExeMain under BaseThreadInitThunk";
+    return NULL;
 }
 
 static int etw_process_record(ps_recon *r, const ps_process_rec *pr, ps_error *err)
@@ -195,6 +328,18 @@ static void etw_name_parties(ps_recon *r, oc *o, const ps_event *ev)
     }
 }
 
+/* The anchor's user frames, outermost first (etw_under_create). */
+static void etw_keep_anchor_frames(oc *o, const ps_event *ev)
+{
+    uint32_t n = etw_nuser(ev), k;
+
+    if (n > sizeof o->etw_anchor_frames / sizeof *o->etw_anchor_frames)
+        return;
+    for (k = 0; k < n; k++)
+        o->etw_anchor_frames[k] = etw_outer_user(ev, k);
+    o->etw_nanchor = n;
+}
+
 static int etw_anchor(ps_recon *r, const ps_event *ev, int64_t event_id, thr *t, ps_error *err)
 {
     oc *o = rc_open_for_child(r, ev->child_pid), *n;
@@ -208,6 +353,8 @@ static int etw_anchor(ps_recon *r, const ps_event *ev, int64_t event_id, thr *t,
          * the classic kernel logger): it fills what the first one lacked */
         if (!o->c.command_line)
             o->c.command_line = rc_strdup(r, ev->command_line);
+        if (!o->etw_nanchor)
+            etw_keep_anchor_frames(o, ev);
         if (ev->path && strchr(ev->path, '\\') && o->phase == P_WAIT_B3 && !strchr(o->c.image_path ? o->c.image_path : "", '\\')) {
             free(o->c.image_path);
             free(o->c.requested_image);
@@ -243,12 +390,93 @@ static int etw_anchor(ps_recon *r, const ps_event *ev, int64_t event_id, thr *t,
             c->child_process_id = ch->process_id;
     }
     etw_name_parties(r, n, ev);
+    etw_keep_anchor_frames(n, ev);
     rc_set_boundary(&c->b[2], ev->ts, event_id, PS_CONF_OBSERVED, "%s logged by the creator", ev->operation);
     h2 = rc_ifeo_redirect(r, n, t, ev);
     rc_find_b0_b1(r, n, t, ev, h2);
     t->has_create = true;
     t->last_create_event = event_id;
     return rc_oc_open(r, n, err);
+}
+
+/* A path for a rule text: its file name, or the whole path of a directory. */
+static const char *etw_short_path(const char *path)
+{
+    const char *b;
+    if (!path || !*path)
+        return "";
+    b = ps_path_basename(path);
+    return *b ? b : path;
+}
+
+/* B4 from the creator's CreateProcess tail (stages.md, "Corrections from
+ * real launches"): after the initial thread exists, CreateProcessInternalW
+ * checks the image's compatibility (sysmain.sdb, AppCompat), probes its
+ * .Config/.manifest and builds the side-by-side context (SideBySide) before
+ * it notifies the subsystem and resumes the thread. */
+static const char *etw_tail_kind(const oc *o, const ps_event *ev)
+{
+    const char *p = ev->path ? ev->path : "", *b = ps_path_basename(p);
+    size_t n = strlen(o->image_base);
+
+    if (!*p)
+        return NULL;
+    if (ev->cls == PS_CLASS_FILE) {
+        if (ps_streq_ci(b, "sysmain.sdb"))
+            return "sysmain.sdb";
+        if (n && ps_starts_with_ci(b, o->image_base) && (ps_streq_ci(b + n, ".config") || ps_streq_ci(b + n, ".manifest")))
+            return b + n;
+    }
+    if (ps_strstr_ci(p, "\\AppCompat"))
+        return "AppCompat";
+    if (ps_strstr_ci(p, "SideBySide"))
+        return "SideBySide";
+    return NULL;
+}
+
+/* With both stacks: the event runs inside the anchor's CreateProcess call
+ * (the frames from CreateProcessInternalW's caller outward are the same). */
+static bool etw_under_create(const oc *o, const ps_event *ev)
+{
+    uint32_t k, keep;
+
+    if (o->etw_nanchor < 3 || !ev->nframes || !etw_nuser(ev))
+        return true;   /* nothing to compare */
+    keep = o->etw_nanchor - 2;
+    if (etw_nuser(ev) <= keep)
+        return false;
+    for (k = 0; k < keep; k++)
+        if (etw_outer_user(ev, k) != o->etw_anchor_frames[k])
+            return false;
+    return true;
+}
+
+static void etw_track_tail(ps_recon *r, const ps_event *ev, int64_t event_id)
+{
+    uint64_t key = rc_thr_key(ev->pid, ev->has_tid ? ev->tid : 0);
+    const char *kind;
+    size_t i;
+
+    for (i = 0; i < r->nwait; i++) {
+        oc *o = r->wait[i];
+        if (key != o->creator_key || !o->c.b[3].found || o->etw_tail_closed || o->alpc_served)
+            continue;
+        if (!etw_under_create(o, ev) ||
+            (ev->cls == PS_CLASS_FILE && ev->operation && ps_strstr_ci(ev->operation, "close") && *o->image_base &&
+             ps_streq_ci(ps_path_basename(ev->path ? ev->path : ""), o->image_base))) {
+            /* CreateProcess returned, or closed the image file: its last act */
+            o->etw_tail_closed = true;
+            continue;
+        }
+        if (!(kind = etw_tail_kind(o, ev)))
+            continue;
+        o->b4 = true;
+        o->b4_ts = ev->ts;
+        o->b4_event = event_id;
+        snprintf(o->b4_rule, sizeof o->b4_rule,
+                 "the creator's last CreateProcess tail event after B3 (%s %s: %s)%s", ev->operation,
+                 etw_short_path(ev->path), kind, ev->nframes && o->etw_nanchor ? ", under CreateProcessInternalW" : "");
+    }
 }
 
 /* B4: ALPC between the creator thread and a subsystem server after B3. */
@@ -325,6 +553,7 @@ static void etw_main_image(ps_recon *r, oc *o, const ps_event *ev)
 static int etw_child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id, ps_error *err)
 {
     ps_creation *c = &o->c;
+    const char *why_entry;
     bool initial;
 
     if (o->phase == P_WAIT_B3) {
@@ -352,7 +581,8 @@ static int etw_child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event
     if (o->phase == P_WAIT_B5) {
         if (ev->op == PS_OP_PROCESS_EXIT ||
             (ev->op == PS_OP_THREAD_EXIT && ev->has_new_tid && ev->new_tid == c->initial_tid)) {
-            rc_add_note(c, "the process exited before its initial thread ran");
+            rc_add_note(c, o->etw_startup_events ? "the process exited in its initial thread's kernel start-up, before user mode"
+                                                 : "the process exited before its initial thread ran");
             return rc_finalize(r, o, PS_STATUS_PARTIAL, err);
         }
         if (!initial || ev->op == PS_OP_THREAD_CREATE)
@@ -360,6 +590,17 @@ static int etw_child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event
         /* the image identity events logged with a load stand for it: B5 is the load */
         if (ev->op == PS_OP_OTHER && ev->cls == PS_CLASS_PROCESS && strncmp(ev->operation, "Image/", 6) == 0)
             return 0;
+        if (ev->op == PS_OP_LOAD_IMAGE)
+            etw_main_image(r, o, ev);
+        if (etw_startup(o, ev)) {
+            /* counted into stage 5: B5 is the first user-mode event */
+            if (ev->cls == PS_CLASS_FILE && rc_prefetch_file(ev->path))
+                o->etw_pf_seen = true;
+            if (ev->op == PS_OP_LOAD_IMAGE)
+                etw_note_load(o, ev);
+            o->etw_startup_events++;
+            return 0;
+        }
         if (o->b4 && c->b[3].found)
             rc_set_boundary(&c->b[4], o->b4_ts, o->b4_event, PS_CONF_INFERRED, "%s", o->b4_rule);
         if (!etw_loader_event(r, ev, c->current_dir)) {
@@ -372,8 +613,10 @@ static int etw_child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event
             rc_add_note(c, note);
             return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
         }
-        rc_set_boundary(&c->b[5], ev->ts, event_id, PS_CONF_OBSERVED, "first event of the initial thread (%s %s)",
-                     ev->operation, ev->path && *ev->path ? ps_path_basename(ev->path) : "");
+        rc_set_boundary(&c->b[5], ev->ts, event_id, PS_CONF_OBSERVED,
+                     "first user-mode event of the initial thread (%s %s); the %u events of its kernel start-up "
+                     "before it (image notifications of the exe and ntdll, prefetch, page reads) are stage 5",
+                     ev->operation, etw_short_path(ev->path), o->etw_startup_events);
         rc_set_phase(r, o, P_LOADER);
     }
 
@@ -388,18 +631,30 @@ static int etw_child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event
         rc_add_note(c, note);
         return rc_finalize(r, o, PS_STATUS_PARTIAL, err);
     }
-    if (ev->op == PS_OP_LOAD_IMAGE)
+    if (ev->op == PS_OP_LOAD_IMAGE && event_id != c->b[5].event_id) {
         etw_main_image(r, o, ev);
-    if (ev->nframes && initial && o->have_main && event_id != c->b[5].event_id &&
-        rc_frames_hit(ev, o->main_base, o->main_size)) {
+        etw_note_load(o, ev);
+    }
+    if (initial && event_id != c->b[5].event_id && (why_entry = etw_entry_frames(o, ev))) {
         if (o->have_prev)
             rc_set_boundary(&c->b[6], o->prev_ts, o->prev_event, PS_CONF_OBSERVED,
-                         "last event of the child before the first with a frame in %s", o->image_base);
+                         "last event of the child before the first whose stack shows %s (%s)", why_entry,
+                         o->have_main ? o->image_base : "");
         return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
     }
-    if (initial && !etw_loader_event(r, ev, c->current_dir)) {
+    if (o->etw_il && ev->op == PS_OP_LOAD_IMAGE && !ev->nframes && !etw_in_mscoree_closure(ev->path) && o->have_load) {
+        /* without a stack: the first load outside mscoree.dll's static
+         * imports is _CorExeMain's */
+        rc_set_boundary(&c->b[6], o->last_load_ts, o->last_load_event, PS_CONF_INFERRED,
+                     "last Image/Load of mscoree.dll's static closure (IL-only image) before %s, loaded by _CorExeMain",
+                     ps_path_basename(ev->path ? ev->path : ""));
+        return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
+    }
+    if (initial && (ev->cls == PS_CLASS_FILE || ev->cls == PS_CLASS_REGISTRY) &&
+        !etw_loader_event(r, ev, c->current_dir)) {
         char why[160];
-        snprintf(why, sizeof why, "before the first non-image event of the initial thread (%s)", ev->operation);
+        snprintf(why, sizeof why, "before the initial thread's first file or registry operation off the loader lists (%s %s)",
+                 ev->operation, ev->path && *ev->path ? ps_path_basename(ev->path) : "");
         etw_last_load(o, why);
         return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
     }
@@ -457,6 +712,8 @@ static int etw_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error
         return rc;
     if (r->nwait && ev->ipc && (rc = etw_track_b4(r, ev, event_id, evp)) < 0)
         return ps_error_nomem(err);
+    if (r->nwait && (ev->cls == PS_CLASS_FILE || ev->cls == PS_CLASS_REGISTRY))
+        etw_track_tail(r, ev, event_id);
     if (ev->op == PS_OP_PROCESS_CREATE && ev->has_child_pid)
         return etw_anchor(r, ev, event_id, t, err);
     o = rc_open_for_child(r, ev->pid);

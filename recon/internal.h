@@ -128,6 +128,21 @@ typedef struct oc {
     bool pm_nq_pending;
     int64_t pm_nq_event, pm_nq_b6_ts, pm_nq_b6_event;
     char pm_nq_what[96];
+    /* ETW (recon/etw.c): start-up work of the initial thread before B5
+     * (the prefetcher's .pf read seen), an IL-only image (mscoree.dll the
+     * first DLL after ntdll) and the modules that place _CorExeMain, the
+     * creator's CreateProcess tail for B4 and the anchor's user frames */
+    bool etw_pf_seen;
+    bool etw_il, etw_il_closure_over;
+    uint32_t etw_dll_loads;
+    uint64_t etw_ntdll[2], etw_k32[2], etw_mscoree[2];    /* base, size */
+    bool etw_tail;
+    int64_t etw_tail_ts, etw_tail_event;
+    char etw_tail_what[128];
+    uint64_t etw_anchor_frames[48];
+    uint32_t etw_nanchor;
+    bool etw_tail_closed;
+    uint32_t etw_startup_events;
 } oc;
 
 /* The rules of one source family (stages.md has a section per family): how
@@ -254,6 +269,10 @@ oc *rc_oc_new_started(ps_recon *r, const ps_event *ev, int64_t event_id, const p
 bool rc_same_dir(const char *a, const char *b);
 int rc_add_sub_event(oc *o, int64_t event_id);
 bool rc_frames_hit(const ps_event *ev, uint64_t base, uint64_t size);
+/* the prefetcher's file (\\Prefetch\\*.pf) and its upper-case metadata opens:
+ * kernel start-up work of an initial thread (procmon.c, etw.c) */
+bool rc_prefetch_file(const char *path);
+bool rc_upper_case_path(const char *p);
 void rc_add_note(ps_creation *c, const char *text);
 void rc_sweep_threads(ps_recon *r, int64_t now);
 proc *rc_proc_by_id(ps_recon *r, int64_t process_id);

@@ -218,20 +218,6 @@ static const char *frame_note(const ps_event *ev, char *buf, size_t cap)
     return buf;
 }
 
-/* A path with letters and no lower-case letter: the prefetcher's metadata
- * opens (it names files as the prefetch file records them, upper-case). */
-static bool upper_case_path(const char *p)
-{
-    bool letter = false;
-    for (; *p; p++) {
-        if (*p >= 'a' && *p <= 'z')
-            return false;
-        if (*p >= 'A' && *p <= 'Z')
-            letter = true;
-    }
-    return letter;
-}
-
 /* The initial thread's kernel start-up (refinement 7): PspUserThreadStartup
  * raises the image notifications of the exe and of ntdll (under WoW64 the
  * 32-bit ntdll too) and runs the prefetcher (the \Windows\Prefetch\*.pf read,
@@ -249,11 +235,11 @@ static bool startup_by_path(oc *o, const ps_event *ev)
         return (!o->have_main && *o->image_base && ps_streq_ci(base, o->image_base)) || ps_streq_ci(base, "ntdll.dll");
     if (ev->cls != PS_CLASS_FILE)
         return false;
-    if (ps_strstr_ci(ev->path, "\\Prefetch\\") && ps_ends_with_ci(ev->path, ".pf")) {
+    if (rc_prefetch_file(ev->path)) {
         o->pm_prefetch = true;
         return true;
     }
-    return o->pm_prefetch && upper_case_path(ev->path);
+    return o->pm_prefetch && rc_upper_case_path(ev->path);
 }
 
 static bool startup_event(ps_recon *r, oc *o, const ps_event *ev)
