@@ -33,9 +33,11 @@ static inline el_state *S(ps_recon *r)
  *              the child's Sysmon 7 image loads (by ProcessGuid, else PID):
  *              B5 = the first (inferred), B6 = the last of the first burst,
  *              loads at most el_burst_gap apart (inferred); B0, B1, B3, B4
- *              missing.  The first load must be the image itself or ntdll:
- *              any other means the Sysmon configuration filters image
- *              loads (the real logs show it), and B5/B6 are not observable.  Without a load within el_load_wait the later stages
+ *              missing.  The burst must hold ntdll, kernel32 and
+ *              KernelBase, which every Win32 process maps: without them the
+ *              Sysmon configuration filters image loads (most real logs do)
+ *              and B5/B6 are not observable, whatever else was logged (one
+ *              load never shows the end of loading).  Without a load within el_load_wait the later stages
  *              are not observable (complete); an exit or the end of the log
  *              during the burst ends it as partial.
  *   Security 4688  B2 = TimeCreated (inferred); the rest missing.
@@ -200,10 +202,33 @@ static int el_creation(ps_recon *r, const ps_event *ev, int64_t event_id, proc *
     return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
 }
 
-/* Ends the first burst of image loads: B6 = its last load. */
+#define EL_FILTERED_NOTE                                                                                      \
+    "the log's image loads are filtered (ntdll, kernel32 and KernelBase are not all logged for the process): " \
+    "stages 3 to 6 not observable"
+
+/* The core DLLs every Win32 process maps, one bit each. */
+static unsigned el_core_bit(const char *base)
+{
+    if (ps_streq_ci(base, "ntdll.dll"))
+        return 1;
+    if (ps_streq_ci(base, "kernel32.dll"))
+        return 2;
+    if (ps_streq_ci(base, "kernelbase.dll"))
+        return 4;
+    return 0;
+}
+
+/* Ends the first burst of image loads: B6 = its last load, when the burst
+ * holds the core DLLs; otherwise the log's loads are filtered and neither B5
+ * nor B6 is observable (the creation ran: complete). */
 static int el_end_burst(ps_recon *r, oc *o, ps_creation_status st, const char *why, ps_error *err)
 {
     ps_creation *c = &o->c;
+    if (o->el_core_loads != 7) {
+        c->b[5].found = false;
+        rc_add_note(c, EL_FILTERED_NOTE);
+        return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
+    }
     rc_set_boundary(&c->b[6], o->last_load_ts, o->last_load_event, PS_CONF_INFERRED,
                  "last Sysmon 7 image load of the first burst (loads at most %lld ms apart)",
                  (long long)(r->cfg->el_burst_gap / 10000));
@@ -287,12 +312,7 @@ static int eventlog_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_
                 /* Sysmon configurations usually log only some image loads:
                  * a first load that is neither the image nor ntdll shows the
                  * loader's start is not in the log */
-                char note[200];
-                snprintf(note, sizeof note,
-                         "the log's image loads are filtered (the first one of the process is %.80s): stages 3 "
-                         "to 6 not observable",
-                         b);
-                rc_add_note(c, note);
+                rc_add_note(c, EL_FILTERED_NOTE);
                 return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
             }
             rc_set_boundary(&c->b[5], now, event_id, PS_CONF_INFERRED,
@@ -301,6 +321,7 @@ static int eventlog_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_
         } else if (now - o->last_load_ts > r->cfg->el_burst_gap) {
             return el_end_burst(r, o, PS_STATUS_COMPLETE, NULL, err);
         }
+        o->el_core_loads |= el_core_bit(ps_path_basename(ev->path));
         o->have_load = true;
         o->last_load_ts = now;
         o->last_load_event = event_id;

@@ -143,6 +143,9 @@ typedef struct oc {
     uint32_t etw_nanchor;
     bool etw_tail_closed;
     uint32_t etw_startup_events;
+    /* event logs (eventlog.c): which of ntdll, kernel32, KernelBase the
+     * first burst of Sysmon 7 loads holds (bits 1, 2, 4) */
+    unsigned el_core_loads;
 } oc;
 
 /* The rules of one source family (stages.md has a section per family): how

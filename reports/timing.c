@@ -77,7 +77,7 @@ static int64_t stage_total(const stage_row rows[6], bool *any)
     int k;
     *any = false;
     for (k = 0; k < 6; k++)
-        if (rows[k].has_duration) {
+        if (rows[k].has_duration && strcmp(rows[k].conf, "missing") != 0) {
             t += rows[k].duration;
             *any = true;
         }
@@ -130,13 +130,14 @@ static void stage_cell(const ps_report_opts *o, const stage_row *r, char *buf, s
 {
     char ms[32];
     (void)o;
-    if (!r->has_duration) {
+    /* a stage without its end (missing) has no duration of its own: its
+     * time is in the next stage's */
+    if (!r->has_duration || !strcmp(r->conf, "missing")) {
         snprintf(buf, cap, "-");
         return;
     }
     ps_format_ms(r->duration, ms, sizeof ms);
-    snprintf(buf, cap, "%s%s", ms,
-             !strcmp(r->conf, "observed") ? " " : !strcmp(r->conf, "inferred") ? "~" : "?");
+    snprintf(buf, cap, "%s%s", ms, !strcmp(r->conf, "observed") ? " " : "~");
 }
 
 /* ---- per-image statistics --------------------------------------------------- */
@@ -382,7 +383,7 @@ static int timing_text(ps_store *s, const ps_report_opts *o, ps_error *err)
     }
     fprintf(f, "  stages: 1 open_image, 2 create_process_object, 3 create_initial_thread,\n"
                "          4 notify_subsystem, 5 start_initial_thread, 6 user_init\n"
-               "  durations in ms; ~ inferred, ? missing (collapsed to 0), - unknown\n\n");
+               "  durations in ms; ~ inferred, - not observable (a stage whose end is missing is counted in the next)\n\n");
     fprintf(f, "  %4s  %-18s %-44s", "#", "created", "parent \xe2\x86\x92 child");
     for (k = 0; k < 6; k++)
         fprintf(f, " %10s", short_names[k]);
