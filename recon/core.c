@@ -1268,3 +1268,46 @@ bool rc_upper_case_path(const char *p)
     }
     return letter;
 }
+
+/* The NTSTATUS codes a process dies with while its loader runs (the loader's
+ * own failures, and the crashes of a DllMain), by name. */
+static const struct {
+    uint32_t code;
+    const char *name;
+} ntstatus_names[] = {
+    {0xC0000005u, "STATUS_ACCESS_VIOLATION"},
+    {0xC0000006u, "STATUS_IN_PAGE_ERROR"},
+    {0xC0000017u, "STATUS_NO_MEMORY"},
+    {0xC000001Du, "STATUS_ILLEGAL_INSTRUCTION"},
+    {0xC0000022u, "STATUS_ACCESS_DENIED"},
+    {0xC000007Bu, "STATUS_INVALID_IMAGE_FORMAT"},
+    {0xC00000FDu, "STATUS_STACK_OVERFLOW"},
+    {0xC0000135u, "STATUS_DLL_NOT_FOUND"},
+    {0xC0000138u, "STATUS_ORDINAL_NOT_FOUND"},
+    {0xC0000139u, "STATUS_ENTRYPOINT_NOT_FOUND"},
+    {0xC000013Au, "STATUS_CONTROL_C_EXIT"},
+    {0xC0000142u, "STATUS_DLL_INIT_FAILED"},
+    {0xC0000361u, "STATUS_ACCESS_DISABLED_BY_POLICY_DEFAULT"},
+    {0xC0000374u, "STATUS_HEAP_CORRUPTION"},
+    {0xC0000409u, "STATUS_STACK_BUFFER_OVERRUN"},
+    {0xC0000417u, "STATUS_INVALID_CRUNTIME_PARAMETER"},
+    {0xC0000428u, "STATUS_INVALID_IMAGE_HASH"},
+};
+
+bool rc_ntstatus_error(int64_t status)
+{
+    return ((uint32_t)status & 0xC0000000u) == 0xC0000000u;
+}
+
+void rc_ntstatus_text(int64_t status, char *buf, size_t cap)
+{
+    uint32_t code = (uint32_t)status;
+    size_t i;
+
+    for (i = 0; i < sizeof ntstatus_names / sizeof *ntstatus_names; i++)
+        if (ntstatus_names[i].code == code) {
+            snprintf(buf, cap, "0x%08X %s", (unsigned)code, ntstatus_names[i].name);
+            return;
+        }
+    snprintf(buf, cap, "0x%08X", (unsigned)code);
+}

@@ -146,6 +146,9 @@ typedef struct oc {
     /* event logs (eventlog.c): which of ntdll, kernel32, KernelBase the
      * first burst of Sysmon 7 loads holds (bits 1, 2, 4) */
     unsigned el_core_loads;
+    /* Procmon: the initial thread's exit while loading, until the process's
+     * exit says how it ended */
+    int64_t pm_exit_ts, pm_exit_event;
 } oc;
 
 /* The rules of one source family (stages.md has a section per family): how
@@ -276,6 +279,10 @@ bool rc_frames_hit(const ps_event *ev, uint64_t base, uint64_t size);
  * kernel start-up work of an initial thread (procmon.c, etw.c) */
 bool rc_prefetch_file(const char *path);
 bool rc_upper_case_path(const char *p);
+/* an exit status with error severity (0xC...): a death, not an exit; its text
+ * ("0xC0000135 STATUS_DLL_NOT_FOUND", the bare code when unnamed) */
+bool rc_ntstatus_error(int64_t status);
+void rc_ntstatus_text(int64_t status, char *buf, size_t cap);
 void rc_add_note(ps_creation *c, const char *text);
 void rc_sweep_threads(ps_recon *r, int64_t now);
 proc *rc_proc_by_id(ps_recon *r, int64_t process_id);

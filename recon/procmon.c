@@ -299,6 +299,35 @@ static int end_scan(ps_recon *r, oc *o, const char *why, ps_error *err)
     return rc_finalize(r, o, PS_STATUS_COMPLETE, err);
 }
 
+/* The process (or its initial thread) ends while the loader runs, with no
+ * sign of a failure: the entry point's evidence, or rule 3. */
+static int exit_while_loading(ps_recon *r, oc *o, const char *what, ps_error *err)
+{
+    if (o->pm_nq_pending || o->pm_nonloader)
+        return end_scan(r, o, what, err);
+    rule3(r, o, what);
+    return rc_finalize(r, o, PS_STATUS_PARTIAL, err);
+}
+
+/* A death during user_init (refinement 10): the process exits with an error
+ * NTSTATUS (the loader's own, STATUS_DLL_NOT_FOUND, or a DllMain's failure,
+ * STATUS_DLL_INIT_FAILED, or a crash) before its entry point ran.  B6 is the
+ * initial thread's exit, else the process's; the creation failed. */
+static int died_loading(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id, ps_error *err)
+{
+    ps_creation *c = &o->c;
+    char st[64], note[160];
+    bool thr = o->pm_exit_event != 0;
+
+    rc_ntstatus_text(ev->exit_status, st, sizeof st);
+    rc_set_boundary(&c->b[6], thr ? o->pm_exit_ts : ev->ts, thr ? o->pm_exit_event : event_id, PS_CONF_OBSERVED,
+                    "%s during user_init: the process exited with %s", thr ? "the initial thread exited" : "the process exited",
+                    st);
+    snprintf(note, sizeof note, "the process died during user_init (%s)", st);
+    rc_add_note(c, note);
+    return rc_finalize(r, o, PS_STATUS_FAILED, err);
+}
+
 /* The child's side: B3, B5, B6. */
 static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id, proc *evp,
                        ps_error *err)
@@ -397,14 +426,20 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
 
     /* P_LOADER */
     initial = !ev->has_tid || !c->has_initial_tid || ev->tid == c->initial_tid;
-    if (ev->op == PS_OP_PROCESS_EXIT ||
-        (ev->op == PS_OP_THREAD_EXIT &&
-         (ev->has_new_tid && c->has_initial_tid ? ev->new_tid == c->initial_tid : initial))) {
-        if (o->pm_nq_pending || o->pm_nonloader)
-            return end_scan(r, o, ev->op == PS_OP_PROCESS_EXIT ? "the process exited" : "the initial thread exited",
-                            err);
-        rule3(r, o, ev->op == PS_OP_PROCESS_EXIT ? "the process exited" : "the initial thread exited");
-        return rc_finalize(r, o, PS_STATUS_PARTIAL, err);
+    if (o->pm_exit_event && ev->op != PS_OP_PROCESS_EXIT && ev->op != PS_OP_THREAD_EXIT)
+        return exit_while_loading(r, o, "the initial thread exited", err);   /* the process went on */
+    if (ev->op == PS_OP_THREAD_EXIT && (ev->has_new_tid && c->has_initial_tid ? ev->new_tid == c->initial_tid : initial)) {
+        /* how it ended is in the process's exit (refinement 10) */
+        if (!o->pm_exit_event) {
+            o->pm_exit_ts = ev->ts;
+            o->pm_exit_event = event_id;
+        }
+        return 0;
+    }
+    if (ev->op == PS_OP_PROCESS_EXIT) {
+        if (ev->has_exit_status && rc_ntstatus_error(ev->exit_status) && !o->pm_nq_pending)
+            return died_loading(r, o, ev, event_id, err);
+        return exit_while_loading(r, o, o->pm_exit_event ? "the initial thread exited" : "the process exited", err);
     }
     note_main_image(o, ev);
     if (r->symbolic && ev->nframes && initial && event_id != c->b[5].event_id && ev->frame_stage < 5 &&
@@ -511,8 +546,8 @@ static int procmon_finish(ps_recon *r, ps_error *err)
 
     while (r->nopen) {
         oc *o = r->open[r->nopen - 1];
-        if (o->phase == P_LOADER && (o->pm_nq_pending || o->pm_nonloader)) {
-            if ((rc = end_scan(r, o, "the trace ended", err)) < 0)
+        if (o->phase == P_LOADER && (o->pm_nq_pending || o->pm_nonloader || o->pm_exit_event)) {
+            if ((rc = exit_while_loading(r, o, o->pm_exit_event ? "the initial thread exited" : "the trace ended", err)) < 0)
                 return rc;
             continue;
         }

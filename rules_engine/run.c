@@ -1413,7 +1413,8 @@ int ps_rules_creation(ps_rules_run *rr, const ps_creation *c, ps_error *err)
 {
     const ps_ruleset *rs = rr->rs;
     view *v = &rr->v;
-    bool proc_creation = rr->info && rr->info->family != PS_FAMILY_EVENTLOG && c->status != PS_STATUS_FAILED &&
+    bool proc_creation = rr->info && rr->info->family != PS_FAMILY_EVENTLOG &&
+                         (c->status != PS_STATUS_FAILED || c->b[3].found) &&   /* a death while loading ran */
                          rs->nbucket[LS_PROCESS_CREATION];
     int rc = 0;
 

@@ -201,7 +201,17 @@ int main(void)
     /* missing stages: statuses and notes */
     if ((s = ingest("missing_stages.csv"))) {
         is_str(q_str(s, "SELECT group_concat(status, ',') FROM (SELECT status FROM creations ORDER BY create_ts)"),
-               "complete,partial,complete,failed", "complete, exited while loading, orphan, failed");
+               "complete,failed,complete,failed", "complete, died while loading, orphan, failed");
+        /* broken.exe (psgen scen_missing): its initial thread 4204 exits after kernel32's Load Image and
+         * the Process Exit says Exit Status -1073741515 = 0xC0000135 (issue 14 item 8) */
+        is_str(q_str(s, "SELECT e.operation || ' ' || b.confidence || ' | ' || b.rule FROM boundaries b JOIN events e "
+                        "ON e.event_id = b.event_id JOIN creations c ON c.creation_id = b.creation_id "
+                        "WHERE c.child_pid = 4200 AND b.boundary = 6"),
+               "Thread Exit observed | the initial thread exited during user_init: the process exited with "
+               "0xC0000135 STATUS_DLL_NOT_FOUND",
+               "a death during user_init: B6 at the initial thread's exit, the NTSTATUS named");
+        is_str(q_str(s, "SELECT note FROM creations WHERE child_pid = 4200"),
+               "the process died during user_init (0xC0000135 STATUS_DLL_NOT_FOUND)", "the death in the note");
         is_str(q_str(s, "SELECT anchor FROM creations WHERE child_pid = 4300"), "process-start",
                "the orphan is anchored on its Process Start");
         is_int(q_int(s, "SELECT parent_pid FROM creations WHERE child_pid = 4300"), 9999,
