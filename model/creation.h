@@ -82,6 +82,12 @@ typedef struct ps_creation {
     char *creator_cmdline;
     char *parent_name;
     char *parent_cmdline;
+    /* event logs: the Sysmon 10 ProcessAccess that names the creator, and
+     * whether it is the creator's handle to the child (else its handle to
+     * the recorded parent, with PROCESS_CREATE_PROCESS); 0 = none */
+    int64_t creator_event_id;
+    bool creator_by_child_handle;
+    bool creator_broker;          /* its CallTrace runs through a broker service (appinfo.dll, ...) */
 } ps_creation;
 
 /* "open_image", ... "user_init" for 1..6; NULL otherwise. */

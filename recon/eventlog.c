@@ -10,6 +10,13 @@
 #include <string.h>
 
 #define EL_NDBG 64
+#define EL_NACC 64
+/* how long before a Sysmon 1's UtcTime its creator's handles may be opened:
+ * the handle to the child comes a few ms before CreateTime at most, the
+ * spoofer's handle to the chosen parent shortly before the call */
+#define EL_CHILD_HANDLE_LEAD (50 * 10000LL)
+#define EL_PARENT_HANDLE_LEAD (2000 * 10000LL)
+#define EL_PROCESS_CREATE_PROCESS 0x80u
 
 /* The family's state: IFEO Debugger values set in the log. */
 typedef struct el_state {
@@ -20,6 +27,19 @@ typedef struct el_state {
     } dbg[EL_NDBG];
     size_t ndbg;
     bool seen_loads;      /* the log holds Sysmon 7 image loads */
+    /* the latest Sysmon 10 ProcessAccess records, for the creator of a
+     * Sysmon 1 (issue 14 item 10; docs/reconstruction.md) */
+    struct el_access {
+        uint32_t src_pid, tgt_pid;
+        char src_guid[40], tgt_guid[40];
+        char src_image[160];
+        uint32_t granted;
+        bool create_trace;    /* its CallTrace runs through CreateProcess */
+        bool broker;          /* ... through a service that sets parents by design */
+        bool to_own_child;    /* the target was created by the source */
+        int64_t ts, event_id;
+    } acc[EL_NACC];
+    size_t nacc, acc_next;
 } el_state;
 
 static inline el_state *S(ps_recon *r)
@@ -166,6 +186,133 @@ static int el_parent(ps_recon *r, const ps_event *ev, proc *evp, ps_error *err)
     return 0;
 }
 
+/* A Sysmon 10 record remembered for the creations that follow it. */
+static void el_keep_access(ps_recon *r, const ps_event *ev, int64_t now, int64_t event_id)
+{
+    el_state *st = S(r);
+    struct el_access *a = &st->acc[st->acc_next];
+    const char *v;
+
+    memset(a, 0, sizeof *a);
+    a->src_pid = (v = ps_event_field(ev, "SourceProcessId")) ? (uint32_t)strtoul(v, NULL, 10) : ev->pid;
+    a->tgt_pid = (v = ps_event_field(ev, "TargetProcessId")) ? (uint32_t)strtoul(v, NULL, 10) : 0;
+    if ((v = ps_event_field(ev, "SourceProcessGUID")))
+        ps_strlcpy(a->src_guid, v, sizeof a->src_guid);
+    if ((v = ps_event_field(ev, "TargetProcessGUID")))
+        ps_strlcpy(a->tgt_guid, v, sizeof a->tgt_guid);
+    if ((v = ps_event_field(ev, "SourceImage")))
+        ps_strlcpy(a->src_image, v, sizeof a->src_image);
+    a->granted = (v = ps_event_field(ev, "GrantedAccess")) ? (uint32_t)strtoul(v, NULL, 16) : 0;
+    v = ps_event_field(ev, "CallTrace");
+    a->create_trace = v && (ps_strstr_ci(v, "CreateProcessInternal") || ps_strstr_ci(v, "NtCreateUserProcess"));
+    /* AppInfo (elevation), Secondary Logon and Task Scheduler give the
+     * processes they start another parent by design */
+    a->broker = v && (ps_strstr_ci(v, "\\appinfo.dll+") || ps_strstr_ci(v, "\\seclogon.dll+") ||
+                      ps_strstr_ci(v, "\\schedsvc.dll+"));
+    {
+        /* a handle to a process the source created (its own CreateProcess
+         * handle, or later work on its child) says nothing of spoofing */
+        const proc *src = rc_proc_live(r, a->src_pid), *tgt = a->tgt_pid ? rc_proc_live(r, a->tgt_pid) : NULL;
+        a->to_own_child = src && tgt && tgt->parent_process_id && tgt->parent_process_id == src->process_id;
+    }
+    a->ts = now;
+    a->event_id = event_id;
+    st->acc_next = (st->acc_next + 1) % EL_NACC;
+    if (st->nacc < EL_NACC)
+        st->nacc++;
+}
+
+/* The access names the creation's creator: its handle to the child (its
+ * CallTrace through CreateProcess), or a handle to the recorded parent with
+ * PROCESS_CREATE_PROCESS shortly before (the attribute list of a spoofed
+ * parent needs one). */
+static bool el_access_to_child(const struct el_access *a, const oc *o)
+{
+    const ps_creation *c = &o->c;
+    if (!a->create_trace || a->ts < c->create_ts - EL_CHILD_HANDLE_LEAD)
+        return false;
+    if (*a->tgt_guid && o->el_guid)
+        return ps_streq_ci(a->tgt_guid, o->el_guid);
+    return c->has_child_pid && a->tgt_pid == c->child_pid;
+}
+
+static bool el_access_to_parent(const struct el_access *a, const oc *o, const char *parent_guid)
+{
+    const ps_creation *c = &o->c;
+    if (!(a->granted & EL_PROCESS_CREATE_PROCESS) || a->create_trace || a->to_own_child || a->ts > c->create_ts ||
+        a->ts < c->create_ts - EL_PARENT_HANDLE_LEAD || !c->has_parent_pid || a->src_pid == c->parent_pid)
+        return false;
+    if (*a->tgt_guid && parent_guid && *parent_guid)
+        return ps_streq_ci(a->tgt_guid, parent_guid);
+    return a->tgt_pid == c->parent_pid;
+}
+
+static void el_set_creator(ps_recon *r, oc *o, const struct el_access *a, bool child_handle)
+{
+    ps_creation *c = &o->c;
+    const proc *p = rc_proc_live(r, a->src_pid);
+    const char *name = *a->src_image ? ps_path_basename(a->src_image) : p && p->name ? p->name : NULL;
+    char note[240];
+    int64_t ms = (c->create_ts - a->ts) / 10000;
+
+    if (c->creator_event_id && (c->creator_by_child_handle || !child_handle))
+        return;   /* the handle to the child is the better evidence */
+    c->has_creator = true;
+    c->creator_pid = a->src_pid;
+    c->creator_process_id = p ? p->process_id : 0;
+    free(c->creator_name);
+    free(c->creator_cmdline);
+    c->creator_name = name ? rc_strdup(r, name) : NULL;
+    c->creator_cmdline = p && p->command_line ? rc_strdup(r, p->command_line) : NULL;
+    c->creator_event_id = a->event_id;
+    c->creator_by_child_handle = child_handle;
+    c->creator_broker = a->broker;
+    if (child_handle)
+        snprintf(note, sizeof note, "creator %.60s (%u): its handle to the new process, opened in CreateProcess "
+                 "(Sysmon 10 CallTrace)", name ? name : "?", a->src_pid);
+    else
+        snprintf(note, sizeof note, "creator %.60s (%u) by inference: it opened the recorded parent (%u) with "
+                 "PROCESS_CREATE_PROCESS %lld ms before", name ? name : "?", a->src_pid, c->parent_pid,
+                 (long long)ms);
+    rc_add_note(c, note);
+}
+
+/* A new Sysmon 1 creation: the remembered accesses that name its creator. */
+static void el_creator_from_accesses(ps_recon *r, oc *o, const char *parent_guid)
+{
+    el_state *st = S(r);
+    const struct el_access *best = NULL;
+    size_t i;
+
+    for (i = 0; i < st->nacc; i++) {
+        const struct el_access *a = &st->acc[i];
+        if (el_access_to_child(a, o)) {
+            el_set_creator(r, o, a, true);
+            return;
+        }
+        if (el_access_to_parent(a, o, parent_guid) && (!best || a->ts > best->ts))
+            best = a;
+    }
+    if (best)
+        el_set_creator(r, o, best, false);
+}
+
+/* A Sysmon 10 after the creation it names (its handle to the child). */
+static void el_access_event(ps_recon *r, const ps_event *ev, int64_t now, int64_t event_id)
+{
+    el_state *st = S(r);
+    const struct el_access *a;
+    oc *o;
+
+    el_keep_access(r, ev, now, event_id);
+    a = &st->acc[(st->acc_next + EL_NACC - 1) % EL_NACC];
+    if (!a->create_trace)
+        return;
+    o = *a->tgt_guid ? rc_open_for_guid(r, a->tgt_guid) : rc_open_for_child(r, a->tgt_pid);
+    if (o && el_access_to_child(a, o))
+        el_set_creator(r, o, a, true);
+}
+
 static int el_creation(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp, bool sysmon,
                        ps_error *err)
 {
@@ -188,6 +335,7 @@ static int el_creation(ps_recon *r, const ps_event *ev, int64_t event_id, proc *
         /* B3 and B4 are not in the log */
         if (rc_set_phase(r, o, P_WAIT_B5) < 0 || rc_open_index_guid(r, o) < 0)
             return ps_error_nomem(err);
+        el_creator_from_accesses(r, o, ps_event_field(ev, "ParentProcessGuid"));
         rc_deadline(r, rc_add_sat(c->create_ts, r->cfg->el_load_wait));
         return 0;
     }
@@ -295,6 +443,9 @@ static int eventlog_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_
     }
     if (ev->op == PS_OP_LOAD_IMAGE)
         S(r)->seen_loads = true;
+    if (sysmon && ev->operation && !strncmp(ev->operation, "Sysmon 10 ", 10)) {
+        el_access_event(r, ev, now, event_id);
+    }
     o = el_open_for(r, ev);
     if (!o)
         return 0;

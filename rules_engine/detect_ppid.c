@@ -52,7 +52,8 @@ static int detect_ppid(ps_detect *d, const ps_detector *self, const ps_creation 
     ps_json j;
 
     if (!c->has_creator || !c->has_parent_pid || !c->has_child_pid || c->creator_pid == c->parent_pid ||
-        c->anchor != PS_ANCHOR_PROCESS_CREATE || ppid_broker(c->creator_name, c->creator_cmdline))
+        (c->anchor != PS_ANCHOR_PROCESS_CREATE && !c->creator_event_id) || c->creator_broker ||
+        ppid_broker(c->creator_name, c->creator_cmdline))
         return 0;
     ps_json_init_buf(&j, ps_detect_evidence(d));
     ps_json_begin_object(&j);
@@ -68,17 +69,31 @@ static int detect_ppid(ps_detect *d, const ps_detector *self, const ps_creation 
     ps_json_begin_array(&j);
     ps_json_begin_object(&j);
     ps_json_kv_int(&j, "event_id", c->anchor_event_id);
-    ps_json_kv_str(&j, "role", "process creation logged by the creator, naming another parent");
+    ps_json_kv_str(&j, "role", c->creator_event_id ? "process creation naming the recorded parent"
+                                                     : "process creation logged by the creator, naming another parent");
     ps_json_end_object(&j);
+    if (c->creator_event_id) {
+        ps_json_begin_object(&j);
+        ps_json_kv_int(&j, "event_id", c->creator_event_id);
+        ps_json_kv_str(&j, "role", c->creator_by_child_handle
+                                       ? "the creator's handle to the new process, opened in CreateProcess"
+                                       : "the creator's handle to the recorded parent with PROCESS_CREATE_PROCESS");
+        ps_json_end_object(&j);
+    }
     ps_json_end_array(&j);
     ps_json_end_object(&j);
-    return ps_detect_emit(d, self, c->trace_id, c->creation_id, c->anchor_event_id, "high", "T1134.004", err);
+    /* a creator known only from its handle to the recorded parent is an
+     * inference (an injection into the parent looks the same): medium */
+    return ps_detect_emit(d, self, c->trace_id, c->creation_id, c->anchor_event_id,
+                          c->creator_event_id && !c->creator_by_child_handle ? "medium" : "high", "T1134.004", err);
 }
 
 const ps_detector ps_detector_ppid_spoofing = {
     {"ppid-spoofing", "Parent PID spoofing", "T1134.004", "high",
      "The process that created the child (the creator of the ETW Process/Start, the logger of "
-     "Procmon's Process Create) is not the parent recorded for the child: CreateProcess was "
+     "Procmon's Process Create, the source of Sysmon's ProcessAccess to the new process or, shortly "
+     "before it, to the recorded parent with PROCESS_CREATE_PROCESS) is not the parent recorded for "
+     "the child: CreateProcess was "
      "given another parent (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS). Brokers that do this by "
      "design are not reported: consent.exe, the AppInfo, Task Scheduler and Secondary Logon "
      "services (svchost.exe -s Appinfo, Schedule, seclogon, or -k netsvcs), taskeng.exe, "
