@@ -706,7 +706,7 @@ void rc_find_b0_b1(ps_recon *r, oc *o, thr *t, const ps_event *ev, uint64_t h2)
     ps_creation *c = &o->c;
     int64_t lo = ev->ts - r->cfg->b0_window;
     uint32_t i;
-    const cand *newest = NULL, *oldest = NULL;
+    const cand *newest = NULL, *oldest = NULL, *newest_open = NULL, *newest_section = NULL;
     ps_confidence conf = o->no_tid ? PS_CONF_INFERRED : PS_CONF_OBSERVED;
 
     for (i = t->count; i-- > 0;) {
@@ -721,10 +721,25 @@ void rc_find_b0_b1(ps_recon *r, oc *o, thr *t, const ps_event *ev, uint64_t h2)
             break;
         if (!newest)
             newest = k;
+        if (!newest_open && !k->alloc_query)
+            newest_open = k;
+        if (!newest_section && k->section)
+            newest_section = k;
         oldest = k;
     }
     if (!newest)
         return;
+    /* B1: the image section's creation ends open_image; what follows it on
+     * the image (the kernel's IFEO read, the label and name queries) is
+     * PspAllocateProcess, stage 2.  Without a section event: the last open
+     * or IFEO event, the queries after it stage 2 (docs/reconstruction.md,
+     * refinement 11) */
+    if (newest->kind == CAND_STACK)
+        ;   /* a frame of open_image says so: the stack is the better evidence */
+    else if (newest_section)
+        newest = newest_section;
+    else if (newest_open)
+        newest = newest_open;
     rc_set_boundary(&c->b[0], oldest->ts, oldest->event_id, conf,
                  "first %s event of the creator %s's burst on the image before the Process Create",
                  cand_kind_name(oldest->kind), o->no_tid ? "process" : "thread");
@@ -983,12 +998,18 @@ int rc_thread_event(ps_recon *r, const ps_event *ev, int64_t event_id, thr **tp,
     /* remember image and IFEO events of every thread for B0/B1 */
     t->nevents++;
     if (ev->path && *ev->path) {
-        cand k = {event_id, ev->ts, 0, t->nevents, 0};
+        cand k = {event_id, ev->ts, 0, t->nevents, 0, false, false};
         const char *name, *rest;
         size_t nlen;
         if (ev->cls == PS_CLASS_FILE) {
             k.kind = CAND_FILE;
             k.hash = basename_hash(ev->path);
+            /* NtCreateUserProcess queries the section's file for its
+             * mandatory label and name in PspAllocateProcess, after the
+             * image is open: stage 2 (stages.md, "Corrections") */
+            k.alloc_query = ev->operation &&
+                            (!strcmp(ev->operation, "QuerySecurityFile") || !strcmp(ev->operation, "QueryNameInformationFile"));
+            k.section = ev->operation && !strcmp(ev->operation, "CreateFileMapping");
         } else if (ev->cls == PS_CLASS_REGISTRY && ps_ifeo_parts(ev->path, &name, &nlen, &rest)) {
             k.kind = CAND_IFEO;
             k.hash = rc_name_hash(name, nlen);
@@ -1003,7 +1024,7 @@ int rc_thread_event(ps_recon *r, const ps_event *ev, int64_t event_id, thr **tp,
      * (CreateProcessInternalW, NtCreateUserProcess) count for B0/B1 too */
     if (ev->frame_stage == 1 && ev->op != PS_OP_PROCESS_CREATE &&
         !(t->count && t->ring[(t->head + t->count - 1) % t->cap].event_id == event_id)) {
-        cand k = {event_id, ev->ts, 1, t->nevents, CAND_STACK};
+        cand k = {event_id, ev->ts, 1, t->nevents, CAND_STACK, false, false};
         if (ring_push(t, r->cfg->b0_window, &k) < 0)
             return ps_error_nomem(err);
     }

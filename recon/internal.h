@@ -41,6 +41,8 @@ typedef struct cand {
     uint64_t hash;
     uint64_t nth;       /* the thread's event ordinal */
     uint8_t kind;
+    bool alloc_query;   /* a label or name query of the image: PspAllocateProcess's, stage 2 */
+    bool section;       /* the image section's creation (Procmon CreateFileMapping) */
 } cand;
 
 typedef struct dbgq {
