@@ -120,7 +120,7 @@ static int do_list(const ps_ruleset *rs, ps_out_format fmt)
     printf("\nDETECTORS IN C (%zu; a rule with the same id replaces one)\n", nd);
     for (i = 0; i < nd; i++) {
         const ps_detector_info *d = ps_detector_at(i);
-        printf("  %-40s %-9s %-30s %s%s\n", d->id, d->severity, "creations", d->title,
+        printf("  %-40s %-9s %-30s %s%s\n", d->id, d->severity, d->reads, d->title,
                ps_ruleset_has_id(rs, d->id) ? "  (replaced by a rule)" : "");
     }
     if (np)

@@ -252,6 +252,8 @@ int ps_session_add_input(ps_session *s, ps_input *in, const char *path, ps_trace
     }
     if ((rc = ps_recon_finish(rc_engine, &sum, err)) < 0)
         goto out;
+    if (s->detect && (rc = ps_detect_end_trace(s->detect, trace_id, err)) < 0)
+        goto out;
     if (s->rules && (rc = ps_rules_end_trace(s->rules, err)) < 0)
         goto out;
     if (rd->info.nkinds &&

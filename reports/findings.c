@@ -78,6 +78,15 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
     int64_t total = 0;
     int rc;
 
+    /* evidence keys worth a line of their own, after image and debugger */
+    static const struct {
+        const char *key, *label;
+    } shown[] = {
+        {"real_name", "real name:"},
+        {"dll", "dll:"},
+        {"reported_by", "by:"},
+    };
+
     if ((rc = ps_report_count_findings(s, o->trace_id, o->min_severity, &total, err)) < 0)
         return rc;
     fprintf(f, "%sFINDINGS (%lld)%s\n", ps_color(o, PS_C_BOLD), (long long)total, ps_color(o, PS_C_RESET));
@@ -131,6 +140,12 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
         }
         if (dbg)
             fprintf(f, "    %-10s %s\n", "debugger:", ps_tx(dbg));
+        for (i = 0; i < PS_ARRAY_LEN(shown); i++) {
+            char *v = ps_evidence_string(ev, shown[i].key);
+            if (v)
+                fprintf(f, "    %-10s %s\n", shown[i].label, ps_tx(v));
+            free(v);
+        }
         nids = ps_evidence_event_ids(ev, ids, 16);
         if (!nids && sqlite3_column_type(st, 7) != SQLITE_NULL) {
             ids[0] = sqlite3_column_int64(st, 7);

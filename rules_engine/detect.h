@@ -41,6 +41,7 @@ typedef struct ps_detector_info {
     const char *technique;
     const char *severity;       /* the usual severity */
     const char *description;
+    const char *reads;          /* what it looks at: "creations", "process starts", "sysmon 7, 11" */
 } ps_detector_info;
 
 int ps_detect_new(ps_store *store, ps_detect **out, ps_error *err);
@@ -53,11 +54,14 @@ void ps_detect_defer_to(ps_detect *d, bool (*has_rule)(const void *ctx, const ch
 int ps_detect_event(ps_detect *d, int64_t trace_id, int64_t event_id, const ps_event *ev,
                     ps_error *err);
 int ps_detect_creation(ps_detect *d, const ps_creation *c, ps_error *err);
+/* After the last event and creation of the trace: stores what waited for a
+ * creation that did not come. */
+int ps_detect_end_trace(ps_detect *d, int64_t trace_id, ps_error *err);
 uint64_t ps_detect_count(const ps_detect *d);
 
 /* The table, for listings and docs: the i-th detector (NULL past the
  * last), how many there are, and one detector's description as the keys
- * of a JSON object (id, title, technique, severity, description). */
+ * of a JSON object (id, title, technique, severity, description, reads). */
 const ps_detector_info *ps_detector_at(size_t i);
 size_t ps_detector_count(void);
 struct ps_json;

@@ -97,7 +97,9 @@ const ps_detector ps_detector_ppid_spoofing = {
      "given another parent (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS). Brokers that do this by "
      "design are not reported: consent.exe, the AppInfo, Task Scheduler and Secondary Logon "
      "services (svchost.exe -s Appinfo, Schedule, seclogon, or -k netsvcs), taskeng.exe, "
-     "taskhostw.exe and WMI (wmiprvse.exe)."},
+     "taskhostw.exe and WMI (wmiprvse.exe).",
+     "creations"},
     NULL,
     detect_ppid,
+    0,
 };
