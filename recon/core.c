@@ -1332,3 +1332,30 @@ void rc_ntstatus_text(int64_t status, char *buf, size_t cap)
         }
     snprintf(buf, cap, "0x%08X", (unsigned)code);
 }
+
+void rc_note_werfault(oc *o, const ps_event *ev, int64_t event_id)
+{
+    const char *image = ev->path && *ev->path ? ev->path : ev->child ? ev->child->image_path : NULL;
+    if (o->werfault_event || !image || !ps_streq_ci(ps_path_basename(image), "WerFault.exe"))
+        return;
+    o->werfault_event = event_id;
+    o->werfault_pid = ev->has_child_pid ? ev->child_pid : 0;
+}
+
+int rc_died_loading(ps_recon *r, oc *o, int64_t ts, int64_t event_id, int64_t status, ps_error *err)
+{
+    ps_creation *c = &o->c;
+    char st[64], wer[96] = "", note[200];
+    bool thr = o->pm_exit_event != 0;
+
+    rc_ntstatus_text(status, st, sizeof st);
+    if (o->werfault_event)
+        snprintf(wer, sizeof wer, "; it started WerFault.exe (PID %u, event %lld) to report the failure",
+                 (unsigned)o->werfault_pid, (long long)o->werfault_event);
+    rc_set_boundary(&c->b[6], thr ? o->pm_exit_ts : ts, thr ? o->pm_exit_event : event_id, PS_CONF_OBSERVED,
+                    "%s during user_init: the process exited with %s%s",
+                    thr ? "the initial thread exited" : "the process exited", st, wer);
+    snprintf(note, sizeof note, "the process died during user_init (%s)%s", st, wer);
+    rc_add_note(c, note);
+    return rc_finalize(r, o, PS_STATUS_FAILED, err);
+}

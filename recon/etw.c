@@ -621,9 +621,21 @@ static int etw_child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event
     }
 
     /* P_LOADER */
-    if (ev->op == PS_OP_PROCESS_EXIT ||
-        (ev->op == PS_OP_THREAD_EXIT && ev->has_new_tid && ev->new_tid == c->initial_tid)) {
-        const char *what = ev->op == PS_OP_PROCESS_EXIT ? "the process exited" : "the initial thread exited";
+    if (ev->op == PS_OP_THREAD_EXIT && ev->has_new_tid && ev->new_tid == c->initial_tid && !o->pm_exit_event) {
+        /* how it ended is in the process's exit (refinement 10) */
+        o->pm_exit_ts = ev->ts;
+        o->pm_exit_event = event_id;
+        return 0;
+    }
+    if (ev->op == PS_OP_PROCESS_EXIT && ev->has_exit_status && rc_ntstatus_error(ev->exit_status))
+        return rc_died_loading(r, o, ev->ts, event_id, ev->exit_status, err);
+    /* the teardown between the thread's exit and the process's: other
+     * threads end, images are unmapped */
+    if (o->pm_exit_event && ev->op != PS_OP_PROCESS_EXIT &&
+        (ev->op == PS_OP_THREAD_EXIT || (ev->op == PS_OP_OTHER && !strncmp(ev->operation, "Image/", 6))))
+        return 0;
+    if (ev->op == PS_OP_PROCESS_EXIT || o->pm_exit_event) {
+        const char *what = o->pm_exit_event ? "the initial thread exited" : "the process exited";
         char why[96], note[96];
         snprintf(why, sizeof why, "before %s while loading", what);
         etw_last_load(o, why);
@@ -683,7 +695,8 @@ static int etw_burst_end(ps_recon *r, const ps_event *ev, ps_error *err)
     r->next_deadline = INT64_MAX;
     while (i < r->nopen) {
         oc *o = r->open[i];
-        if (o->phase == P_LOADER && o->have_load && ev->ts - o->last_load_ts > r->cfg->b6_burst_gap) {
+        if (o->phase == P_LOADER && o->have_load && !o->pm_exit_event &&
+            ev->ts - o->last_load_ts > r->cfg->b6_burst_gap) {
             char why[96];
             snprintf(why, sizeof why, "of the first burst (nothing of it for %lld ms after)",
                      (long long)(r->cfg->b6_burst_gap / 10000));
@@ -714,8 +727,12 @@ static int etw_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_error
         return ps_error_nomem(err);
     if (r->nwait && (ev->cls == PS_CLASS_FILE || ev->cls == PS_CLASS_REGISTRY))
         etw_track_tail(r, ev, event_id);
-    if (ev->op == PS_OP_PROCESS_CREATE && ev->has_child_pid)
+    if (ev->op == PS_OP_PROCESS_CREATE && ev->has_child_pid) {
+        /* a loading child that starts WerFault.exe reports its own failure */
+        if ((o = rc_open_for_child(r, ev->pid)) && o->phase == P_LOADER)
+            rc_note_werfault(o, ev, event_id);
         return etw_anchor(r, ev, event_id, t, err);
+    }
     o = rc_open_for_child(r, ev->pid);
     if (o && (rc = etw_child_event(r, o, ev, event_id, err)) < 0)
         return rc;
@@ -732,8 +749,10 @@ static int etw_finish(ps_recon *r, ps_error *err)
     while (r->nopen) {
         oc *o = r->open[r->nopen - 1];
         if (o->phase == P_LOADER) {
-            etw_last_load(o, "before the trace ended while loading");
-            rc_add_note(&o->c, "the trace ended while loading");
+            etw_last_load(o, o->pm_exit_event ? "before the initial thread exited while loading"
+                                              : "before the trace ended while loading");
+            rc_add_note(&o->c, o->pm_exit_event ? "the initial thread exited while loading"
+                                                : "the trace ended while loading");
         } else {
             rc_add_note(&o->c, "the trace holds no event of the child's initial thread");
         }

@@ -148,9 +148,12 @@ typedef struct oc {
     /* event logs (eventlog.c): which of ntdll, kernel32, KernelBase the
      * first burst of Sysmon 7 loads holds (bits 1, 2, 4) */
     unsigned el_core_loads;
-    /* Procmon: the initial thread's exit while loading, until the process's
-     * exit says how it ended */
+    /* Procmon, ETW: the initial thread's exit while loading, until the
+     * process's exit says how it ended */
     int64_t pm_exit_ts, pm_exit_event;
+    /* WerFault.exe started by the child while it loads (rc_note_werfault) */
+    int64_t werfault_event;
+    uint32_t werfault_pid;
 } oc;
 
 /* The rules of one source family (stages.md has a section per family): how
@@ -285,6 +288,15 @@ bool rc_upper_case_path(const char *p);
  * ("0xC0000135 STATUS_DLL_NOT_FOUND", the bare code when unnamed) */
 bool rc_ntstatus_error(int64_t status);
 void rc_ntstatus_text(int64_t status, char *buf, size_t cap);
+/* A Process Create of WerFault.exe by the loading child `o` (its crash
+ * report, the failure's witness) is remembered for rc_died_loading. */
+void rc_note_werfault(oc *o, const ps_event *ev, int64_t event_id);
+/* A death during user_init (refinement 10): the process exited with the
+ * error `status` before its entry point ran.  B6 is the initial thread's
+ * exit when one was seen (o->pm_exit_event), else the process's exit at
+ * (ts, event_id); the NTSTATUS and a WerFault child are in the evidence;
+ * the creation failed. */
+int rc_died_loading(ps_recon *r, oc *o, int64_t ts, int64_t event_id, int64_t status, ps_error *err);
 void rc_add_note(ps_creation *c, const char *text);
 void rc_sweep_threads(ps_recon *r, int64_t now);
 proc *rc_proc_by_id(ps_recon *r, int64_t process_id);

@@ -309,25 +309,6 @@ static int exit_while_loading(ps_recon *r, oc *o, const char *what, ps_error *er
     return rc_finalize(r, o, PS_STATUS_PARTIAL, err);
 }
 
-/* A death during user_init (refinement 10): the process exits with an error
- * NTSTATUS (the loader's own, STATUS_DLL_NOT_FOUND, or a DllMain's failure,
- * STATUS_DLL_INIT_FAILED, or a crash) before its entry point ran.  B6 is the
- * initial thread's exit, else the process's; the creation failed. */
-static int died_loading(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id, ps_error *err)
-{
-    ps_creation *c = &o->c;
-    char st[64], note[160];
-    bool thr = o->pm_exit_event != 0;
-
-    rc_ntstatus_text(ev->exit_status, st, sizeof st);
-    rc_set_boundary(&c->b[6], thr ? o->pm_exit_ts : ev->ts, thr ? o->pm_exit_event : event_id, PS_CONF_OBSERVED,
-                    "%s during user_init: the process exited with %s", thr ? "the initial thread exited" : "the process exited",
-                    st);
-    snprintf(note, sizeof note, "the process died during user_init (%s)", st);
-    rc_add_note(c, note);
-    return rc_finalize(r, o, PS_STATUS_FAILED, err);
-}
-
 /* The child's side: B3, B5, B6. */
 static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id, proc *evp,
                        ps_error *err)
@@ -437,10 +418,14 @@ static int child_event(ps_recon *r, oc *o, const ps_event *ev, int64_t event_id,
         return 0;
     }
     if (ev->op == PS_OP_PROCESS_EXIT) {
-        if (ev->has_exit_status && rc_ntstatus_error(ev->exit_status) && !o->pm_nq_pending)
-            return died_loading(r, o, ev, event_id, err);
+        if (ev->has_exit_status && rc_ntstatus_error(ev->exit_status) && (!o->pm_nq_pending || o->werfault_event))
+            return rc_died_loading(r, o, ev->ts, event_id, ev->exit_status, err);
         return exit_while_loading(r, o, o->pm_exit_event ? "the initial thread exited" : "the process exited", err);
     }
+    /* it started WerFault.exe while loading: it is failing, and only its
+     * exit tells how (refinement 10) */
+    if (o->werfault_event)
+        return 0;
     note_main_image(o, ev);
     if (r->symbolic && ev->nframes && initial && event_id != c->b[5].event_id && ev->frame_stage < 5 &&
         frames_in_image(ev, o)) {
@@ -522,6 +507,9 @@ static int procmon_event(ps_recon *r, const ps_event *ev, int64_t event_id, ps_e
 
     switch (ev->op) {
     case PS_OP_PROCESS_CREATE:
+        /* a loading child that starts WerFault.exe reports its own failure */
+        if ((o = rc_open_for_child(r, ev->pid)) && o->phase == P_LOADER)
+            rc_note_werfault(o, ev, event_id);
         return anchor_create(r, ev, event_id, t, err);
     case PS_OP_PROCESS_START:
         o = rc_open_for_child(r, ev->pid);

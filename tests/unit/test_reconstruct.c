@@ -146,7 +146,7 @@ static void check_expect(const char *fixture, const char *expect, bool pml)
 
 int main(void)
 {
-    static const char *const names[] = {"plain", "ifeo_hijack", "suspended", "missing_stages", "pid_reuse", "demo"};
+    static const char *const names[] = {"plain", "ifeo_hijack", "suspended", "missing_stages", "pid_reuse", "dllinit", "demo"};
     ps_error err;
     ps_store *s;
     size_t i;
