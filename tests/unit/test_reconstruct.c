@@ -146,7 +146,7 @@ static void check_expect(const char *fixture, const char *expect, bool pml)
 
 int main(void)
 {
-    static const char *const names[] = {"plain", "ifeo_hijack", "suspended", "missing_stages", "pid_reuse", "dllinit", "demo"};
+    static const char *const names[] = {"plain", "ifeo_hijack", "suspended", "missing_stages", "pid_reuse", "dllinit", "wow64", "demo"};
     ps_error err;
     ps_store *s;
     size_t i;
@@ -232,6 +232,29 @@ int main(void)
                "two process rows for the reused PID");
         is_int(q_int(s, "SELECT count(*) FROM processes WHERE pid = 6000"), 2, "processes keeps both");
         ps_store_close(s);
+    }
+    /* WoW64 (issue 14 item 4): the 32-bit ntdll's notification is kernel
+     * start-up (stage 5); WoW64's own DLLs and the SysWOW64 imports are the
+     * loader's (stage 6), none of them ends user_init */
+    {
+        static const char *const wow[] = {"wow64.csv", "wow64.pml"};
+        size_t k;
+        for (k = 0; k < sizeof wow / sizeof wow[0]; k++) {
+            if (!(s = ingest(wow[k])))
+                continue;
+            is_str(q_str(s, "SELECT group_concat(stage, ',') FROM (SELECT e.stage FROM events e WHERE e.operation = "
+                            "'Load Image' AND e.pid = 6200 ORDER BY e.seq)"),
+                   "5,5,5,6,6,6,6,6,6,6",
+                   "%s: exe, ntdll, 32-bit ntdll in stage 5; wow64, wow64win, wow64cpu and the SysWOW64 imports in 6",
+                   wow[k]);
+            /* without stacks the last import is a lower bound; with them
+             * the loader's last event before the first frame in tool.exe */
+            is_str(q_str(s, "SELECT e.path FROM boundaries b JOIN events e USING (event_id) WHERE b.boundary = 6"),
+                   k == 0 ? "C:\\Windows\\SysWOW64\\gdi32.dll"
+                          : "HKLM\\System\\CurrentControlSet\\Control\\Session Manager\\ResourcePolicies",
+                   "%s: user_init ends after the 32-bit loader's work", wow[k]);
+            ps_store_close(s);
+        }
     }
     /* no TID column: thread-dependent boundaries are inferred */
     if ((s = ingest("notid_7col.csv"))) {
