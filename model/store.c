@@ -83,7 +83,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                            "WHERE trace_id = ?1 AND source = 'events'",
     [ST_CROSSCHECK] = "UPDATE creations SET crosscheck_delta = create_ts - (SELECT p.start_ts FROM "
                       "processes p WHERE p.process_id = creations.child_process_id AND p.source = "
-                      "'process-table') WHERE trace_id = ?1",
+                      "'process-table') WHERE trace_id = ?1 AND anchor <> 'process-start'",
     [ST_EVENT_KIND] = "INSERT INTO event_kinds (trace_id, provider, operation, decoded, count) "
                       "VALUES (?1, ?2, ?3, ?4, ?5)",
 };

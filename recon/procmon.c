@@ -75,8 +75,20 @@ static int anchor_start(ps_recon *r, const ps_event *ev, int64_t event_id, proc 
     if (!o)
         return ps_error_nomem(err);
     c = &o->c;
-    rc_set_boundary(&c->b[2], ev->ts, event_id, PS_CONF_INFERRED,
-                 "the child's Process Start (its Process Create is not in the trace)");
+    if (evp && evp->from_table && evp->has_start && evp->start_ts <= ev->ts &&
+        ev->ts - evp->start_ts <= r->cfg->pm_b6_evidence_window) {
+        /* the process table's CreateTime is EPROCESS.CreateTime, stamped
+         * when the process object is complete: B2 itself (refinement 13);
+         * the Process Start is logged a few microseconds later */
+        rc_set_boundary(&c->b[2], evp->start_ts, event_id, PS_CONF_OBSERVED,
+                        "the process table's CreateTime of the child, %.1f us before its Process Start (its Process "
+                        "Create is not in the trace)",
+                        (double)(ev->ts - evp->start_ts) / 10.0);
+        c->create_ts = evp->start_ts;
+    } else {
+        rc_set_boundary(&c->b[2], ev->ts, event_id, PS_CONF_INFERRED,
+                        "the child's Process Start (its Process Create is not in the trace)");
+    }
     rc_add_note(c, "creator not in the trace");
     return rc_oc_open(r, o, err);
 }
