@@ -89,6 +89,7 @@ static void thr_clear(thr *t)
 {
     uint32_t i;
     free(t->ring);
+    free(t->open_frames);
     for (i = 0; i < t->ndbg && i < NDBG; i++) {
         free(t->dbg[i].name);
         free(t->dbg[i].data);
@@ -112,6 +113,32 @@ void rc_thr_drop(ps_recon *r, uint64_t key)
         r->freecap = nc;
     }
     r->thr_free[r->nfree++] = (size_t)(v - 1);
+}
+
+/* The I/O a file system filter issues while it handles an open (an
+ * offline-files redirector opening its cache copy of a network image, say)
+ * is logged with the stack of the open it serves: that stack, but for its
+ * innermost few frames, is the outer part of the nested event's own.  Such
+ * an event counts as the file it serves (k->hash, k->nested); any file event
+ * with a stack becomes the one later events are compared with. */
+static int note_open_stack(thr *t, const ps_event *ev, cand *k)
+{
+    uint32_t p = t->nopen_frames, e = ev->nframes, shared = 0, i;
+
+    while (shared < p && shared < e && t->open_frames[p - 1 - shared] == ev->frames[e - 1 - shared].address)
+        shared++;
+    if (t->open_hash && e > p && shared >= 8 && shared + 8 >= p) {
+        k->hash = t->open_hash;
+        k->nested = true;
+        return 0;    /* the open it serves stays the reference */
+    }
+    if (!t->open_frames && !(t->open_frames = malloc(NOPENFRAMES * sizeof *t->open_frames)))
+        return PS_ERR_NOMEM;
+    t->nopen_frames = e < NOPENFRAMES ? e : NOPENFRAMES;
+    for (i = 0; i < t->nopen_frames; i++)   /* the outermost ones when the stack is deeper */
+        t->open_frames[i] = ev->frames[e - t->nopen_frames + i].address;
+    t->open_hash = k->hash;
+    return 0;
 }
 
 static int ring_push(thr *t, int64_t window, const cand *c)
@@ -744,8 +771,9 @@ void rc_find_b0_b1(ps_recon *r, oc *o, thr *t, const ps_event *ev, uint64_t h2)
                  "first %s event of the creator %s's burst on the image before the Process Create",
                  cand_kind_name(oldest->kind), o->no_tid ? "process" : "thread");
     rc_set_boundary(&c->b[1], newest->ts, newest->event_id, conf,
-                 "last %s event of the creator %s on the image before the Process Create",
-                 cand_kind_name(newest->kind), o->no_tid ? "process" : "thread");
+                 "last %s event of the creator %s on the image before the Process Create%s",
+                 cand_kind_name(newest->kind), o->no_tid ? "process" : "thread",
+                 newest->nested ? " (I/O nested in the image's open: its stack holds the open's)" : "");
 }
 
 /* A new open creation anchored on event_id. */
@@ -998,7 +1026,7 @@ int rc_thread_event(ps_recon *r, const ps_event *ev, int64_t event_id, thr **tp,
     /* remember image and IFEO events of every thread for B0/B1 */
     t->nevents++;
     if (ev->path && *ev->path) {
-        cand k = {event_id, ev->ts, 0, t->nevents, 0, false, false};
+        cand k = {event_id, ev->ts, 0, t->nevents, 0, false, false, false};
         const char *name, *rest;
         size_t nlen;
         if (ev->cls == PS_CLASS_FILE) {
@@ -1017,6 +1045,8 @@ int rc_thread_event(ps_recon *r, const ps_event *ev, int64_t event_id, thr **tp,
                 rc_result_success(ev->result) && (rc = dbg_push(t, ev, event_id, name, nlen)) < 0)
                 return ps_error_nomem(err);
         }
+        if (k.kind == CAND_FILE && ev->nframes && (rc = note_open_stack(t, ev, &k)) < 0)
+            return ps_error_nomem(err);
         if (k.kind && ring_push(t, r->cfg->b0_window, &k) < 0)
             return ps_error_nomem(err);
     }
@@ -1024,7 +1054,7 @@ int rc_thread_event(ps_recon *r, const ps_event *ev, int64_t event_id, thr **tp,
      * (CreateProcessInternalW, NtCreateUserProcess) count for B0/B1 too */
     if (ev->frame_stage == 1 && ev->op != PS_OP_PROCESS_CREATE &&
         !(t->count && t->ring[(t->head + t->count - 1) % t->cap].event_id == event_id)) {
-        cand k = {event_id, ev->ts, 1, t->nevents, CAND_STACK, false, false};
+        cand k = {event_id, ev->ts, 1, t->nevents, CAND_STACK, false, false, false};
         if (ring_push(t, r->cfg->b0_window, &k) < 0)
             return ps_error_nomem(err);
     }

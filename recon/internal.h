@@ -43,6 +43,7 @@ typedef struct cand {
     uint8_t kind;
     bool alloc_query;   /* a label or name query of the image: PspAllocateProcess's, stage 2 */
     bool section;       /* the image section's creation (Procmon CreateFileMapping) */
+    bool nested;        /* I/O issued inside the open of the file above it (its stack holds the open's) */
 } cand;
 
 typedef struct dbgq {
@@ -62,7 +63,14 @@ typedef struct thr {
     int64_t last_create_event;
     dbgq dbg[NDBG];
     uint32_t ndbg;
+    /* the stack (innermost first, at most NOPENFRAMES) of the thread's last
+     * file event with one, and that event's name hash: a later file event
+     * whose stack holds it was issued inside that call (nested I/O) */
+    uint64_t *open_frames;
+    uint32_t nopen_frames;
+    uint64_t open_hash;
 } thr;
+#define NOPENFRAMES 128
 
 typedef struct proc {
     int64_t process_id;
