@@ -132,6 +132,21 @@ static bool closes_image(const oc *o, const ps_event *ev)
            ps_streq_ci(ps_path_basename(ev->path), o->image_base);
 }
 
+/* The module of the first frame of csrss's process-creation servers
+ * (basesrv.dll: BaseSrvCreateProcess, sxssrv.dll: its side-by-side part,
+ * csrsrv.dll: CsrCreateProcess) in the event's stack, or NULL. */
+static const char *subsystem_server_frame(const ps_event *ev)
+{
+    static const char *const servers[] = {"basesrv.dll", "sxssrv.dll", "csrsrv.dll"};
+    uint32_t i;
+    size_t k;
+    for (i = 0; i < ev->nframes; i++)
+        for (k = 0; ev->frames[i].module && k < sizeof servers / sizeof *servers; k++)
+            if (ps_streq_ci(ps_path_basename(ev->frames[i].module), servers[k]))
+                return servers[k];
+    return NULL;
+}
+
 /* B4 candidates: events between B3 and B5 by the creator thread (tail) or by
  * a subsystem server (on the child's image). */
 static int track_b4(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp)
@@ -172,12 +187,19 @@ static int track_b4(ps_recon *r, const ps_event *ev, int64_t event_id, proc *evp
             snprintf(o->b4_rule, sizeof o->b4_rule, "last CreateProcess tail event of the creator (%s)",
                      ev->operation);
         } else if (evp && evp->subsystem && references_image(o, ev->path)) {
+            const char *srv = subsystem_server_frame(ev);
             o->b4 = true;
-            o->b4_observed = false;
+            /* a frame of csrss's process-creation servers: the event is
+             * BaseSrvCreateProcess's work, not another request's */
+            o->b4_observed = srv != NULL;
             o->b4_ts = ev->ts;
             o->b4_event = event_id;
-            snprintf(o->b4_rule, sizeof o->b4_rule, "last %s event on the child's image (%s)",
-                     evp->name ? evp->name : "subsystem", ev->operation);
+            if (srv)
+                snprintf(o->b4_rule, sizeof o->b4_rule, "last %s event on the child's image (%s), its stack in %s",
+                         evp->name ? evp->name : "subsystem", ev->operation, srv);
+            else
+                snprintf(o->b4_rule, sizeof o->b4_rule, "last %s event on the child's image (%s)",
+                         evp->name ? evp->name : "subsystem", ev->operation);
             if (rc_add_sub_event(o, event_id) < 0)
                 return PS_ERR_NOMEM;
         }

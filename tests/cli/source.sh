@@ -180,4 +180,16 @@ run ingest --stage-map "$TMP/empty.yml" "$SRC/stacks.xml" -o "$TMP/t7.db"
 ok $? "an empty map: the stages come from the model's source catalogue (tags, regions)"
 [ "$(q "$TMP/t7.db" "SELECT count(*) FROM stage_map WHERE origin = 'source'")" -gt 0 ]
 ok $? "the catalogue's staged functions are in the map used"
+
+# B4 from csrss's modules alone (issue 14 item 11): the same trace with every
+# symbol taken out of its stacks (module + offset only, as an unsymbolised
+# capture shows them): csrss's CreateFile of notepad.exe (seq 10) has
+# csrsrv.dll and basesrv.dll frames, so B4 stays observed, by module
+sed 's|<location>\([^!<]*\)![^<]*</location>|<location>\1 + 0x1000</location>|' "$SRC/stacks.xml" >"$TMP/nosym.xml"
+run -q ingest "$TMP/nosym.xml" -o "$TMP/nosym.db"
+[ "$(q "$TMP/nosym.db" "SELECT e.seq || ' ' || b.confidence || ' ' || b.rule FROM boundaries b JOIN events e USING (event_id)
+       WHERE b.boundary = 4")" = "10 observed last csrss.exe event on the child's image (CreateFile), its stack in csrsrv.dll" ]
+ok $? "without symbols a csrss event with frames in csrsrv.dll or basesrv.dll makes B4 observed"
+[ "$(q "$TMP/nosym.db" "SELECT count(*) FROM frames WHERE symbol IS NOT NULL")" = 0 ]
+ok $? "and the stripped trace has no symbol left"
 finish
