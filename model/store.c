@@ -24,7 +24,7 @@ enum {
     ST_EVENT, ST_EVENT_MULTI, ST_STRING, ST_STACK, ST_FRAME, ST_PROCESS, ST_MODULE, ST_CREATION,
     ST_BOUNDARY, ST_STAGE, ST_FINDING, ST_ATTR, ST_ATTR_ONE, ST_TRACE_BEGIN, ST_TRACE_END, ST_SHIFT_EVENTS,
     ST_SHIFT_CREATIONS, ST_SHIFT_BOUNDARIES, ST_SHIFT_STAGES, ST_SHIFT_PROCESSES, ST_CROSSCHECK, ST_EVENT_KIND,
-    ST_FIELD,
+    ST_FIELD, ST_LINK_FINDINGS,
     ST__COUNT
 };
 
@@ -84,6 +84,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CROSSCHECK] = "UPDATE creations SET crosscheck_delta = create_ts - (SELECT p.start_ts FROM "
                       "processes p WHERE p.process_id = creations.child_process_id AND p.source = "
                       "'process-table') WHERE trace_id = ?1 AND anchor <> 'process-start'",
+    /* a finding on the record a creation is anchored on (Sysmon 1, 4688)
+     * is that creation's; SQLite joins through an automatic index */
+    [ST_LINK_FINDINGS] = "UPDATE findings SET creation_id = c.creation_id FROM creations c WHERE findings.trace_id = ?1 "
+                         "AND findings.creation_id IS NULL AND c.trace_id = ?1 AND c.anchor_event_id = findings.event_id",
     [ST_EVENT_KIND] = "INSERT INTO event_kinds (trace_id, provider, operation, decoded, count) "
                       "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
@@ -1352,6 +1356,13 @@ int ps_store_shift_trace_times(ps_store *s, int64_t trace_id, int64_t delta, ps_
             return rc;
     }
     return 0;
+}
+
+int ps_store_link_findings(ps_store *s, int64_t trace_id, ps_error *err)
+{
+    ps_writer_begin(W, ST_LINK_FINDINGS, "cannot link findings");
+    ps_writer_int(W, trace_id);
+    return ps_writer_end(W, err);
 }
 
 int ps_store_crosscheck(ps_store *s, int64_t trace_id, ps_error *err)

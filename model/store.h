@@ -167,6 +167,9 @@ int ps_store_add_event_kinds(ps_store *s, int64_t trace_id, const ps_event_kind 
 int ps_store_shift_trace_times(ps_store *s, int64_t trace_id, int64_t delta, ps_error *err);
 /* Fills creations.crosscheck_delta from the child's process-table CreateTime. */
 int ps_store_crosscheck(ps_store *s, int64_t trace_id, ps_error *err);
+/* Gives the trace's findings without a creation whose event is a creation's
+ * anchor (a rule matching a Sysmon 1 or 4688 record) that creation. */
+int ps_store_link_findings(ps_store *s, int64_t trace_id, ps_error *err);
 
 /* ---- bulk SQL (model/merge.c) ------------------------------------------ */
 

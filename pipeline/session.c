@@ -256,6 +256,8 @@ int ps_session_add_input(ps_session *s, ps_input *in, const char *path, ps_trace
         goto out;
     if (s->rules && (rc = ps_rules_end_trace(s->rules, err)) < 0)
         goto out;
+    if ((rc = ps_store_link_findings(store, trace_id, err)) < 0)
+        goto out;
     if (rd->info.nkinds &&
         (rc = ps_store_add_event_kinds(store, trace_id, rd->info.kinds, rd->info.nkinds, err)) < 0)
         goto out;
