@@ -12,7 +12,7 @@
 #include "rules_engine/detect.h"
 #include "reports/report.h"
 
-enum { OPT_FORMAT = PS_OPT_COMMAND };
+enum { OPT_FORMAT = PS_OPT_COMMAND, OPT_FINDINGS_ONLY };
 
 static const ps_cli_opt analyze_opts[] = {
     {"output", 'o', required_argument, "DB",
@@ -22,6 +22,9 @@ static const ps_cli_opt analyze_opts[] = {
      "exit 1 when a finding is at least this severe:\ninfo, low, medium, high, critical, none (default)", false},
     {"html", PS_OPT_HTML, required_argument, "FILE", "also write the HTML report to FILE (as 'report html')", false},
     {"perfetto", PS_OPT_PERFETTO, required_argument, "FILE", "also write the Chrome trace-event JSON to FILE", false},
+    {"min-severity", PS_OPT_MIN_SEVERITY, required_argument, "SEV",
+     "show findings of at least SEV (info, low, medium, high,\ncritical); --fail-on still sees them all", false},
+    {"findings-only", OPT_FINDINGS_ONLY, no_argument, NULL, "print the findings only (text), no traces or timings", false},
     {NULL, 0, 0, NULL, NULL, false},
 };
 static const ps_cli_opt *const analyze_tables[] = {analyze_opts, ps_cli_input_opts, ps_cli_ingest_opts, NULL};
@@ -34,7 +37,8 @@ static int run(ps_cli *cli, int argc, char **argv)
     ps_store *store = NULL;
     ps_report_opts ro;
     ps_error err;
-    int c, rc, fail_on = -1;
+    int c, rc, fail_on = -1, min_severity = 0;
+    bool findings_only = false, measured = true;
 
     memset(&io, 0, sizeof io);
     memset(&ro, 0, sizeof ro);
@@ -58,6 +62,14 @@ static int run(ps_cli *cli, int argc, char **argv)
             break;
         case PS_OPT_PERFETTO:
             perfetto = optarg;
+            break;
+        case PS_OPT_MIN_SEVERITY:
+            if (ps_cli_parse_severity(optarg, &min_severity, false) < 0)
+                return ps_cli_usage(cli, "analyze", "--min-severity takes info, low, medium, high or critical, not '%s'",
+                                    optarg);
+            break;
+        case OPT_FINDINGS_ONLY:
+            findings_only = true;
             break;
         case 'h':
             ps_cli_help(&ps_cmd_analyze, stdout);
@@ -84,14 +96,21 @@ static int run(ps_cli *cli, int argc, char **argv)
 
     ro.out = stdout;
     ro.color = ro.format == PS_FMT_TEXT && ps_cli_color_stdout(cli);
-    ro.min_severity = 0;
+    ro.min_severity = min_severity;
     if (ro.format == PS_FMT_JSON) {
         if (ps_report_analysis_json(store, &ro, &err) < 0) {
             rc = ps_cli_fail(cli, &err);
             goto out;
         }
-    } else if (ps_report_traces(store, &ro, &err) < 0 || ps_report_timing(store, &ro, &err) < 0 ||
-               ps_report_findings(store, &ro, &err) < 0) {
+    } else if (findings_only) {
+        if (ps_report_findings(store, &ro, &err) < 0) {
+            rc = ps_cli_fail(cli, &err);
+            goto out;
+        }
+    } else if (ps_report_stages_measured(store, &ro, &measured, &err) < 0 || ps_report_traces(store, &ro, &err) < 0 ||
+               /* sources that cannot time stages: the findings first */
+               (!measured && ps_report_findings(store, &ro, &err) < 0) || ps_report_timing(store, &ro, &err) < 0 ||
+               (measured && ps_report_findings(store, &ro, &err) < 0)) {
         rc = ps_cli_fail(cli, &err);
         goto out;
     }

@@ -53,6 +53,77 @@ int ps_report_count_findings(ps_store *s, int64_t trace_id, int min_rank, int64_
     return rc == SQLITE_ROW ? 0 : ps_report_db_error(s, err);
 }
 
+/* The summary before the detail, one line per rule and level: how many,
+ * first and last seen (the evidence event's time, else the creation's), the
+ * rule (Hayabusa's and Chainsaw's habit). */
+static const char *const SUMMARY_SQL =
+    "SELECT f.severity, count(*), min(coalesce(e.ts, c.create_ts)), max(coalesce(e.ts, c.create_ts)), "
+    "  max(t.time_basis), f.rule_id, max(f.title), count(DISTINCT f.trace_id) "
+    "FROM findings f JOIN traces t ON t.trace_id = f.trace_id "
+    "LEFT JOIN events e ON e.event_id = f.event_id LEFT JOIN creations c ON c.creation_id = f.creation_id "
+    "WHERE (?1 = 0 OR f.trace_id = ?1) AND "
+    "  (CASE f.severity WHEN 'info' THEN 0 WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 "
+    "   WHEN 'critical' THEN 4 ELSE 0 END) >= ?2 "
+    "GROUP BY f.rule_id, f.severity "
+    "ORDER BY (CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 "
+    "  WHEN 'low' THEN 3 ELSE 4 END), count(*) DESC, f.rule_id";
+
+/* The severity in capitals, as the text reports show it. */
+static void upper(const char *sev, char *up, size_t cap)
+{
+    size_t i;
+    for (i = 0; sev[i] && i < cap - 1; i++)
+        up[i] = (char)(sev[i] >= 'a' && sev[i] <= 'z' ? sev[i] - 32 : sev[i]);
+    up[i] = '\0';
+}
+
+/* A time to the second (the detail gives the full precision). */
+static void seconds(const char *basis, int64_t ts, char *buf, size_t cap)
+{
+    char *dot;
+    ps_format_ts(basis, ts, buf, cap);
+    if ((dot = strchr(buf, '.')) != NULL) {
+        char *end = dot + 1;
+        while (*end >= '0' && *end <= '9')
+            end++;
+        memmove(dot, end, strlen(end) + 1);
+    }
+}
+
+static int findings_summary(ps_store *s, const ps_report_opts *o, ps_error *err)
+{
+    sqlite3_stmt *st;
+    FILE *f = o->out;
+    int rc, rows = 0;
+
+    if (sqlite3_prepare_v2(ps_store_db(s), SUMMARY_SQL, -1, &st, NULL) != SQLITE_OK)
+        return ps_report_db_error(s, err);
+    sqlite3_bind_int64(st, 1, o->trace_id);
+    sqlite3_bind_int(st, 2, o->min_severity);
+    fprintf(f, "  %-8s  %5s  %-20s  %-20s  %s\n", "level", "count", "first seen", "last seen", "rule");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *sev = col_text(st, 0), *basis = col_text(st, 4) ? col_text(st, 4) : "utc";
+        char up[16], first[64] = "-", last[64] = "-", traces[32] = "";
+        upper(sev, up, sizeof up);
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+            seconds(basis, sqlite3_column_int64(st, 2), first, sizeof first);
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+            seconds(basis, sqlite3_column_int64(st, 3), last, sizeof last);
+        if (sqlite3_column_int64(st, 7) > 1)
+            snprintf(traces, sizeof traces, "  (%lld traces)", (long long)sqlite3_column_int64(st, 7));
+        fprintf(f, "  %s%-8s%s  %5lld  %-20s  %-20s  %s%s\n", ps_color(o, ps_severity_color(sev)), up,
+                ps_color(o, PS_C_RESET), (long long)sqlite3_column_int64(st, 1), first, last, ps_tx(col_text(st, 6)),
+                traces);
+        rows++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return ps_report_db_error(s, err);
+    fputc('\n', f);
+    (void)rows;
+    return 0;
+}
+
 static void event_line(ps_store *s, const ps_report_opts *o, sqlite3_stmt *est, int64_t id,
                        const char *basis, bool first)
 {
@@ -94,6 +165,8 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
         fprintf(f, "  none\n\n");
         return 0;
     }
+    if (total > 1 && (rc = findings_summary(s, o, err)) < 0)
+        return rc;
     if (sqlite3_prepare_v2(ps_store_db(s), FINDING_SQL, -1, &st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(ps_store_db(s),
                            "SELECT e.event_id, e.ts, e.pid, e.operation, e.path, e.result, "
@@ -113,9 +186,7 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
         size_t nids;
         char *dbg = ps_evidence_string(ev, "debugger"), *img = ps_evidence_string(ev, "image");
 
-        for (i = 0; sev[i] && i < sizeof up - 1; i++)
-            up[i] = (char)(sev[i] >= 'a' && sev[i] <= 'z' ? sev[i] - 32 : sev[i]);
-        up[i] = '\0';
+        upper(sev, up, sizeof up);
         if (!basis)
             basis = "utc";
         fprintf(f, "  %s%-8s%s  %s%s%s  %s", ps_color(o, ps_severity_color(sev)), up, ps_color(o, PS_C_RESET),

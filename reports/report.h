@@ -43,6 +43,10 @@ const ps_report_kind *ps_report_kind_find(const char *name);
 
 int ps_report_traces(ps_store *s, const ps_report_opts *o, ps_error *err);
 int ps_report_timing(ps_store *s, const ps_report_opts *o, ps_error *err);
+/* Whether any stage of the creations of o->trace_id (0: all) has a measured
+ * (observed or inferred) duration: sources that record creations only
+ * (Security 4688, Sysmon 1 without the core image loads) have none. */
+int ps_report_stages_measured(ps_store *s, const ps_report_opts *o, bool *measured, ps_error *err);
 int ps_report_findings(ps_store *s, const ps_report_opts *o, ps_error *err);
 int ps_report_creations(ps_store *s, const ps_report_opts *o, ps_error *err);
 /* The combined document of `analyze --format json`. */

@@ -349,13 +349,32 @@ static int collect_rows(ps_store *s, const ps_report_opts *o, samples *S, ps_err
 
 static const char *const short_names[6] = {"1:open", "2:process", "3:thread", "4:subsys", "5:start", "6:init"};
 
+int ps_report_stages_measured(ps_store *s, const ps_report_opts *o, bool *measured, ps_error *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    *measured = false;
+    if (sqlite3_prepare_v2(ps_store_db(s),
+                           "SELECT EXISTS (SELECT 1 FROM stages st JOIN creations c USING (creation_id) "
+                           "WHERE (?1 = 0 OR c.trace_id = ?1) AND st.confidence <> 'missing' AND st.duration IS NOT NULL)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return ps_report_db_error(s, err);
+    sqlite3_bind_int64(st, 1, o->trace_id);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        *measured = sqlite3_column_int(st, 0) != 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : ps_report_db_error(s, err);
+}
+
 static int timing_text(ps_store *s, const ps_report_opts *o, ps_error *err)
 {
     sqlite3_stmt *st = NULL, *sst = NULL;
     FILE *f = o->out;
     int rc, k, n = 0;
     samples S;
-    size_t i;
+    size_t i, shown;
+    bool measured = true;
 
     if (sqlite3_prepare_v2(ps_store_db(s), CREATION_SQL, -1, &st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(ps_store_db(s), STAGE_SQL, -1, &sst, NULL) != SQLITE_OK) {
@@ -381,13 +400,22 @@ static int timing_text(ps_store *s, const ps_report_opts *o, ps_error *err)
             goto per_image;
         }
     }
-    fprintf(f, "  stages: 1 open_image, 2 create_process_object, 3 create_initial_thread,\n"
-               "          4 notify_subsystem, 5 start_initial_thread, 6 user_init\n"
-               "  durations in ms; ~ inferred, - not observable (a stage whose end is missing is counted in the next)\n\n");
-    fprintf(f, "  %4s  %-18s %-44s", "#", "created", "parent \xe2\x86\x92 child");
-    for (k = 0; k < 6; k++)
-        fprintf(f, " %10s", short_names[k]);
-    fprintf(f, " %10s  %s\n", "total", "status");
+    if ((rc = ps_report_stages_measured(s, o, &measured, err)) < 0)
+        goto out;
+    if (measured) {
+        fprintf(f, "  stages: 1 open_image, 2 create_process_object, 3 create_initial_thread,\n"
+                   "          4 notify_subsystem, 5 start_initial_thread, 6 user_init\n"
+                   "  durations in ms; ~ inferred, - not observable (a stage whose end is missing is counted in the next)\n\n");
+        fprintf(f, "  %4s  %-18s %-44s", "#", "created", "parent \xe2\x86\x92 child");
+        for (k = 0; k < 6; k++)
+            fprintf(f, " %10s", short_names[k]);
+        fprintf(f, " %10s  %s\n", "total", "status");
+    } else {
+        /* no empty stage columns: say why once */
+        fprintf(f, "  no stage is measurable: the sources record the creations only (Security 4688, or Sysmon 1\n"
+                   "  without the image loads of ntdll, kernel32 and KernelBase)\n\n");
+        fprintf(f, "  %4s  %-18s %-46s   %s\n", "#", "created", "parent \xe2\x86\x92 child", "status");
+    }
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         stage_row rows[6];
@@ -419,7 +447,7 @@ static int timing_text(ps_store *s, const ps_report_opts *o, ps_error *err)
         }
         fprintf(f, "  %4lld  %-18s ", (long long)cid, ts);
         put_padded(f, whos, 44);
-        for (k = 0; k < 6; k++) {
+        for (k = 0; measured && k < 6; k++) {
             stage_cell(o, &rows[k], cell, sizeof cell);
             if (!strcmp(rows[k].conf, "missing"))
                 fprintf(f, " %s%10s%s", ps_color(o, PS_C_DIM), cell, ps_color(o, PS_C_RESET));
@@ -433,8 +461,9 @@ static int timing_text(ps_store *s, const ps_report_opts *o, ps_error *err)
             ps_format_ms(total, tot, sizeof tot);
         else
             snprintf(tot, sizeof tot, "-");
-        fprintf(f, " %9s   %s%s%s\n", tot,
-                !strcmp(status, "complete") ? "" : ps_color(o, PS_C_YELLOW), status,
+        if (measured)
+            fprintf(f, " %9s", tot);
+        fprintf(f, "   %s%s%s\n", !strcmp(status, "complete") ? "" : ps_color(o, PS_C_YELLOW), status,
                 ps_color(o, PS_C_RESET));
         if (req && img && strcmp(req, img) != 0)
             fprintf(f, "  %4s  %-18s %srequested %s, ran %s%s\n", "", "", ps_color(o, PS_C_RED), ps_tx(req), ps_tx(img),
@@ -457,18 +486,24 @@ static int timing_text(ps_store *s, const ps_report_opts *o, ps_error *err)
 per_image:
     if ((rc = collect(s, o, &S, err)) < 0)
         goto out;
-    if (S.nimages) {
+    if (S.nimages && measured) {
         fprintf(f, "%sPER IMAGE%s  (ms over observed and inferred stages; failed creations left out)\n",
                 ps_color(o, PS_C_BOLD),
                 ps_color(o, PS_C_RESET));
         fprintf(f, "  %-28s %5s  %-22s %10s %10s %10s\n", "image", "n", "stage", "p50", "p95", "max");
-        for (i = 0; i < S.nimages; i++) {
+        for (i = shown = 0; i < S.nimages; i++) {
             image_stats is;
+            bool any = false;
             if (compute_stats(&S, S.images[i], &is) < 0) {
                 samples_release(&S);
                 rc = ps_error_nomem(err);
                 goto out;
             }
+            for (k = 0; k < 6; k++)
+                any |= is.n[k] != 0;
+            if (!any)
+                continue;   /* no row of empty cells for an image none of whose stages is measured */
+            shown++;
             for (k = 0; k < 6; k++) {
                 char a[32], b[32], c[32];
                 if (k == 0) {
@@ -491,6 +526,9 @@ per_image:
                 }
             }
         }
+        if (shown < S.nimages)
+            fprintf(f, "  (%zu image%s without a measured stage left out)\n", S.nimages - shown,
+                    S.nimages - shown == 1 ? "" : "s");
         fputc('\n', f);
     }
     samples_release(&S);

@@ -287,4 +287,30 @@ if script -qec true /dev/null >/dev/null 2>&1; then
 else
     echo "# script(1) not available: terminal cases skipped"
 fi
+
+# analyze --min-severity, --findings-only, the findings summary, sources
+# without measurable stages (issue 16)
+run analyze --findings-only "$FIX/sysmon_ifeo.evtx"
+! grep -q 'TRACES\|PROCESS CREATIONS\|PER IMAGE' "$TMP/out" && grep -q '^FINDINGS (13)' "$TMP/out"
+ok $? "--findings-only prints the findings and nothing else"
+n=$(sed -n '/^  level  *count  first seen  *last seen  *rule$/,/^$/p' "$TMP/out" | grep -c '^  [A-Z]')
+[ "$n" = 13 ]; ok $? "the summary has a line per rule and level ($n)"
+grep -q '^  LOW           1  2024-03-14T09:31:00Z  2024-03-14T09:31:00Z  Launch resumed late' "$TMP/out"
+ok $? "a summary line gives level, count, first and last seen (to the second) and the rule"
+run analyze --findings-only --min-severity high "$FIX/sysmon_ifeo.evtx"
+grep -q '^FINDINGS (11)' "$TMP/out" && ! grep -q 'MEDIUM\|LOW' "$TMP/out"
+ok $? "--min-severity high leaves out medium and low findings"
+run analyze --min-severity high --fail-on low "$FIX/sysmon_ifeo.evtx"
+expect_status 1 "--fail-on still sees the findings --min-severity hides"
+run analyze --min-severity loud "$FIX/sysmon_ifeo.evtx"
+expect_status 2 "--min-severity takes a severity"
+run analyze "$FIX/security_ifeo.evtx"
+grep -q '^  no stage is measurable: the sources record the creations only' "$TMP/out" &&
+    ! grep -q 'PER IMAGE\|1:open' "$TMP/out"
+ok $? "4688 only: one line says why no stage is measurable, no empty stage table"
+[ "$(grep -n '^FINDINGS\|^PROCESS CREATIONS' "$TMP/out" | cut -d: -f2 | tr '\n' ' ')" = "FINDINGS (3) PROCESS CREATIONS (2) " ]
+ok $? "and the findings come before the creations"
+run analyze "$FIX/plain.csv"
+[ "$(grep -n '^FINDINGS\|^PROCESS CREATIONS' "$TMP/out" | cut -d: -f2 | cut -c1-7 | tr '\n' ' ')" = "PROCESS FINDING " ]
+ok $? "with measured stages the timings come first"
 finish
