@@ -85,6 +85,9 @@ int ps_cli_usage(ps_cli *cli, const char *cmd, const char *fmt, ...) __attribute
 
 /* Colour for data written to stdout. */
 bool ps_cli_color_stdout(const ps_cli *cli);
+/* The columns text on stdout may use: the terminal's, else COLUMNS, else 0
+ * (the reports' own default). */
+int ps_cli_stdout_width(void);
 /* Progress is shown only on a terminal, never in quiet mode. */
 bool ps_cli_show_progress(const ps_cli *cli);
 

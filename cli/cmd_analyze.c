@@ -96,6 +96,7 @@ static int run(ps_cli *cli, int argc, char **argv)
 
     ro.out = stdout;
     ro.color = ro.format == PS_FMT_TEXT && ps_cli_color_stdout(cli);
+    ro.width = ps_cli_stdout_width();
     ro.min_severity = min_severity;
     if (ro.format == PS_FMT_JSON) {
         if (ps_report_analysis_json(store, &ro, &err) < 0) {

@@ -109,6 +109,7 @@ static int run(ps_cli *cli, int argc, char **argv)
         ro.color = ro.format == PS_FMT_TEXT && !(fmts & PS_FMTS_OWN) && ps_cli_color_stdout(cli) &&
                    (to_stdout || cli->color_mode == 1);
         ro.unicode = box >= 0 ? box == 1 : to_stdout && cli->stdout_tty;
+        ro.width = to_stdout ? ps_cli_stdout_width() : 0;
     }
     if ((rc = ps_cli_report_to(cli, out, k->run, store, &ro)) != PS_EXIT_OK)
         goto out;

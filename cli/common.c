@@ -146,6 +146,17 @@ static void human_secs(double s, char *buf, size_t cap)
         snprintf(buf, cap, "%lld:%02lld", t / 60, t % 60);
 }
 
+int ps_cli_stdout_width(void)
+{
+    struct winsize ws;
+    const char *cols = getenv("COLUMNS");
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+        return ws.ws_col;
+    if (cols && atoi(cols) >= 20)
+        return atoi(cols);
+    return 0;
+}
+
 static int term_width(void)
 {
     struct winsize ws;

@@ -124,6 +124,82 @@ static int findings_summary(ps_store *s, const ps_report_opts *o, ps_error *err)
     return 0;
 }
 
+/* Appends "name: value" (newlines and tabs as spaces) to the details line,
+ * separated by " \xc2\xa6 ", unless the name is there already. */
+static int detail_add(ps_buf *b, const char *name, const char *value)
+{
+    char key[140];
+    const char *p;
+    int bad = 0;
+
+    if (!name || !value || !*value || !strcmp(value, "-"))
+        return 0;
+    snprintf(key, sizeof key, "%s: ", name);
+    if (b->len && !strncmp(ps_buf_cstr(b), key, strlen(key)))
+        return 0;
+    snprintf(key, sizeof key, " \xc2\xa6 %s: ", name);
+    if (b->len && strstr(ps_buf_cstr(b), key))
+        return 0;
+    if (b->len)
+        bad |= ps_buf_puts(b, " \xc2\xa6 ");
+    bad |= ps_buf_puts(b, name);
+    bad |= ps_buf_puts(b, ": ");
+    for (p = value; *p; p++)
+        bad |= ps_buf_putc(b, *p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p);
+    return bad ? PS_ERR_NOMEM : 0;
+}
+
+/* "details:" - the fields the rule matched (evidence.fields), then those of
+ * PS_REPORT_DETAIL_FIELDS the record has, cut to the width with an ellipsis. */
+static int details_line(const ps_report_opts *o, sqlite3_stmt *mst, sqlite3_stmt *fst, const char *evidence,
+                        bool has_event, int64_t event_id, ps_error *err)
+{
+    ps_buf b;
+    int width = o->width > 0 ? o->width : 160, rc = 0;
+    size_t room, cut = 0, cols = 0;
+
+    ps_buf_init(&b);
+    if (evidence) {
+        sqlite3_bind_text(mst, 1, evidence, -1, SQLITE_STATIC);
+        while (!rc && sqlite3_step(mst) == SQLITE_ROW)
+            rc = detail_add(&b, (const char *)sqlite3_column_text(mst, 0), (const char *)sqlite3_column_text(mst, 1));
+        sqlite3_reset(mst);
+    }
+    if (has_event && !rc) {
+        sqlite3_bind_int64(fst, 1, event_id);
+        while (!rc && sqlite3_step(fst) == SQLITE_ROW) {
+            rc = detail_add(&b, (const char *)sqlite3_column_text(fst, 0), (const char *)sqlite3_column_text(fst, 1));
+        }
+        sqlite3_reset(fst);
+    }
+    if (rc) {
+        ps_buf_release(&b);
+        return ps_error_nomem(err);
+    }
+    if (b.len) {
+        /* cut to the width at a character boundary (the line starts 15 in) */
+        room = width - 16 < 40 ? 40 : (size_t)width - 16;   /* the last column left free: no wrap */
+        while (cut < b.len && cols < room) {
+            cut++;
+            while (cut < b.len && ((unsigned char)b.data[cut] & 0xC0) == 0x80)
+                cut++;
+            cols++;
+        }
+        if (cut < b.len) {
+            /* one column for the ellipsis */
+            do
+                cut--;
+            while (cut > 0 && ((unsigned char)b.data[cut] & 0xC0) == 0x80);
+            b.data[cut] = '\0';
+            fprintf(o->out, "    %-10s %s\xe2\x80\xa6\n", "details:", ps_tx(b.data));
+        } else {
+            fprintf(o->out, "    %-10s %s\n", "details:", ps_tx(b.data));
+        }
+    }
+    ps_buf_release(&b);
+    return 0;
+}
+
 static void event_line(ps_store *s, const ps_report_opts *o, sqlite3_stmt *est, int64_t id,
                        const char *basis, bool first)
 {
@@ -144,7 +220,7 @@ static void event_line(ps_store *s, const ps_report_opts *o, sqlite3_stmt *est, 
 
 static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
 {
-    sqlite3_stmt *st = NULL, *est = NULL;
+    sqlite3_stmt *st = NULL, *est = NULL, *mst = NULL, *fst = NULL;
     FILE *f = o->out;
     int64_t total = 0;
     int rc;
@@ -172,7 +248,15 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
                            "SELECT e.event_id, e.ts, e.pid, e.operation, e.path, e.result, "
                            "p.process_name FROM events e LEFT JOIN processes p USING (process_id) "
                            "WHERE e.event_id = ?1",
-                           -1, &est, NULL) != SQLITE_OK) {
+                           -1, &est, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ps_store_db(s),
+                           "SELECT key, CAST(value AS TEXT) FROM json_each(CASE WHEN json_valid(?1) THEN ?1 ELSE '{}' END, "
+                           "'$.fields') WHERE type IN ('text', 'integer', 'real')",
+                           -1, &mst, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ps_store_db(s),
+                           "SELECT f.value ->> 0, f.value ->> 1 FROM event_field_sets s, json_each(s.fields) f "
+                           "WHERE s.event_id = ?1 AND (f.value ->> 0) IN " PS_REPORT_DETAIL_FIELDS,
+                           -1, &fst, NULL) != SQLITE_OK) {
         rc = ps_report_db_error(s, err);
         goto out;
     }
@@ -217,6 +301,13 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
                 fprintf(f, "    %-10s %s\n", shown[i].label, ps_tx(v));
             free(v);
         }
+        if (details_line(o, mst, fst, ev, sqlite3_column_type(st, 7) != SQLITE_NULL, sqlite3_column_int64(st, 7),
+                         err) < 0) {
+            free(dbg);
+            free(img);
+            rc = PS_ERR_NOMEM;
+            goto out;
+        }
         nids = ps_evidence_event_ids(ev, ids, 16);
         if (!nids && sqlite3_column_type(st, 7) != SQLITE_NULL) {
             ids[0] = sqlite3_column_int64(st, 7);
@@ -232,6 +323,8 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
 out:
     sqlite3_finalize(st);
     sqlite3_finalize(est);
+    sqlite3_finalize(mst);
+    sqlite3_finalize(fst);
     return rc;
 }
 

@@ -627,10 +627,21 @@ static int findings(html *h, ps_error *err)
                            "ORDER BY (CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 "
                            "WHEN 'low' THEN 3 ELSE 4 END), f.trace_id, f.finding_id",
                            -1, &st, NULL) != SQLITE_OK ||
+        /* the evidence's plain values, the fields the rule matched, then
+         * the record's fields that say what happened (as the text does) */
         sqlite3_prepare_v2(ps_store_db(h->s),
                            "SELECT j.key, j.value FROM findings f, json_each(CASE WHEN json_valid(f.evidence) "
                            "AND json_type(f.evidence) = 'object' THEN f.evidence ELSE '{}' END) j "
-                           "WHERE f.finding_id = ?1 AND j.type NOT IN ('object', 'array', 'null')",
+                           "WHERE f.finding_id = ?1 AND j.type NOT IN ('object', 'array', 'null') "
+                           "UNION ALL SELECT j.key, j.value FROM findings f, json_each(CASE WHEN json_valid(f.evidence) "
+                           "AND json_type(f.evidence, '$.fields') = 'object' THEN json_extract(f.evidence, '$.fields') "
+                           "ELSE '{}' END) j WHERE f.finding_id = ?1 AND j.type NOT IN ('object', 'array', 'null') "
+                           "UNION ALL SELECT v.value ->> 0, v.value ->> 1 FROM findings f "
+                           "JOIN event_field_sets s ON s.event_id = f.event_id, json_each(s.fields) v "
+                           "WHERE f.finding_id = ?1 AND (v.value ->> 0) IN " PS_REPORT_DETAIL_FIELDS " "
+                           "AND (v.value ->> 0) NOT IN (SELECT k.key FROM json_each(CASE WHEN json_valid(f.evidence) "
+                           "AND json_type(f.evidence, '$.fields') = 'object' THEN json_extract(f.evidence, '$.fields') "
+                           "ELSE '{}' END) k)",
                            -1, &kv, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(ps_store_db(h->s),
                            "SELECT e.event_id, json_extract(j.value, '$.role'), e.ts, p.process_name, e.pid, "

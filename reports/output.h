@@ -29,6 +29,7 @@ typedef struct ps_report_opts {
     bool color;              /* ANSI colour in text output */
     int64_t trace_id;        /* 0 = all traces */
     int min_severity;        /* findings: lowest severity shown (rank) */
+    int width;               /* text: the terminal's columns, long values cut to it; 0 = 160 */
     bool unicode;            /* box drawing in text trees (else ASCII) */
 } ps_report_opts;
 

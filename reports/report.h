@@ -48,6 +48,13 @@ int ps_report_timing(ps_store *s, const ps_report_opts *o, ps_error *err);
  * (Security 4688, Sysmon 1 without the core image loads) have none. */
 int ps_report_stages_measured(ps_store *s, const ps_report_opts *o, bool *measured, ps_error *err);
 int ps_report_findings(ps_store *s, const ps_report_opts *o, ps_error *err);
+/* The fields of a record that say what happened (Hayabusa's Details): the
+ * text and HTML findings show them after the fields a rule matched, as an
+ * SQL list. */
+#define PS_REPORT_DETAIL_FIELDS                                                                                 \
+    "('CommandLine', 'ParentImage', 'ParentCommandLine', 'User', 'TargetObject', 'Details', 'TargetFilename', " \
+    "'ImageLoaded', 'TargetImage', 'GrantedAccess', 'QueryName', 'DestinationIp', 'DestinationPort', "          \
+    "'ScriptBlockText', 'ServiceName', 'ImagePath', 'TargetUserName', 'SubjectUserName', 'NewProcessName')"
 int ps_report_creations(ps_store *s, const ps_report_opts *o, ps_error *err);
 /* The combined document of `analyze --format json`. */
 int ps_report_analysis_json(ps_store *s, const ps_report_opts *o, ps_error *err);

@@ -313,4 +313,21 @@ ok $? "and the findings come before the creations"
 run analyze "$FIX/plain.csv"
 [ "$(grep -n '^FINDINGS\|^PROCESS CREATIONS' "$TMP/out" | cut -d: -f2 | cut -c1-7 | tr '\n' ' ')" = "PROCESS FINDING " ]
 ok $? "with measured stages the timings come first"
+# a finding's details: the fields the rule matched and the record's telling
+# fields (CommandLine, ParentImage, User...), cut to the terminal's width
+COLUMNS=80 "$PROCSTAGE" analyze --findings-only "$FIX/detections.evtx" >"$TMP/out" 2>"$TMP/err"
+grep -q '^    details:   CommandLine: p.exe -accepteula -s cmd.exe' "$TMP/out"
+ok $? "the renamed PsExec's details give its command line"
+python3 - "$TMP/out" <<'PY' 2>/dev/null || LC_ALL=C.UTF-8 awk 'length($0) > 79 { bad = 1 } END { exit bad }' "$TMP/out"
+import sys
+lines = [l.rstrip('\n') for l in open(sys.argv[1], encoding='utf-8') if l.startswith('    details:')]
+sys.exit(0 if lines and all(len(l) <= 79 for l in lines) and any(l.endswith('\u2026') for l in lines) else 1)
+PY
+ok $? "under COLUMNS=80 every details line fits in 79 columns, the long ones end with an ellipsis"
+COLUMNS=200 "$PROCSTAGE" analyze --findings-only "$FIX/detections.evtx" >"$TMP/out" 2>"$TMP/err"
+grep -q 'ParentImage: C:\\Windows\\System32\\winlogon.exe' "$TMP/out"
+ok $? "a wider terminal shows more of them"
+run analyze "$FIX/detections.evtx" --html "$TMP/d.html"
+grep -q 'ParentCommandLine:</b> <code>winlogon.exe' "$TMP/d.html"
+ok $? "the HTML findings carry the same details"
 finish
