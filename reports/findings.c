@@ -22,7 +22,8 @@ static const char *const FINDING_SQL =
     "  WHERE p.trace_id = c.trace_id AND p.pid = c.parent_pid ORDER BY p.process_id LIMIT 1) "
     "ELSE coalesce(cp.process_name, (SELECT p.process_name FROM processes p WHERE p.trace_id = c.trace_id "
     "  AND p.pid = c.parent_pid ORDER BY p.process_id LIMIT 1)) END, c.create_ts, t.time_basis, "
-    "c.creator_pid, cp.process_name, json_valid(f.evidence) "
+    "c.creator_pid, cp.process_name, json_valid(f.evidence), "
+    "coalesce((SELECT e.ts FROM events e WHERE e.event_id = f.event_id), c.create_ts), t.host, t.path "
     "FROM findings f JOIN traces t ON t.trace_id = f.trace_id "
     "LEFT JOIN creations c ON c.creation_id = f.creation_id "
     "LEFT JOIN processes cp ON cp.process_id = c.creator_process_id "
@@ -224,6 +225,7 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
     FILE *f = o->out;
     int64_t total = 0;
     int rc;
+    bool many_traces = false;
 
     /* evidence keys worth a line of their own, after image and debugger */
     static const struct {
@@ -243,6 +245,15 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
     }
     if (total > 1 && (rc = findings_summary(s, o, err)) < 0)
         return rc;
+    {
+        /* several traces: each finding says where it came from */
+        sqlite3_stmt *nt;
+        if (!o->trace_id && sqlite3_prepare_v2(ps_store_db(s), "SELECT count(*) > 1 FROM traces", -1, &nt, NULL) == SQLITE_OK) {
+            if (sqlite3_step(nt) == SQLITE_ROW)
+                many_traces = sqlite3_column_int(nt, 0) != 0;
+            sqlite3_finalize(nt);
+        }
+    }
     if (sqlite3_prepare_v2(ps_store_db(s), FINDING_SQL, -1, &st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(ps_store_db(s),
                            "SELECT e.event_id, e.ts, e.pid, e.operation, e.path, e.result, "
@@ -293,6 +304,10 @@ static int findings_text(ps_store *s, const ps_report_opts *o, ps_error *err)
         } else if (img) {
             fprintf(f, "    %-10s %s\n", "image:", ps_tx(img));
         }
+        if (many_traces)
+            fprintf(f, "    %-10s #%lld %s%s%s%s\n", "trace:", (long long)sqlite3_column_int64(st, 1),
+                    ps_tx(col_text(st, 21) ? col_text(st, 21) : "?"), col_text(st, 20) ? " (" : "",
+                    col_text(st, 20) ? ps_tx(col_text(st, 20)) : "", col_text(st, 20) ? ")" : "");
         if (dbg)
             fprintf(f, "    %-10s %s\n", "debugger:", ps_tx(dbg));
         for (i = 0; i < PS_ARRAY_LEN(shown); i++) {
@@ -352,6 +367,16 @@ int ps_report_findings_json(ps_store *s, const ps_report_opts *o, ps_json *j, ps
         ps_json_column(j, st, 7);
         ps_json_kv_str(j, "requested_image", col_text(st, 10));
         ps_json_kv_str(j, "image_path", col_text(st, 9));
+        ps_json_key(j, "time");
+        if (sqlite3_column_type(st, 19) != SQLITE_NULL) {
+            char ts[64];
+            ps_format_ts(col_text(st, 15) ? col_text(st, 15) : "utc", sqlite3_column_int64(st, 19), ts, sizeof ts);
+            ps_json_string(j, ts);
+        } else {
+            ps_json_null(j);
+        }
+        ps_json_kv_str(j, "host", col_text(st, 20));
+        ps_json_kv_str(j, "trace", col_text(st, 21));
         ps_json_key(j, "evidence");
         if (sqlite3_column_int(st, 18))
             ps_json_raw(j, col_text(st, 8));
@@ -376,12 +401,18 @@ static int findings_csv(ps_store *s, const ps_report_opts *o, ps_error *err)
     sqlite3_bind_int64(st, 1, o->trace_id);
     sqlite3_bind_int(st, 2, o->min_severity);
     fputs("finding_id,trace_id,severity,rule_id,title,technique,creation_id,event_id,requested_image,"
-          "image_path,evidence\n",
+          "image_path,evidence,time,host,trace\n",
           f);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         size_t i;
+        char ts[64] = "";
         for (i = 0; i < PS_ARRAY_LEN(cols); i++)
             ps_csv_column(f, st, cols[i], i == 0);
+        if (sqlite3_column_type(st, 19) != SQLITE_NULL)
+            ps_format_ts(col_text(st, 15) ? col_text(st, 15) : "utc", sqlite3_column_int64(st, 19), ts, sizeof ts);
+        ps_csv_field(f, ts, false);
+        ps_csv_column(f, st, 20, false);
+        ps_csv_column(f, st, 21, false);
         fputc('\n', f);
     }
     sqlite3_finalize(st);

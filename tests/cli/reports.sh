@@ -330,4 +330,25 @@ ok $? "a wider terminal shows more of them"
 run analyze "$FIX/detections.evtx" --html "$TMP/d.html"
 grep -q 'ParentCommandLine:</b> <code>winlogon.exe' "$TMP/d.html"
 ok $? "the HTML findings carry the same details"
+# every finding carries its time, host and trace; with several traces the
+# text says where each came from
+run -q ingest "$FIX/sysmon_ifeo.evtx" "$FIX/security_ifeo.evtx" -o "$TMP/two.db"
+run report findings --format ndjson "$TMP/two.db"
+python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if rows and all(r["time"] and r["host"] == "WS01.corp.example" and r["trace"].endswith(".evtx") for r in rows) else 1)
+' "$TMP/out"
+ok $? "NDJSON findings carry time, host and trace"
+run report findings --format csv "$TMP/two.db"
+head -1 "$TMP/out" | grep -q ',evidence,time,host,trace$'
+ok $? "CSV findings end with time, host, trace"
+run report findings "$TMP/two.db"
+n=$(sed -n 's/^FINDINGS (\([0-9]*\))$/\1/p' "$TMP/out")
+t=$(grep -c '^    trace:     #[12] .*/[a-z]*_ifeo.evtx (WS01.corp.example)$' "$TMP/out")
+[ "$n" -gt 10 ] && [ "$n" = "$t" ]
+ok $? "the text gives each finding's trace and host when the model has several ($t of $n)"
+run report findings --trace 1 "$TMP/two.db"
+! grep -q '^    trace:' "$TMP/out"
+ok $? "not for one trace"
 finish
