@@ -35,6 +35,11 @@ static const char *const categories[LS_SERVICE_FIRST] = {
     [LS_CLIPBOARD_CAPTURE] = "clipboard_capture",
     [LS_FILE_BLOCK] = "file_block",
     [LS_SYSMON_STATUS] = "sysmon_status",
+    [LS_PS_MODULE] = "ps_module",
+    [LS_PS_SCRIPT] = "ps_script",
+    [LS_PS_CLASSIC_START] = "ps_classic_start",
+    [LS_PS_CLASSIC_PROVIDER_START] = "ps_classic_provider_start",
+    [LS_PS_CLASSIC_SCRIPT] = "ps_classic_script",
     [LS_STAGES] = "process_creation_stages",
     [LS_ANY] = NULL,
 };
@@ -171,6 +176,22 @@ int ps_ls_classify(const ps_event *ev, const char *prov, unsigned id, const char
                 add_key(v, ev->op == PS_OP_REG_DELETE_VALUE ? LS_REGISTRY_DELETE : LS_REGISTRY_SET);
                 add_key(v, LS_REGISTRY_EVENT);
             }
+        }
+        /* PowerShell's categories (Sigma's Windows mapping): the
+         * Operational log's module and script-block records, the classic
+         * log's engine and provider starts and pipeline details */
+        if (chan && ps_streq_ci(chan, "Microsoft-Windows-PowerShell/Operational")) {
+            if (id == 4103)
+                add_key(v, LS_PS_MODULE);
+            else if (id == 4104)
+                add_key(v, LS_PS_SCRIPT);
+        } else if (chan && ps_streq_ci(chan, "Windows PowerShell")) {
+            if (id == 400)
+                add_key(v, LS_PS_CLASSIC_START);
+            else if (id == 600)
+                add_key(v, LS_PS_CLASSIC_PROVIDER_START);
+            else if (id == 800)
+                add_key(v, LS_PS_CLASSIC_SCRIPT);
         }
         if (chan)
             for (i = 0; i < PS_ARRAY_LEN(services); i++) {

@@ -36,6 +36,11 @@ enum {
     LS_CLIPBOARD_CAPTURE,
     LS_FILE_BLOCK,
     LS_SYSMON_STATUS,
+    LS_PS_MODULE,            /* PowerShell Operational 4103 */
+    LS_PS_SCRIPT,            /* PowerShell Operational 4104 */
+    LS_PS_CLASSIC_START,     /* Windows PowerShell 400 */
+    LS_PS_CLASSIC_PROVIDER_START, /* Windows PowerShell 600 */
+    LS_PS_CLASSIC_SCRIPT,    /* Windows PowerShell 800 */
     LS_STAGES,               /* process_creation_stages: finished creations */
     LS_ANY,                  /* product: windows alone: every event */
     LS_SERVICE_FIRST         /* then one key per service of the table */
