@@ -329,6 +329,20 @@ int ps_view_event(view *v, const ps_vctx *x, const ps_event *ev)
             int id = fdict_find(v->dict, f->name, strlen(f->name));
             if ((id >= 0 || v->keep_all) && view_set(v, id, f->value, strlen(f->value)) < 0)
                 return PS_ERR_NOMEM;
+            if (strchr(f->name, ' ')) {
+                /* "Threat Name", "Process Name" (Windows Defender, some
+                 * classic providers): Sigma writes them without the spaces */
+                char bare[128];
+                size_t n = 0;
+                const char *p;
+                for (p = f->name; *p && n < sizeof bare - 1; p++)
+                    if (*p != ' ')
+                        bare[n++] = *p;
+                bare[n] = '\0';
+                id = fdict_find(v->dict, bare, n);
+                if (id >= 0 && !*p && view_set(v, id, f->value, strlen(f->value)) < 0)
+                    return PS_ERR_NOMEM;
+            }
         }
         if (prov && !strcmp(prov, PS_PROVIDER_SECURITY)) {
             unsigned eid = v->record_event_id;
