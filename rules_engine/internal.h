@@ -272,6 +272,9 @@ typedef struct view {
      * logs), read once by ps_view_classify; NULL / 0 when absent */
     const char *provider, *channel, *event_type;
     unsigned record_event_id;
+    /* a field the record lacks that procstage filled from its own model
+     * (4688 before version 2: ParentImage from the process table), -1 none */
+    int derived_field;
 } view;
 
 int view_init(view *v, const fdict *d, bool keep_all);

@@ -526,6 +526,13 @@ static int detection_finding(ps_rules_run *rr, view *v, const rule *r, ps_error 
         json_value(&j, f);
     }
     ps_json_end_object(&j);
+    if (v->derived_field >= 0 && view_get(v, v->derived_field)) {
+        ps_json_key(&j, "derived");
+        ps_json_begin_object(&j);
+        ps_json_kv_str(&j, rr->rs->dict.names[v->derived_field],
+                       "from procstage's process table: the record does not name it");
+        ps_json_end_object(&j);
+    }
     ps_json_key(&j, "events");
     ps_json_begin_array(&j);
     if (r->neve) {

@@ -33,6 +33,7 @@ int view_init(view *v, const fdict *d, bool keep_all)
     memset(v, 0, sizeof *v);
     v->dict = d;
     v->keep_all = keep_all;
+    v->derived_field = -1;
     v->nfields = d->n;
     v->stamp = calloc(d->n + 1, sizeof *v->stamp);
     v->head = calloc(d->n + 1, sizeof *v->head);
@@ -62,6 +63,7 @@ void view_reset(view *v)
     v->nls = 0;
     v->ts = 0;
     v->event_id = v->creation_id = 0;
+    v->derived_field = -1;
     ps_arena_reset(&v->arena);
 }
 
@@ -353,6 +355,17 @@ int ps_view_event(view *v, const ps_vctx *x, const ps_event *ev)
             if (eid == 4688) {
                 rc |= set_wk(v, wk, WK_IMAGE, newname);
                 rc |= set_wk(v, wk, WK_PARENTIMAGE, parent);
+                if (!parent && pid && x->recon) {
+                    /* 4688 before version 2 names no parent: the creator's
+                     * image from the process table, marked as derived */
+                    uint64_t n;
+                    ps_recon_proc cp;
+                    if (ps_parse_uint_loose(pid, &n) && n <= UINT32_MAX &&
+                        ps_recon_lookup_pid(x->recon, (uint32_t)n, -1, &cp) && (cp.image_path || cp.name)) {
+                        rc |= set_wk(v, wk, WK_PARENTIMAGE, cp.image_path ? cp.image_path : cp.name);
+                        v->derived_field = wk[WK_PARENTIMAGE];
+                    }
+                }
                 rc |= hex_to_dec(v, wk[WK_PROCESSID], newpid);
                 rc |= hex_to_dec(v, wk[WK_PARENTPROCESSID], pid);
                 if (ev->proc && ev->proc->user)
