@@ -98,6 +98,8 @@ static int run(ps_cli *cli, int argc, char **argv)
     fmts = k->formats;
     if ((fmts & PS_FMTS_OWN) && format_given)
         return ps_cli_usage(cli, "report", "report %s writes its own format; --format does not apply", kind);
+    if (!format_given && !(fmts & PS_FMTS_OWN) && !(fmts & (1u << PS_FMT_TEXT)) && (fmts & (1u << PS_FMT_CSV)))
+        ro.format = PS_FMT_CSV;   /* a report without a text form (timeline): its CSV */
     if (!(fmts & PS_FMTS_OWN) && !(fmts & (1u << ro.format)))
         return ps_cli_usage(cli, "report", "report %s does not write %s%s", kind, ps_out_format_name(ro.format),
                             !strcmp(kind, "tree") ? " (report processes does)" : "");

@@ -14,6 +14,8 @@ static const ps_report_kind kinds[] = {
     {"traces", ps_report_traces, "the ingested traces and their time basis", PS_FMTS_ALL},
     {"stages", ps_report_stages, "one row per creation and stage: times, confidence, evidence", PS_FMTS_ALL},
     {"processes", ps_report_processes, "one row per process: identity, parent, times, command line", PS_FMTS_ALL},
+    {"timeline", ps_report_timeline, "one row per dated thing: creations, boundaries, findings (CSV, JSON Lines)",
+     (1u << PS_FMT_CSV) | (1u << PS_FMT_JSON) | (1u << PS_FMT_NDJSON)},
     {"tree", ps_report_tree, "the process tree, hijacked launches marked (text)", PS_FMTS_TEXT},
     {"html", ps_report_html, "self-contained HTML page: findings, timeline, tree, statistics", PS_FMTS_OWN},
     {"perfetto", ps_report_perfetto, "Chrome trace-event JSON for ui.perfetto.dev and chrome://tracing",

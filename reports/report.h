@@ -56,6 +56,7 @@ int ps_report_findings(ps_store *s, const ps_report_opts *o, ps_error *err);
     "'ImageLoaded', 'TargetImage', 'GrantedAccess', 'QueryName', 'DestinationIp', 'DestinationPort', "          \
     "'ScriptBlockText', 'ServiceName', 'ImagePath', 'TargetUserName', 'SubjectUserName', 'NewProcessName')"
 int ps_report_creations(ps_store *s, const ps_report_opts *o, ps_error *err);
+int ps_report_timeline(ps_store *s, const ps_report_opts *o, ps_error *err);   /* timeline.c */
 /* The combined document of `analyze --format json`. */
 int ps_report_analysis_json(ps_store *s, const ps_report_opts *o, ps_error *err);
 

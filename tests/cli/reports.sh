@@ -351,4 +351,26 @@ ok $? "the text gives each finding's trace and host when the model has several (
 run report findings --trace 1 "$TMP/two.db"
 ! grep -q '^    trace:' "$TMP/out"
 ok $? "not for one trace"
+# report timeline: every creation, found boundary and finding once, in time
+# order (CSV by default, JSON Lines)
+run report timeline "$TMP/two.db"
+expect_status 0 "report timeline writes CSV without --format"
+python3 - "$TMP/out" "$TMP/two.db" <<'PY'
+import csv, sqlite3, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline='')))
+db = sqlite3.connect(sys.argv[2])
+n = lambda q: db.execute(q).fetchone()[0]
+kinds = {k: sum(1 for r in rows if r['kind'] == k) for k in ('creation', 'boundary', 'finding')}
+want = {'creation': n("SELECT count(*) FROM creations WHERE create_ts IS NOT NULL"),
+        'boundary': n("SELECT count(*) FROM boundaries WHERE confidence <> 'missing' AND boundary <> 2"),
+        'finding': n("SELECT count(*) FROM findings")}
+ts = [int(r['ts']) for r in rows]
+ok = kinds == want and ts == sorted(ts) and all(r['host'] == 'WS01.corp.example' for r in rows) \
+     and all(r['rule_id'] and r['level'] for r in rows if r['kind'] == 'finding')
+sys.exit(0 if ok else 1)
+PY
+ok $? "the timeline holds each creation, found boundary and finding once, in time order, with host, rule and level"
+run report timeline --format ndjson "$TMP/two.db"
+python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$TMP/out"
+ok $? "and as JSON Lines"
 finish
