@@ -45,11 +45,15 @@ int ps_cli_load_rules(ps_cli *cli, const ps_cli_ingest *io, bool warn, ps_rulese
     if (ps_ruleset_finish(rs, &err) < 0)
         goto fail;
     pr = ps_ruleset_problems(rs, &np);
-    if (warn && cli->verbosity >= 0)
+    /* one line per skipped rule with -v, or when there are only a few;
+     * otherwise one summary line ('rules check' lists them with reasons) */
+    if (warn && cli->verbosity >= 0 && (np <= 3 || cli->verbosity >= 1))
         for (i = 0; i < np; i++) {
             fprintf(stderr, "%s: warning: rule skipped: ", cli->prog);
             ps_cli_print_problem(stderr, &pr[i]);
         }
+    else if (warn && cli->verbosity >= 0 && np)
+        fprintf(stderr, "%s: warning: %zu rules skipped: see 'procstage rules check' (or -v)\n", cli->prog, np);
     ps_cli_verbose(cli, "%zu rules loaded, %zu cannot run", ps_ruleset_count(rs), np);
     *out = rs;
     return PS_EXIT_OK;

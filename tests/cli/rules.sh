@@ -140,7 +140,14 @@ ok $? "rules check --format json is JSON"
 # a bad rule never stops the others: analyze warns and runs the good one
 run analyze --no-default-rules --rules "$TMP/bad" "$FIX/plain.csv"
 expect_status 0 "analyze with bad rules still works"
-err_has "rule skipped: '$TMP/bad/modifier.yml': line 8: rule 'Unknown modifier'" "a warning per bad rule"
+grep -q "^procstage: warning: [0-9]* rules skipped: see 'procstage rules check' (or -v)$" "$TMP/err"
+ok $? "many bad rules: one summary line ($(cat "$TMP/err"))"
+[ "$(wc -l <"$TMP/err")" = 1 ]
+ok $? "and nothing else"
+run -v analyze --no-default-rules --rules "$TMP/bad" "$FIX/plain.csv"
+err_has "rule skipped: '$TMP/bad/modifier.yml': line 8: rule 'Unknown modifier'" "-v: a warning per bad rule"
+run analyze --no-default-rules --rules "$TMP/bad/modifier.yml" --rules "$TMP/bad/sub/regex.yml" --rules "$TMP/bad/good.yml" "$FIX/plain.csv"
+err_has "rule skipped: '$TMP/bad/modifier.yml': line 8: rule 'Unknown modifier'" "a few bad rules: a warning each"
 out_has "t-good" "the good rule ran (Explorer launches notepad)"
 run -q analyze --no-default-rules --rules "$TMP/bad" "$FIX/plain.csv"
 [ ! -s "$TMP/err" ]
