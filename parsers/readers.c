@@ -45,6 +45,32 @@ const ps_reader_ops *ps_reader_find(const char *name)
 
 #define PROBE_BYTES 65536
 
+/* Archives and compressors analysts meet in triage collections, by their
+ * magic bytes: named in the error instead of "unrecognised". */
+static const char *packed_format(const uint8_t *p, size_t len)
+{
+    static const struct {
+        const char *magic;
+        size_t n;
+        const char *what;
+    } packs[] = {
+        {"\x1f\x8b", 2, "compressed with gzip"},
+        {"PK\x03\x04", 4, "a ZIP archive"},
+        {"PK\x05\x06", 4, "an empty ZIP archive"},
+        {"7z\xbc\xaf\x27\x1c", 6, "a 7-Zip archive"},
+        {"\xfd" "7zXZ\x00", 6, "compressed with xz"},
+        {"BZh", 3, "compressed with bzip2"},
+        {"Rar!\x1a\x07", 6, "a RAR archive"},
+        {"\x04\x22\x4d\x18", 4, "compressed with LZ4"},
+        {"MSCF", 4, "a Windows cabinet (CAB)"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof packs / sizeof packs[0]; i++)
+        if (len >= packs[i].n && !memcmp(p, packs[i].magic, packs[i].n))
+            return packs[i].what;
+    return NULL;
+}
+
 int ps_reader_detect(ps_input *in, const ps_reader_ops **ops, ps_error *err)
 {
     const uint8_t *p;
@@ -65,11 +91,18 @@ int ps_reader_detect(ps_input *in, const ps_reader_ops **ops, ps_error *err)
             *ops = t[i];
         }
     }
-    if (!*ops)
+    if (!*ops) {
+        const char *packed = packed_format(p, len);
+        if (packed)
+            return ps_error_set(err, PS_ERR_INPUT,
+                                "'%s': %s, which procstage does not read: unpack it first (zstd-compressed "
+                                "files are read as they are)",
+                                ps_input_name(in), packed);
         return ps_error_set(err, PS_ERR_INPUT,
                             "'%s': unrecognised format at offset 0 (see 'procstage formats' for "
                             "what procstage reads)",
                             ps_input_name(in));
+    }
     return 0;
 }
 
