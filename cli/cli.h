@@ -99,6 +99,10 @@ void ps_cli_reader_warning(void *ctx, const char *msg);
 
 /* --fail-on / --min-severity: "none" gives -1. */
 int ps_cli_parse_severity(const char *s, int *rank, bool allow_none);
+/* --from/--to: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fffffff]]", a space for
+ * the T, a Z or none at the end; the FILETIME it names (a date alone: its
+ * first tick, or with `end` its last).  -1 when it is none of these. */
+int ps_cli_parse_time(const char *s, bool end, int64_t *ts);
 /* A whole number from min to max (decimal, nothing after it): 0, or -1 for
  * anything else (also beyond 64 bits: strtoll's ERANGE). */
 int ps_cli_parse_int(const char *s, long long min, long long max, long long *out);
@@ -175,6 +179,8 @@ enum {
     PS_OPT_CASE,
     PS_OPT_NO_WAIT,
     PS_OPT_COLOR,
+    PS_OPT_FROM,
+    PS_OPT_TO,
     PS_OPT_COMMAND = 400   /* first code free for a command's own options */
 };
 #define PS_OPT_FAILED (-2)

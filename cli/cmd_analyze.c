@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "model/store.h"
 #include "parsers/reader.h"
 #include "rules_engine/detect.h"
@@ -25,6 +26,9 @@ static const ps_cli_opt analyze_opts[] = {
     {"min-severity", PS_OPT_MIN_SEVERITY, required_argument, "SEV",
      "show findings of at least SEV (info, low, medium, high,\ncritical); --fail-on still sees them all", false},
     {"findings-only", OPT_FINDINGS_ONLY, no_argument, NULL, "print the findings only (text), no traces or timings", false},
+    {"from", PS_OPT_FROM, required_argument, "TIME",
+     "show creations and findings from TIME on (YYYY-MM-DD[THH:MM[:SS]]),\nin each trace's own time basis", false},
+    {"to", PS_OPT_TO, required_argument, "TIME", "show creations and findings up to TIME (a date: to its end)", false},
     {NULL, 0, 0, NULL, NULL, false},
 };
 static const ps_cli_opt *const analyze_tables[] = {analyze_opts, ps_cli_input_opts, ps_cli_ingest_opts, NULL};
@@ -70,6 +74,16 @@ static int run(ps_cli *cli, int argc, char **argv)
             break;
         case OPT_FINDINGS_ONLY:
             findings_only = true;
+            break;
+        case PS_OPT_FROM:
+        case PS_OPT_TO:
+            if (ps_cli_parse_time(optarg, c == PS_OPT_TO, c == PS_OPT_FROM ? &ro.from_ts : &ro.to_ts) < 0)
+                return ps_cli_usage(cli, "analyze", "--%s takes a time (YYYY-MM-DD[THH:MM[:SS[.fffffff]]]), not '%s'",
+                                    c == PS_OPT_FROM ? "from" : "to", ps_tx(optarg));
+            if (c == PS_OPT_FROM)
+                ro.has_from = true;
+            else
+                ro.has_to = true;
             break;
         case 'h':
             ps_cli_help(&ps_cmd_analyze, stdout);

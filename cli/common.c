@@ -268,6 +268,48 @@ void ps_cli_reader_warning(void *ctx, const char *msg)
     ps_cli_warn(cli, "%s", msg);
 }
 
+int ps_cli_parse_time(const char *s, bool end, int64_t *ts)
+{
+    unsigned y, mo, d, h = 0, mi = 0, sec = 0;
+    int64_t frac = 0, scale = PS_TICKS_PER_SEC, t;
+    const char *p = s;
+    int n = 0;
+
+    if (sscanf(p, "%4u-%2u-%2u%n", &y, &mo, &d, &n) != 3 || n != 10 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+        y < 1601)
+        return -1;
+    p += n;
+    if (*p == 'T' || *p == ' ') {
+        int m = 0;
+        if (sscanf(p + 1, "%2u:%2u%n", &h, &mi, &m) != 2 || m != 5 || h > 23 || mi > 59)
+            return -1;
+        p += 1 + m;
+        if (*p == ':') {
+            if (sscanf(p + 1, "%2u%n", &sec, &m) != 1 || m != 2 || sec > 60)
+                return -1;
+            p += 1 + m;
+            if (*p == '.' || *p == ',') {
+                for (p++, m = 0; *p >= '0' && *p <= '9'; p++, m++)
+                    if (scale > 1) {
+                        scale /= 10;
+                        frac += (*p - '0') * scale;
+                    }
+                if (!m)
+                    return -1;
+            }
+        }
+        end = false;   /* a time is exact */
+    }
+    if (*p == 'Z')
+        p++;
+    if (*p)
+        return -1;
+    t = ps_days_from_civil(y, mo, d) * PS_TICKS_PER_DAY +
+        ((int64_t)h * 3600 + (int64_t)mi * 60 + (int64_t)sec) * PS_TICKS_PER_SEC + frac;
+    *ts = end ? t + PS_TICKS_PER_DAY - 1 : t;
+    return 0;
+}
+
 int ps_cli_parse_severity(const char *s, int *rank, bool allow_none)
 {
     if (allow_none && !strcmp(s, "none")) {
@@ -353,6 +395,12 @@ int ps_cli_fail_on(ps_cli *cli, ps_store *store, int64_t trace_id, int rank)
     if (rank < 0)
         return PS_EXIT_OK;
     ps_error_clear(&err);
+    {
+        ps_report_opts all;   /* --fail-on sees every finding: no range */
+        memset(&all, 0, sizeof all);
+        if (ps_report_range_function(store, &all, &err) < 0)
+            return ps_cli_fail(cli, &err);
+    }
     if (ps_report_count_findings(store, trace_id, rank, &n, &err) < 0)
         return ps_cli_fail(cli, &err);
     return n > 0 ? PS_EXIT_FINDINGS : PS_EXIT_OK;

@@ -27,10 +27,52 @@ static void sql_time(sqlite3_context *cx, int argc, sqlite3_value **argv)
     sqlite3_result_text(cx, buf, -1, SQLITE_TRANSIENT);
 }
 
+/* ps_in_range(ts): whether ts lies in the report's --from/--to range (1
+ * without one; a NULL time is outside a range). */
+typedef struct range {
+    bool has_from, has_to;
+    int64_t from, to;
+} range;
+
+static void sql_in_range(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    const range *r = sqlite3_user_data(cx);
+    int64_t t;
+
+    (void)argc;
+    if (!r->has_from && !r->has_to) {
+        sqlite3_result_int(cx, 1);
+        return;
+    }
+    if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER) {
+        sqlite3_result_int(cx, 0);
+        return;
+    }
+    t = sqlite3_value_int64(argv[0]);
+    sqlite3_result_int(cx, (!r->has_from || t >= r->from) && (!r->has_to || t <= r->to));
+}
+
 int ps_report_sql_functions(ps_store *s, ps_error *err)
 {
     if (sqlite3_create_function(ps_store_db(s), "ps_time", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_time,
                                 NULL, NULL) != SQLITE_OK)
+        return ps_report_db_error(s, err);
+    return 0;
+}
+
+int ps_report_range_function(ps_store *s, const ps_report_opts *o, ps_error *err)
+{
+    range *r = malloc(sizeof *r);
+    if (!r)
+        return ps_error_nomem(err);
+    r->has_from = o->has_from;
+    r->has_to = o->has_to;
+    r->from = o->from_ts;
+    r->to = o->to_ts;
+    /* SQLite owns r from here (freed when the function is replaced or the
+     * connection closes) */
+    if (sqlite3_create_function_v2(ps_store_db(s), "ps_in_range", 1, SQLITE_UTF8, r, sql_in_range, NULL, NULL, free) !=
+        SQLITE_OK)
         return ps_report_db_error(s, err);
     return 0;
 }

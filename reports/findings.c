@@ -30,6 +30,7 @@ static const char *const FINDING_SQL =
     "WHERE (?1 = 0 OR f.trace_id = ?1) AND "
     "  (CASE f.severity WHEN 'info' THEN 0 WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 "
     "   WHEN 'critical' THEN 4 ELSE 0 END) >= ?2 "
+    "  AND ps_in_range(coalesce((SELECT e.ts FROM events e WHERE e.event_id = f.event_id), c.create_ts)) "
     "ORDER BY (CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 "
     "  WHEN 'low' THEN 3 ELSE 4 END), f.trace_id, f.finding_id";
 
@@ -40,9 +41,11 @@ int ps_report_count_findings(ps_store *s, int64_t trace_id, int min_rank, int64_
 
     *count = 0;
     if (sqlite3_prepare_v2(ps_store_db(s),
-                           "SELECT count(*) FROM findings WHERE (?1 = 0 OR trace_id = ?1) AND "
+                           "SELECT count(*) FROM findings f WHERE (?1 = 0 OR trace_id = ?1) AND "
                            "(CASE severity WHEN 'info' THEN 0 WHEN 'low' THEN 1 WHEN 'medium' THEN 2 "
-                           "WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE 0 END) >= ?2",
+                           "WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE 0 END) >= ?2 AND "
+                           "ps_in_range(coalesce((SELECT e.ts FROM events e WHERE e.event_id = f.event_id), "
+                           "(SELECT c.create_ts FROM creations c WHERE c.creation_id = f.creation_id)))",
                            -1, &st, NULL) != SQLITE_OK)
         return ps_report_db_error(s, err);
     sqlite3_bind_int64(st, 1, trace_id);
@@ -64,7 +67,7 @@ static const char *const SUMMARY_SQL =
     "LEFT JOIN events e ON e.event_id = f.event_id LEFT JOIN creations c ON c.creation_id = f.creation_id "
     "WHERE (?1 = 0 OR f.trace_id = ?1) AND "
     "  (CASE f.severity WHEN 'info' THEN 0 WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 "
-    "   WHEN 'critical' THEN 4 ELSE 0 END) >= ?2 "
+    "   WHEN 'critical' THEN 4 ELSE 0 END) >= ?2 AND ps_in_range(coalesce(e.ts, c.create_ts)) "
     "GROUP BY f.rule_id, f.severity "
     "ORDER BY (CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 "
     "  WHEN 'low' THEN 3 ELSE 4 END), count(*) DESC, f.rule_id";
@@ -347,6 +350,10 @@ int ps_report_findings_json(ps_store *s, const ps_report_opts *o, ps_json *j, ps
 {
     sqlite3_stmt *st;
     int rc;
+    int range_rc = ps_report_range_function(s, o, err);   /* --from/--to, for ps_in_range() */
+
+    if (range_rc < 0)
+        return range_rc;
 
     if (sqlite3_prepare_v2(ps_store_db(s), FINDING_SQL, -1, &st, NULL) != SQLITE_OK)
         return ps_report_db_error(s, err);
@@ -421,6 +428,10 @@ static int findings_csv(ps_store *s, const ps_report_opts *o, ps_error *err)
 
 int ps_report_findings(ps_store *s, const ps_report_opts *o, ps_error *err)
 {
+    int range_rc = ps_report_range_function(s, o, err);   /* --from/--to, for ps_in_range() */
+
+    if (range_rc < 0)
+        return range_rc;
     if (o->format == PS_FMT_CSV)
         return findings_csv(s, o, err);
     if (o->format == PS_FMT_NDJSON)
@@ -614,5 +625,9 @@ int ps_report_analysis_json(ps_store *s, const ps_report_opts *o, ps_error *err)
                                                {"creations", ps_report_timing_json},
                                                {"per_image", ps_report_per_image_json},
                                                {"findings", ps_report_findings_json}};
+    int range_rc = ps_report_range_function(s, o, err);   /* --from/--to, for ps_in_range() */
+
+    if (range_rc < 0)
+        return range_rc;
     return ps_report_json_document(s, o, sections, PS_ARRAY_LEN(sections), err);
 }

@@ -30,6 +30,10 @@ typedef struct ps_report_opts {
     int64_t trace_id;        /* 0 = all traces */
     int min_severity;        /* findings: lowest severity shown (rank) */
     int width;               /* text: the terminal's columns, long values cut to it; 0 = 160 */
+    /* timing and findings: only creations (by B2) and findings (by their
+     * time) within [from_ts, to_ts], each in its trace's own time basis */
+    bool has_from, has_to;
+    int64_t from_ts, to_ts;
     bool unicode;            /* box drawing in text trees (else ASCII) */
 } ps_report_opts;
 

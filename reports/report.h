@@ -97,6 +97,9 @@ int ps_report_export(ps_store *s, const ps_report_opts *o, const ps_export *x, p
 /* Registers ps_time(ts, basis) (a FILETIME formatted in its trace's basis)
  * on the store's connection. */
 int ps_report_sql_functions(ps_store *s, ps_error *err);
+/* Registers ps_in_range(ts): o's --from/--to range (always true without
+ * one), for the timing and findings queries. */
+int ps_report_range_function(ps_store *s, const ps_report_opts *o, ps_error *err);
 
 /* JSON fragments shared by the documents (written as values). */
 struct ps_json;

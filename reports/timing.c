@@ -22,7 +22,7 @@ static const char *const CREATION_SQL =
     "LEFT JOIN processes cp ON cp.process_id = c.creator_process_id "
     "LEFT JOIN processes ch ON ch.process_id = c.child_process_id "
     "LEFT JOIN processes pp ON pp.process_id = ch.parent_process_id "
-    "WHERE ?1 = 0 OR c.trace_id = ?1 ORDER BY c.trace_id, c.create_ts, c.creation_id";
+    "WHERE (?1 = 0 OR c.trace_id = ?1) AND ps_in_range(c.create_ts) ORDER BY c.trace_id, c.create_ts, c.creation_id";
 
 static const char *const STAGE_SQL =
     "SELECT stage, duration, confidence, start_ts, end_ts, start_event_id, end_event_id, evidence "
@@ -300,7 +300,7 @@ static int collect_rows(ps_store *s, const ps_report_opts *o, samples *S, ps_err
     if (sqlite3_prepare_v2(ps_store_db(s),
                            "SELECT c.image_path, s.stage, s.duration, s.confidence FROM creations c "
                            "JOIN stages s USING (creation_id) WHERE (?1 = 0 OR c.trace_id = ?1) "
-                           "AND c.status <> 'failed' ORDER BY c.creation_id, s.stage",
+                           "AND c.status <> 'failed' AND ps_in_range(c.create_ts) ORDER BY c.creation_id, s.stage",
                            -1, &st, NULL) != SQLITE_OK)
         return ps_report_db_error(s, err);
     sqlite3_bind_int64(st, 1, o->trace_id);
@@ -353,11 +353,16 @@ int ps_report_stages_measured(ps_store *s, const ps_report_opts *o, bool *measur
 {
     sqlite3_stmt *st;
     int rc;
+    int range_rc = ps_report_range_function(s, o, err);   /* --from/--to, for ps_in_range() */
+
+    if (range_rc < 0)
+        return range_rc;
 
     *measured = false;
     if (sqlite3_prepare_v2(ps_store_db(s),
                            "SELECT EXISTS (SELECT 1 FROM stages st JOIN creations c USING (creation_id) "
-                           "WHERE (?1 = 0 OR c.trace_id = ?1) AND st.confidence <> 'missing' AND st.duration IS NOT NULL)",
+                           "WHERE (?1 = 0 OR c.trace_id = ?1) AND ps_in_range(c.create_ts) AND st.confidence <> 'missing' "
+                           "AND st.duration IS NOT NULL)",
                            -1, &st, NULL) != SQLITE_OK)
         return ps_report_db_error(s, err);
     sqlite3_bind_int64(st, 1, o->trace_id);
@@ -385,7 +390,7 @@ static int timing_text(ps_store *s, const ps_report_opts *o, ps_error *err)
     {
         int64_t count = 0;
         sqlite3_stmt *cst;
-        if (sqlite3_prepare_v2(ps_store_db(s), "SELECT count(*) FROM creations WHERE ?1 = 0 OR trace_id = ?1",
+        if (sqlite3_prepare_v2(ps_store_db(s), "SELECT count(*) FROM creations WHERE (?1 = 0 OR trace_id = ?1) AND ps_in_range(create_ts)",
                                -1, &cst, NULL) == SQLITE_OK) {
             sqlite3_bind_int64(cst, 1, o->trace_id);
             if (sqlite3_step(cst) == SQLITE_ROW)
@@ -545,6 +550,10 @@ int ps_report_timing_json(ps_store *s, const ps_report_opts *o, ps_json *j, ps_e
 {
     sqlite3_stmt *st = NULL, *sst = NULL;
     int rc, k;
+    int range_rc = ps_report_range_function(s, o, err);   /* --from/--to, for ps_in_range() */
+
+    if (range_rc < 0)
+        return range_rc;
 
     if (sqlite3_prepare_v2(ps_store_db(s), CREATION_SQL, -1, &st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(ps_store_db(s), STAGE_SQL, -1, &sst, NULL) != SQLITE_OK) {
@@ -659,6 +668,10 @@ int ps_report_per_image_json(ps_store *s, const ps_report_opts *o, ps_json *j, p
     samples S;
     size_t i;
     int k, rc;
+    int range_rc = ps_report_range_function(s, o, err);   /* --from/--to, for ps_in_range() */
+
+    if (range_rc < 0)
+        return range_rc;
 
     if ((rc = collect(s, o, &S, err)) < 0)
         return rc;
@@ -709,6 +722,10 @@ int ps_report_each_image(ps_store *s, const ps_report_opts *o, ps_image_stats_fn
     samples S;
     size_t i;
     int k, rc = 0;
+    int range_rc = ps_report_range_function(s, o, err);   /* --from/--to, for ps_in_range() */
+
+    if (range_rc < 0)
+        return range_rc;
 
     if ((rc = collect(s, o, &S, err)) < 0)
         return rc;
@@ -747,7 +764,7 @@ static int timing_csv(ps_store *s, const ps_report_opts *o, ps_error *err)
                            "c.requested_image, c.status, s.stage, s.name, s.start_ts, s.end_ts, "
                            "s.duration, s.confidence, s.start_event_id, s.end_event_id "
                            "FROM creations c JOIN stages s USING (creation_id) "
-                           "WHERE ?1 = 0 OR c.trace_id = ?1 ORDER BY c.trace_id, c.create_ts, "
+                           "WHERE (?1 = 0 OR c.trace_id = ?1) AND ps_in_range(c.create_ts) ORDER BY c.trace_id, c.create_ts, "
                            "c.creation_id, s.stage",
                            -1, &st, NULL) != SQLITE_OK)
         return ps_report_db_error(s, err);
@@ -775,6 +792,10 @@ static int timing_csv(ps_store *s, const ps_report_opts *o, ps_error *err)
 
 int ps_report_timing(ps_store *s, const ps_report_opts *o, ps_error *err)
 {
+    int range_rc = ps_report_range_function(s, o, err);   /* --from/--to, for ps_in_range() */
+
+    if (range_rc < 0)
+        return range_rc;
     if (o->format == PS_FMT_CSV)
         return timing_csv(s, o, err);
     if (o->format == PS_FMT_NDJSON)

@@ -373,4 +373,22 @@ ok $? "the timeline holds each creation, found boundary and finding once, in tim
 run report timeline --format ndjson "$TMP/two.db"
 python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$TMP/out"
 ok $? "and as JSON Lines"
+# analyze --from/--to: the creations and findings of a time range
+run analyze --findings-only --from 2024-03-14T09:30:30 --to 2024-03-14T09:31:00 "$FIX/sysmon_ifeo.evtx"
+grep -q '^FINDINGS (4)$' "$TMP/out"
+ok $? "--from/--to keep the findings of the range (4 of 13)"
+run analyze --format json --from 2024-03-14T09:31 "$FIX/sysmon_ifeo.evtx"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = len(d["creations"]) == 2 and all(c["create_time"] >= "2024-03-14T09:31" for c in d["creations"]) \
+     and all(f["time"] >= "2024-03-14T09:31" for f in d["findings"]) and d["findings"]
+sys.exit(0 if ok else 1)' "$TMP/out"
+ok $? "and in the JSON: creations from B2 on, findings by their time"
+run analyze --to 2024-03-13 --fail-on low "$FIX/sysmon_ifeo.evtx"
+expect_status 1 "--fail-on still sees the findings outside the range"
+grep -q '^FINDINGS (0)$' "$TMP/out" && grep -q '^PROCESS CREATIONS (0)$' "$TMP/out"
+ok $? "a date before the trace: nothing shown"
+run analyze --from 2024-02-30x "$FIX/sysmon_ifeo.evtx"
+expect_status 2 "--from takes a time"
 finish
