@@ -3,12 +3,36 @@
 # Chromium, through ChromeDriver (Debian: chromium chromium-driver) and curl.
 #
 #   bench/html_render.sh REPORT.html [RUNS]
+#   bench/html_render.sh medium [RUNS]
+#
+# "medium" first builds the two models where the report's cost used to grow
+# with events x creations (issue 16) - 2 M events and 200 creations (psgen
+# bulk), 240 k events and 37 k creations (psgen procs) - times 'procstage
+# report html' on each (wall seconds), then opens each report as below.
+# Run from the build tree (./procstage, fixtures/psgen).
 #
 # Per run, a fresh browser profile; from the page's own Navigation and Paint
 # Timing: DOMContentLoaded, load, first contentful paint; then the time to
 # sort the timeline by total and to filter it (a click and an input event,
 # with the layout they cause).  Prints one line per run.
 set -eu
+if [ "${1:-}" = medium ]; then
+    runs=${2:-3}
+    m=$(mktemp -d "${TMPDIR:-/tmp}/ps-medium-XXXXXX")
+    trap 'rm -rf "$m"' EXIT INT TERM
+    fixtures/psgen bulk pml 2000000 "$m/bulk.pml" >/dev/null
+    fixtures/psgen procs pml 37000 "$m/procs.pml" >/dev/null
+    for t in bulk procs; do
+        ./procstage -q ingest "$m/$t.pml" -o "$m/$t.db"
+        c=$(./procstage report creations --format csv "$m/$t.db" | tail -n +2 | wc -l)
+        start=$(date +%s.%N)
+        ./procstage report html "$m/$t.db" -o "$m/$t.html"
+        end=$(date +%s.%N)
+        echo "$t: $c creations, report html $(awk "BEGIN { printf \"%.2f\", $end - $start }") s, $(wc -c <"$m/$t.html") bytes"
+        "$0" "$m/$t.html" "$runs"
+    done
+    exit 0
+fi
 report=$1
 runs=${2:-3}
 port=${CHROMEDRIVER_PORT:-9515}

@@ -135,6 +135,7 @@ struct ps_store {
     bool committed;
     bool appending;
     bool no_indexes;     /* a part of the parallel ingest: merged, never queried */
+    FILE *trace_sql;     /* PROCSTAGE_TRACE_SQL, closed with the store */
     bool in_txn;
     sqlite3_stmt *st[ST__COUNT];
     int64_t next_event, next_process, next_creation, next_stack, next_trace, next_string, next_frame;
@@ -624,6 +625,31 @@ int ps_store_open_memory(ps_store **out, ps_error *err)
     return 0;
 }
 
+/* PROCSTAGE_TRACE_SQL=FILE: every statement run on a model opened for
+ * reading (the reports') is appended to FILE, one line each, so that a test
+ * can look at their query plans (tests/cli/plans.sh). */
+static int trace_sql_cb(unsigned type, void *ctx, void *p, void *x)
+{
+    const char *sql = sqlite3_sql((sqlite3_stmt *)p);
+    FILE *f = ctx;
+    (void)x;
+    if (type == SQLITE_TRACE_STMT && sql) {
+        for (; *sql; sql++)
+            fputc(*sql == '\n' || *sql == '\r' ? ' ' : *sql, f);
+        fputc('\n', f);
+        fflush(f);
+    }
+    return 0;
+}
+
+static void trace_sql(ps_store *s)
+{
+    const char *path = getenv("PROCSTAGE_TRACE_SQL");
+    if (!path || !*path || !(s->trace_sql = fopen(path, "a")))
+        return;
+    sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT, trace_sql_cb, s->trace_sql);
+}
+
 int ps_store_open_read(const char *path, ps_store **out, ps_error *err)
 {
     ps_store *s;
@@ -661,6 +687,7 @@ int ps_store_open_read(const char *path, ps_store **out, ps_error *err)
         ps_store_close(s);
         return rc;
     }
+    trace_sql(s);
     s->committed = true;
     *out = s;
     return 0;
@@ -773,6 +800,8 @@ void ps_store_close(ps_store *s)
     finalize_all(s);
     if (s->db)
         sqlite3_close(s->db);
+    if (s->trace_sql)
+        fclose(s->trace_sql);
     if (s->tmp) {
         unlink(s->tmp);
         ps_tmpclean_forget(s->tmp);

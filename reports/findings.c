@@ -64,7 +64,7 @@ static const char *const SUMMARY_SQL =
     "SELECT f.severity, count(*), min(coalesce(e.ts, c.create_ts)), max(coalesce(e.ts, c.create_ts)), "
     "  max(t.time_basis), f.rule_id, max(f.title), count(DISTINCT f.trace_id) "
     "FROM findings f JOIN traces t ON t.trace_id = f.trace_id "
-    "LEFT JOIN events e ON e.event_id = f.event_id LEFT JOIN creations c ON c.creation_id = f.creation_id "
+    "LEFT JOIN event_rows e ON e.event_id = f.event_id LEFT JOIN creations c ON c.creation_id = f.creation_id "
     "WHERE (?1 = 0 OR f.trace_id = ?1) AND "
     "  (CASE f.severity WHEN 'info' THEN 0 WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 "
     "   WHEN 'critical' THEN 4 ELSE 0 END) >= ?2 AND ps_in_range(coalesce(e.ts, c.create_ts)) "

@@ -957,8 +957,11 @@ static const char *const TL_SQL =
 
 static const char *const TL_STAGE_SQL =
     "SELECT s.stage, s.start_ts, s.end_ts, s.duration, s.confidence, s.start_event_id, s.end_event_id, "
-    "es.operation, ee.operation FROM stages s LEFT JOIN events es ON es.event_id = s.start_event_id "
-    "LEFT JOIN events ee ON ee.event_id = s.end_event_id WHERE s.creation_id = ?1 ORDER BY s.stage";
+    "(SELECT o.text FROM event_rows e JOIN strings o ON o.string_id = e.operation_id WHERE e.event_id = s.start_event_id), "
+    "(SELECT o.text FROM event_rows e JOIN strings o ON o.string_id = e.operation_id WHERE e.event_id = s.end_event_id) "
+    /* event_rows, not the events view: a LEFT JOIN to the view makes
+     * SQLite materialise all of it, once per creation (docs/performance.md) */
+    "FROM stages s WHERE s.creation_id = ?1 ORDER BY s.stage";
 
 static int load_tl_stages(sqlite3_stmt *sst, int64_t cid, tl_stage st[6])
 {

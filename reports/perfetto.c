@@ -527,7 +527,7 @@ static int write_findings(pf *p, const ps_report_opts *o, ps_error *err)
                            "SELECT f.finding_id, f.trace_id, f.severity, f.rule_id, f.title, f.technique, "
                            "f.creation_id, f.event_id, e.ts, e.process_id, c.create_ts, c.child_process_id, "
                            "CASE WHEN json_valid(f.evidence) THEN f.evidence END "
-                           "FROM findings f LEFT JOIN events e ON e.event_id = f.event_id "
+                           "FROM findings f LEFT JOIN event_rows e ON e.event_id = f.event_id "
                            "LEFT JOIN creations c ON c.creation_id = f.creation_id "
                            "WHERE (?1 = 0 OR f.trace_id = ?1) ORDER BY f.trace_id, f.finding_id",
                            -1, &st, NULL) != SQLITE_OK)

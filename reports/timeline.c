@@ -51,7 +51,7 @@ static const ps_export TIMELINE = {
     "        f.title || coalesce(' [' || f.technique || ']', '') "
     " FROM findings f JOIN traces t ON t.trace_id = f.trace_id "
     " LEFT JOIN creations cr ON cr.creation_id = f.creation_id "
-    " LEFT JOIN events e ON e.event_id = f.event_id "
+    " LEFT JOIN event_rows e ON e.event_id = f.event_id "
     " LEFT JOIN processes p ON p.process_id = e.process_id "
     " WHERE (?1 = 0 OR f.trace_id = ?1) AND coalesce(e.ts, cr.create_ts) IS NOT NULL"
     ") ORDER BY ts, trace_id, creation_id, ord, event_id",

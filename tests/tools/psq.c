@@ -7,6 +7,10 @@
  *   psq --rw DB "SQL"     the same, read-write (to damage copies of models)
  *   psq --doc FILE DB "SQL"  the same as psq DB "SQL" with FILE's text in the
  *                         temporary table doc(d), for checks of JSON output
+ *   psq --plans DB FILE   for every line of FILE (an SQL statement, as
+ *                         PROCSTAGE_TRACE_SQL writes them) its query plan:
+ *                         "line<TAB>detail" per step (procstage's SQL
+ *                         functions stand in as stubs)
  * SQL may hold several statements; the rows of each are printed.
  */
 #include <sqlite3.h>
@@ -49,6 +53,13 @@ static int json_valid(sqlite3 *db, const char *text, size_t n)
     return v;
 }
 
+static void stub_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    (void)argv;
+    sqlite3_result_int(cx, 1);
+}
+
 int main(int argc, char **argv)
 {
     sqlite3 *db;
@@ -80,6 +91,37 @@ int main(int argc, char **argv)
         sqlite3_close(db);
         free(text);
         return good ? 0 : 1;
+    }
+    if (argc == 4 && !strcmp(argv[1], "--plans")) {
+        size_t n;
+        char *text = slurp(argv[3], &n), *line, *save = NULL;
+        int ln = 0, bad = 0;
+        if (!text || sqlite3_open_v2(argv[2], &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+            fprintf(stderr, "psq: cannot read %s or open %s\n", argv[3], argv[2]);
+            return 2;
+        }
+        sqlite3_create_function(db, "ps_time", 2, SQLITE_UTF8, NULL, stub_fn, NULL, NULL);
+        sqlite3_create_function(db, "ps_in_range", 1, SQLITE_UTF8, NULL, stub_fn, NULL, NULL);
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            char *q;
+            ln++;
+            if (strncmp(line, "SELECT", 6) && strncmp(line, "WITH", 4))
+                continue;   /* plans of queries only */
+            if (!(q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", line)) ||
+                sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) {
+                fprintf(stderr, "psq: line %d: %s\n", ln, sqlite3_errmsg(db));
+                sqlite3_free(q);
+                bad = 1;
+                continue;
+            }
+            sqlite3_free(q);
+            while (sqlite3_step(st) == SQLITE_ROW)
+                printf("%d\t%s\n", ln, (const char *)sqlite3_column_text(st, 3));
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(db);
+        free(text);
+        return bad ? 1 : 0;
     }
     {
         const char *doc = NULL, *sql;
