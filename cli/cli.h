@@ -141,6 +141,7 @@ typedef struct ps_cli_ingest {
     const char *host;
     const char *case_name;   /* --case: the investigation every trace belongs to */
     bool no_wait;            /* --no-wait: fail when another writer holds the model's lock */
+    bool force;              /* --force: ingest a trace whose content the model holds already */
     int jobs;                /* -j: traces ingested at once (0 or 1: one after the other) */
 } ps_cli_ingest;
 #define PS_CLI_MAX_JOBS 64
@@ -181,6 +182,7 @@ enum {
     PS_OPT_COLOR,
     PS_OPT_FROM,
     PS_OPT_TO,
+    PS_OPT_FORCE,
     PS_OPT_COMMAND = 400   /* first code free for a command's own options */
 };
 #define PS_OPT_FAILED (-2)

@@ -210,6 +210,7 @@ int ps_cli_build_model(ps_cli *cli, const char *out, char **paths, int n, const 
     so.host = opts->host;
     so.case_name = opts->case_name;
     so.jobs = opts->jobs;
+    so.force = opts->force;
     co.include = opts->include;
     co.ninclude = opts->ninclude;
     co.exclude = opts->exclude;
@@ -290,6 +291,8 @@ const ps_cli_opt ps_cli_ingest_opts[] = {
      "fail (exit 4) when another procstage is writing the\nmodel instead of waiting for it", false},
     {"jobs", 'j', required_argument, "N",
      "ingest up to N traces at once, each into a part merged\nin order (default 1: one after the other)", false},
+    {"force", PS_OPT_FORCE, no_argument, NULL,
+     "ingest a trace even when the model holds its content\nalready (same bytes: same SHA-256)", false},
     {NULL, 0, 0, NULL, NULL, false},
 };
 
@@ -364,6 +367,9 @@ int ps_cli_ingest_option(ps_cli *cli, const char *cmd, int c, const char *arg, p
         return 1;
     case PS_OPT_NO_WAIT:
         io->no_wait = true;
+        return 1;
+    case PS_OPT_FORCE:
+        io->force = true;
         return 1;
     case 'j': {
         char *end;

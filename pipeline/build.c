@@ -4,11 +4,15 @@
  */
 #include "pipeline/build.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sha256.h"
 #include "common/util.h"
 #include "model/merge.h"
 
@@ -366,16 +370,138 @@ out:
     return rc;
 }
 
-int ps_session_build(const char *out, char *const *paths, int n, const ps_session_opts *o, ps_store **store,
+/* The SHA-256 of a file's bytes as traces.sha256 holds them. */
+static int file_sha256(const char *path, char hex[65], ps_error *err)
+{
+    unsigned char buf[1 << 16];
+    ps_sha256 h;
+    size_t n;
+    FILE *f = fopen(path, "rb");
+
+    if (!f)
+        return ps_error_set(err, PS_ERR_IO, "cannot open '%s': %s", path, ps_errno_text(errno));
+    ps_sha256_init(&h);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        ps_sha256_update(&h, buf, n);
+    if (ferror(f)) {
+        fclose(f);
+        ps_sha256_release(&h);
+        return ps_error_set(err, PS_ERR_IO, "cannot read '%s': %s", path, ps_errno_text(errno));
+    }
+    fclose(f);
+    ps_sha256_final_hex(&h, hex);
+    return 0;
+}
+
+typedef struct seen {
+    int64_t size;
+    char sha[65];     /* "" until needed */
+    const char *path;
+} seen;
+
+/* Leaves out of paths[] (kept[i] = false) the regular files whose bytes a
+ * trace of the model, or an earlier file of the list, has already: hashed
+ * only when a size matches (traces.size, the bytes on disk). */
+static int leave_out_known(ps_store *st, char *const *paths, int n, bool *kept, const ps_session_opts *o,
+                           ps_error *err)
+{
+    sqlite3_stmt *by_size = NULL, *by_sha = NULL;
+    seen *list = calloc((size_t)n + 1, sizeof *list);
+    int i, k, nlist = 0, rc = 0;
+
+    if (!list)
+        return ps_error_nomem(err);
+    if (sqlite3_prepare_v2(ps_store_db(st), "SELECT count(*) FROM traces WHERE size = ?1 AND sha256 IS NOT NULL", -1,
+                           &by_size, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ps_store_db(st), "SELECT trace_id, path FROM traces WHERE sha256 = ?1 ORDER BY trace_id",
+                           -1, &by_sha, NULL) != SQLITE_OK) {
+        rc = ps_store_fail(st, err, "cannot look up the traces");
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        struct stat sb;
+        seen cur;
+        bool known = false;
+        char msg[1024];
+
+        kept[i] = true;
+        if (!strcmp(paths[i], "-") || stat(paths[i], &sb) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        memset(&cur, 0, sizeof cur);
+        cur.size = (int64_t)sb.st_size;
+        cur.path = paths[i];
+        /* in the model */
+        sqlite3_bind_int64(by_size, 1, cur.size);
+        if (sqlite3_step(by_size) == SQLITE_ROW && sqlite3_column_int64(by_size, 0) > 0) {
+            if ((rc = file_sha256(paths[i], cur.sha, err)) < 0)
+                goto out;
+            sqlite3_bind_text(by_sha, 1, cur.sha, -1, SQLITE_STATIC);
+            if (sqlite3_step(by_sha) == SQLITE_ROW) {
+                snprintf(msg, sizeof msg,
+                         "'%s': the same content as trace #%lld (%s), already in the model: not ingested again "
+                         "(--force does)",
+                         paths[i], (long long)sqlite3_column_int64(by_sha, 0),
+                         (const char *)sqlite3_column_text(by_sha, 1));
+                known = true;
+            }
+            sqlite3_reset(by_sha);
+        }
+        sqlite3_reset(by_size);
+        /* earlier in this list */
+        for (k = 0; !known && k < nlist; k++) {
+            if (list[k].size != cur.size)
+                continue;
+            if (!list[k].sha[0] && (rc = file_sha256(list[k].path, list[k].sha, err)) < 0)
+                goto out;
+            if (!cur.sha[0] && (rc = file_sha256(paths[i], cur.sha, err)) < 0)
+                goto out;
+            if (!strcmp(list[k].sha, cur.sha)) {
+                snprintf(msg, sizeof msg, "'%s': the same content as '%s', given before: not ingested twice (--force "
+                                          "does)",
+                         paths[i], list[k].path);
+                known = true;
+            }
+        }
+        if (known) {
+            kept[i] = false;
+            if (o->warn)
+                o->warn(o->warn_ctx, msg);
+            continue;
+        }
+        list[nlist++] = cur;
+    }
+out:
+    sqlite3_finalize(by_size);
+    sqlite3_finalize(by_sha);
+    free(list);
+    return rc;
+}
+
+int ps_session_build(const char *out, char *const *paths_in, int n_in, const ps_session_opts *o, ps_store **store,
                      ps_session_totals *tot, ps_error *err)
 {
     ps_session *s = NULL;
-    bool parallel = false;
-    int i, rc;
+    bool parallel = false, *kept = NULL;
+    char **paths = NULL;
+    int i, n = 0, rc;
 
     *store = NULL;
     if ((rc = out ? ps_store_open_write_opts(out, o->store, store, err) : ps_store_open_temp(store, err)) < 0)
         goto fail;
+    /* a file whose bytes the model already holds is not ingested twice */
+    if (!(kept = calloc((size_t)n_in + 1, sizeof *kept)) || !(paths = calloc((size_t)n_in + 1, sizeof *paths))) {
+        rc = ps_error_nomem(err);
+        goto fail;
+    }
+    if (o->force) {
+        for (i = 0; i < n_in; i++)
+            kept[i] = true;
+    } else if ((rc = leave_out_known(*store, paths_in, n_in, kept, o, err)) < 0) {
+        goto fail;
+    }
+    for (i = 0; i < n_in; i++)
+        if (kept[i])
+            paths[n++] = paths_in[i];
     if (o->jobs > 1 && n > 1 && (rc = parallel_possible(*store, &parallel, err)) < 0)
         goto fail;
     if (parallel) {
@@ -395,10 +521,14 @@ int ps_session_build(const char *out, char *const *paths, int n, const ps_sessio
     }
     if ((rc = ps_store_commit(*store, err)) < 0)
         goto fail;
+    free(kept);
+    free(paths);
     return 0;
 fail:
     ps_session_free(s);
     ps_store_close(*store);
     *store = NULL;
+    free(kept);
+    free(paths);
     return rc;
 }

@@ -74,6 +74,8 @@ typedef struct ps_session_opts {
     const ps_store_write_opts *store;   /* ps_session_build's writer lock options; may be NULL */
     int jobs;                        /* ps_session_build: traces ingested at once (pipeline/build.h);
                                       * 0 or 1: one after the other */
+    bool force;                      /* ps_session_build: ingest files whose content the model
+                                      * holds already (else they are left out, with a warning) */
 } ps_session_opts;
 
 /* The defaults of `procstage ingest`: detection, detectors and attribution

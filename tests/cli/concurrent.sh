@@ -11,9 +11,9 @@ rounds=20
 i=0
 lost=0
 while [ $i -lt $rounds ]; do
-    "$PROCSTAGE" ingest "$FIX/demo.csv" -o "$db" >"$TMP/a.out" 2>"$TMP/a.err" &
+    "$PROCSTAGE" ingest --force "$FIX/demo.csv" -o "$db" >"$TMP/a.out" 2>"$TMP/a.err" &
     pa=$!
-    "$PROCSTAGE" ingest "$FIX/ifeo_hijack.csv" -o "$db" >"$TMP/b.out" 2>"$TMP/b.err" &
+    "$PROCSTAGE" ingest --force "$FIX/ifeo_hijack.csv" -o "$db" >"$TMP/b.out" 2>"$TMP/b.err" &
     pb=$!
     wait $pa; sa=$?
     wait $pb; sb=$?
@@ -29,8 +29,8 @@ last=$(sed -n 's/^trace #\([0-9]*\) .*/\1/p' "$TMP/a.out" "$TMP/b.out" | sort -n
 [ "$last" = "$((2 * rounds)) $((2 * rounds + 1)) " ]; ok $? "the last round printed the ids stored ($last)"
 
 # another writer holds the lock (flock(1) on the lock file)
-run ingest "$FIX/demo.csv" -o "$db"
-flock "$db.lock" "$PROCSTAGE" ingest --no-wait "$FIX/demo.csv" -o "$db" >"$TMP/out" 2>"$TMP/err"
+run ingest --force "$FIX/demo.csv" -o "$db"
+flock "$db.lock" "$PROCSTAGE" ingest --no-wait --force "$FIX/demo.csv" -o "$db" >"$TMP/out" 2>"$TMP/err"
 status=$?
 expect_status 4 "--no-wait with the model locked: exit 4"
 err_has "another procstage is writing it" "says another procstage is writing the model"
@@ -40,7 +40,7 @@ n2=$("$PSQ" "$db" "SELECT count(*) FROM traces" 2>/dev/null)
 # without --no-wait it waits, with a note, and goes on once the lock is free
 # (the holder releases it only after the note appeared: no timing involved)
 flock -o "$db.lock" sh -c '
-    "$1" ingest "$2" -o "$3" >"$4/w.out" 2>"$4/w.err" &
+    "$1" ingest --force "$2" -o "$3" >"$4/w.out" 2>"$4/w.err" &
     echo $! >"$4/w.pid"
     k=0
     while ! grep -q "waiting for another procstage" "$4/w.err" 2>/dev/null && [ $k -lt 600 ]; do sleep 0.1; k=$((k + 1)); done' \

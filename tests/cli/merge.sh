@@ -54,7 +54,7 @@ run merge "$TMP/a.db" "$TMP/a.db" "$TMP/b.db" "$TMP/a.db" -o "$TMP/m2.db"
 expect_status 0 "a model given twice"
 same "merge(A, A, B, A) is merge(A, B)" "$TMP/m2.db" "$TMP/ab.db"
 # a model holding the same trace twice (ingested twice) and a model sharing a trace
-"$PROCSTAGE" -q ingest "$FIX/demo.csv" "$FIX/demo.csv" "$FIX/etw_plain.etl" -o "$TMP/c.db" >/dev/null 2>&1
+"$PROCSTAGE" -q ingest --force "$FIX/demo.csv" "$FIX/demo.csv" "$FIX/etw_plain.etl" -o "$TMP/c.db" >/dev/null 2>&1
 run merge "$TMP/a.db" "$TMP/c.db" -o "$TMP/m3.db"
 expect_status 0 "merge a model that shares a trace"
 out_has "merged $TMP/c.db: 1 trace (2 skipped: already in the model)" "the shared trace and the repeat are skipped"

@@ -4,7 +4,8 @@
 # view of tests/cli/model_dump.sql, ids included; only the storage ids of
 # texts, stacks and frames differ), the same lines on stdout and stderr
 # (warnings replayed in order), the same failure, and the same appends; a
-# trace given twice is kept twice, as one job keeps it.
+# trace given twice is left out the second time (kept twice with --force),
+# whatever the jobs.
 . "$top_srcdir/tests/cli/lib.sh"
 DUMP=$(cat "$top_srcdir/tests/cli/model_dump.sql")
 same() { # same DESCRIPTION DB1 DB2
@@ -34,8 +35,10 @@ for j in 1 2 4; do
     cp "$TMP/err" "$TMP/err$j"
 done
 n=$(q "$TMP/j1.db" "SELECT count(*) FROM traces")
-[ "$n" = 11 ]
-ok $? "one job: every trace, the one given twice twice (got $n)"
+[ "$n" = 10 ]
+ok $? "one job: every trace, the one given twice once (got $n)"
+grep -q "demo.csv': the same content as '.*demo.csv', given before: not ingested twice (--force does)" "$TMP/err1"
+ok $? "the repeat is named in a warning"
 [ "$(grep -c 'warning' "$TMP/err1")" -ge 2 ]
 ok $? "the cut PML warns"
 for j in 2 4; do
@@ -43,8 +46,12 @@ for j in 2 4; do
     same_file "-j $j prints the trace lines of -j 1, in order" "$TMP/out1" "$TMP/out$j"
     same_file "-j $j gives the warnings of -j 1, in order" "$TMP/err1" "$TMP/err$j"
 done
-[ "$(q "$TMP/j2.db" "SELECT group_concat(trace_id, ',') FROM traces")" = "1,2,3,4,5,6,7,8,9,10,11" ]
+[ "$(q "$TMP/j2.db" "SELECT group_concat(trace_id, ',') FROM traces")" = "1,2,3,4,5,6,7,8,9,10" ]
 ok $? "trace ids follow the order of the arguments"
+# shellcheck disable=SC2086
+run ingest -j 2 --force $SET -o "$TMP/jf.db"
+[ "$(q "$TMP/jf.db" "SELECT count(*) FROM traces")" = 11 ]
+ok $? "--force keeps the repeat"
 
 # appending in parallel
 for j in 1 2; do
@@ -55,7 +62,7 @@ for j in 1 2; do
 done
 same "appending with -j 2 gives the model of -j 1" "$TMP/app1.db" "$TMP/app2.db"
 same_file "and the same trace numbers" "$TMP/aout1" "$TMP/aout2"
-grep -q "^trace #14 .*etw_plain.etl" "$TMP/aout2"
+grep -q "^trace #13 .*etw_plain.etl" "$TMP/aout2"
 ok $? "the ids printed are the ones stored"
 
 # a trace that cannot be read: the error of one job, nothing written

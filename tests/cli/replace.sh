@@ -40,7 +40,7 @@ expect_status 0 "append through a symbolic link"
 [ "$(traces new.db)" = 3 ]; ok $? "its target has the new trace (3 traces)"
 mkdir sub
 ln -s link.db chain.db
-run ingest -q "$FIX/demo.csv" -o chain.db
+run ingest -q --force "$FIX/demo.csv" -o chain.db
 [ "$(traces new.db)" = 4 ] && [ -L chain.db ]; ok $? "a chain of two links: the final target appended to"
 ln -s sub/later.db dangling.db
 run ingest -q "$FIX/demo.csv" -o dangling.db

@@ -96,4 +96,18 @@ expect_status 2 "--max-spool beyond 64 bits: exit 2"
 run ingest -q "$FIX/demo.csv" -o "$TMP/n2.db" --max-spool -1
 expect_status 2 "--max-spool -1: exit 2"
 
+# a trace already in the model (the same bytes) is not ingested again
+# unless --force (issue 16)
+run -q ingest "$FIX/demo.csv" -o "$TMP/dup.db"
+run ingest "$FIX/demo.csv" -o "$TMP/dup.db"
+expect_status 0 "ingesting a trace the model holds is no error"
+err_has "demo.csv': the same content as trace #1 (" "the warning names the trace it repeats"
+[ "$("$PSQ" "$TMP/dup.db" "SELECT count(*) FROM traces")" = 1 ]
+ok $? "and the model keeps one copy"
+cp "$FIX/demo.csv" "$TMP/renamed.csv"
+run ingest "$TMP/renamed.csv" -o "$TMP/dup.db"
+err_has "renamed.csv': the same content as trace #1" "a copy under another name is the same content"
+run -q ingest --force "$FIX/demo.csv" -o "$TMP/dup.db"
+[ "$("$PSQ" "$TMP/dup.db" "SELECT count(*) FROM traces")" = 2 ]
+ok $? "--force ingests it again"
 finish
