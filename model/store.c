@@ -58,7 +58,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                  "start_event_id, end_event_id, confidence, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
                  "?7, ?8, ?9, ?10)",
     [ST_FINDING] = "INSERT INTO findings (trace_id, creation_id, event_id, rule_id, title, severity, "
-                   "technique, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                   "technique, evidence, finding_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_ATTR] = "UPDATE event_rows SET creation_id = ?1, stage = ?2 WHERE event_id BETWEEN ?3 AND ?4 "
                 "AND pid = ?5 AND (?6 < 0 OR tid = ?6) AND creation_id IS NULL",
     [ST_ATTR_ONE] = "UPDATE event_rows SET creation_id = ?1, stage = ?2 WHERE event_id = ?3",
@@ -85,9 +85,12 @@ static const char *const stmt_sql[ST__COUNT] = {
                       "processes p WHERE p.process_id = creations.child_process_id AND p.source = "
                       "'process-table') WHERE trace_id = ?1 AND anchor <> 'process-start'",
     /* a finding on the record a creation is anchored on (Sysmon 1, 4688)
-     * is that creation's; SQLite joins through an automatic index */
-    [ST_LINK_FINDINGS] = "UPDATE findings SET creation_id = c.creation_id FROM creations c WHERE findings.trace_id = ?1 "
-                         "AND findings.creation_id IS NULL AND c.trace_id = ?1 AND c.anchor_event_id = findings.event_id",
+     * is that creation's; SQLite joins through an automatic index, and only
+     * the trace's own findings (ids from ?2 on) are looked at, so the cost
+     * does not grow with the model */
+    [ST_LINK_FINDINGS] = "UPDATE findings SET creation_id = c.creation_id FROM creations c WHERE findings.finding_id >= ?2 "
+                         "AND findings.trace_id = ?1 AND findings.creation_id IS NULL AND c.trace_id = ?1 "
+                         "AND c.anchor_event_id = findings.event_id",
     [ST_EVENT_KIND] = "INSERT INTO event_kinds (trace_id, provider, operation, decoded, count) "
                       "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
@@ -139,6 +142,7 @@ struct ps_store {
     bool in_txn;
     sqlite3_stmt *st[ST__COUNT];
     int64_t next_event, next_process, next_creation, next_stack, next_trace, next_string, next_frame;
+    int64_t next_finding, trace_first_finding;   /* the current trace's first finding id */
     ps_writer *w;        /* runs the writes on its own thread (write and temp modes) */
     str_slot *strs;
     stack_slot *stacks;
@@ -847,6 +851,7 @@ void ps_store_reload_ids(ps_store *s)
     s->next_trace = query_int(db, "SELECT max(trace_id) FROM traces", 0) + 1;
     s->next_string = query_int(db, "SELECT max(string_id) FROM strings", 0) + 1;
     s->next_frame = query_int(db, "SELECT max(frame_id) FROM frame_values", 0) + 1;
+    s->next_finding = query_int(db, "SELECT max(finding_id) FROM findings", 0) + 1;
 }
 
 int ps_store_exec(ps_store *s, const char *sql, ps_error *err)
@@ -887,6 +892,7 @@ int ps_store_begin_trace(ps_store *s, const ps_store_trace *t, int64_t *trace_id
     int64_t id = s->next_trace++;
     int rc;
 
+    s->trace_first_finding = s->next_finding;
     ps_writer_begin(W, ST_TRACE_BEGIN, "cannot add the trace");
     ps_writer_int(W, id);
     ps_writer_text(W, t->path ? t->path : "");
@@ -1346,6 +1352,7 @@ int ps_store_add_finding(ps_store *s, const ps_store_finding *f, ps_error *err)
     ps_writer_text(W, f->severity);
     w_text(s, f->technique);
     w_text(s, f->evidence_json);
+    ps_writer_int(W, s->next_finding++);
     return ps_writer_end(W, err);
 }
 
@@ -1391,6 +1398,7 @@ int ps_store_link_findings(ps_store *s, int64_t trace_id, ps_error *err)
 {
     ps_writer_begin(W, ST_LINK_FINDINGS, "cannot link findings");
     ps_writer_int(W, trace_id);
+    ps_writer_int(W, s->trace_first_finding);
     return ps_writer_end(W, err);
 }
 

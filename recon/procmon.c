@@ -257,7 +257,7 @@ static const char *frame_note(const ps_event *ev, char *buf, size_t cap)
  * 32-bit ntdll too) and runs the prefetcher (the \Windows\Prefetch\*.pf read,
  * its upper-case metadata opens) before LdrInitializeThunk runs.  With a
  * stack: a single user frame (the thread's start context), since any system
- * call from user mode has the stub and its caller. */
+ * call made from user mode shows ntdll's system-call entry and its caller. */
 static bool startup_by_path(oc *o, const ps_event *ev)
 {
     const char *base;

@@ -56,7 +56,9 @@ static int detect_access(ps_detect *d, const ps_detector *self, int64_t trace_id
                                         : "process start of the shell");
     ps_json_end_array(&j);
     ps_json_end_object(&j);
-    return ps_detect_emit_for_start(d, self, trace_id, event_id, event_id, "critical", "T1546.008", err);
+    /* on the process-start record: the store gives it the creation anchored
+     * there when the trace ends (ps_store_link_findings) */
+    return ps_detect_emit(d, self, trace_id, 0, event_id, "critical", "T1546.008", err);
 }
 
 const ps_detector ps_detector_accessibility = {

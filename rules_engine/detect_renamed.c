@@ -74,7 +74,9 @@ static int detect_renamed(ps_detect *d, const ps_detector *self, int64_t trace_i
     ps_detect_event_ref(&j, event_id, "process start whose version resource names another program");
     ps_json_end_array(&j);
     ps_json_end_object(&j);
-    return ps_detect_emit_for_start(d, self, trace_id, event_id, event_id, "high", "T1036.003", err);
+    /* on the process-start record: the store gives it the creation anchored
+     * there when the trace ends (ps_store_link_findings) */
+    return ps_detect_emit(d, self, trace_id, 0, event_id, "high", "T1036.003", err);
 }
 
 const ps_detector ps_detector_renamed = {

@@ -32,10 +32,11 @@ ps_buf *ps_detect_evidence(ps_detect *d);
 int ps_detect_emit(ps_detect *d, const ps_detector *self, int64_t trace_id, int64_t creation_id, int64_t event_id,
                    const char *severity, const char *technique, ps_error *err);
 /* The same for a finding about the process that the event `start_event_id`
- * (a process start: Sysmon 1, Procmon's Process Start) started, with
- * `event_id` as its event: it is stored with the creation whose anchor the
- * start event is, as soon as the creation is known, or without one at the
- * end of the trace. */
+ * (a process start: Sysmon 1) started, with another event (`event_id`) as
+ * its own: it is stored with the creation whose anchor the start event is,
+ * as soon as the creation is known, or without one at the end of the trace.
+ * (A finding whose event is the start itself needs none of this: the store
+ * links it, ps_store_link_findings.) */
 int ps_detect_emit_for_start(ps_detect *d, const ps_detector *self, int64_t trace_id, int64_t start_event_id,
                              int64_t event_id, const char *severity, const char *technique, ps_error *err);
 /* One entry of the evidence's "events" array: {"event_id": id, "role": role}. */
